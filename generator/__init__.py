@@ -1,0 +1,1 @@
+"""dicompile.generator: the standard's text (DocBook, JSON rendition) to typed Python."""

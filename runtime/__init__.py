@@ -1,0 +1,1 @@
+"""dicompile.runtime: the hand-written engine that executes the generated code."""

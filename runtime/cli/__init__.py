@@ -1,0 +1,1 @@
+"""The ``dicompile`` command line."""
