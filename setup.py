@@ -18,6 +18,6 @@ for top in _TOPS:
 setup(
     packages=packages,
     package_dir={f"dicompile.{top}": top for top in _TOPS},
-    package_data={f"dicompile.{top}": ["py.typed", "**/*.j2", "**/*.json", "**/*.toml"] for top in _TOPS},
+    package_data={f"dicompile.{top}": ["py.typed", "**/*.j2", "**/*.json"] for top in _TOPS},
     include_package_data=True,
 )

@@ -1,0 +1,1 @@
+"""Readers: one per source format and part; they translate tables into the model."""

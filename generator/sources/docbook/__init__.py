@@ -1,0 +1,1 @@
+"""Readers of NEMA's DocBook XML, one module per part."""
