@@ -44,6 +44,19 @@ class StandardSourceError(DicomError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class StandardFetchError(StandardSourceError):
+    """A part of an edition could not be downloaded, or its sha256 is not the recorded one.
+
+    Names the edition, the part and the URL (``source_file``); no partial file is left behind.
+    """
+
+    def __init__(self, message: str, *, edition: str, part: str, url: str) -> None:
+        self.edition = edition
+        self.part = part
+        self.url = url
+        super().__init__(f"edition {edition} part {part}: {message}", source_file=url)
+
+
 class DecodeError(DicomError):
     """Bytes that do not follow PS3.5 / PS3.10; names file, byte offset and tag path."""
 

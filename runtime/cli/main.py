@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dicompile.runtime.errors import DicomError
 
 # Sub-command modules, in the order their commands appear in --help.
-COMMAND_MODULES: Sequence[str] = ()
+COMMAND_MODULES: Sequence[str] = ("dicompile.runtime.cli.cmd_standard",)
 
 Handler = Callable[[argparse.Namespace], int]
 
