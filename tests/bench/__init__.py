@@ -1,0 +1,1 @@
+"""Benchmarks: ``nox -s bench`` (``python -m tests.bench``). Not collected by pytest."""
