@@ -17,7 +17,11 @@ from collections.abc import Callable, Sequence
 from dicompile.runtime.errors import DicomError
 
 # Sub-command modules, in the order their commands appear in --help.
-COMMAND_MODULES: Sequence[str] = ("dicompile.runtime.cli.cmd_standard",)
+COMMAND_MODULES: Sequence[str] = (
+    "dicompile.runtime.cli.cmd_standard",
+    "dicompile.runtime.cli.cmd_generate",
+    "dicompile.runtime.cli.cmd_dictionary",
+)
 
 Handler = Callable[[argparse.Namespace], int]
 

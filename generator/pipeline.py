@@ -1,0 +1,262 @@
+"""The generator's pipeline: read the sources, merge them, run the passes, render, write.
+
+Theory of operation
+-------------------
+Three explicit, ordered lists say everything the generator does (STYLE.md §8):
+
+* :data:`READERS` -- which files of a ``--standard`` folder are read, and by what.  A folder is
+  recognised by its content (``partNN.xml`` DocBook parts, ``attributes.json`` of the JSON
+  rendition); files no reader consumes yet (``part03.xml``, the PS3.3 JSON files) are left
+  alone.  Each reader returns a :class:`StandardModel` of its source.
+* :data:`PASSES` -- pure functions ``StandardModel -> StandardModel``, run in this order on the
+  merged standard set (``standard_set.merge``: the newer edition wins, conflicts are kept).
+* :data:`EMIT_JOBS` -- each renders files from the final model and declares the paths it
+  owns in the output folder (a file, or a folder ending in ``/`` that it writes in full).
+
+To add an emitter (a PS3.8 state table, PS3.3 modules, ...) append a :class:`SourceReader`
+if it needs a new source, :class:`Pass` entries if it needs derived data, and an
+:class:`EmitJob`.
+
+Everything is rendered in memory and written to a temporary folder beside the output first;
+only when every job has rendered are the owned paths moved into place, so a failure never
+leaves a partial dictionary.  ``check`` renders the same way and compares instead of moving.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import attrs
+
+from dicompile.generator.emit.dictionary import emit_dictionary, emit_tags
+from dicompile.generator.emit.package import emit_package
+from dicompile.generator.emit.render import GeneratedFile
+from dicompile.generator.emit.uids import emit_context_groups, emit_uids
+from dicompile.generator.model import Conflict, StandardModel
+from dicompile.generator.passes.context_group_keywords import name_context_group_keywords
+from dicompile.generator.passes.element_keywords import check_element_keywords
+from dicompile.generator.passes.part06_errata import apply_part06_errata
+from dicompile.generator.passes.transfer_syntaxes import describe_transfer_syntaxes
+from dicompile.generator.passes.uid_keywords import name_uid_keywords
+from dicompile.generator.sources.docbook.part06 import read_part06
+from dicompile.generator.sources.json_rendition import ATTRIBUTES_FILE, read_attributes
+from dicompile.generator.standard_set import merge
+from dicompile.runtime.errors import StandardSourceError
+
+_DOCBOOK_PART = re.compile(r"part\d\d\.xml")
+
+
+@attrs.frozen
+class SourceReader:
+    """Reads one kind of file found in a ``--standard`` folder."""
+
+    name: str
+    file_name: str  # the file it reads in a folder ("part06.xml", "attributes.json")
+    read: Callable[[Path], StandardModel]
+
+
+@attrs.frozen
+class Pass:
+    """A named pure function from model to model."""
+
+    name: str
+    run: Callable[[StandardModel], StandardModel]
+
+
+@attrs.frozen
+class EmitJob:
+    """Renders files from the model; ``owns`` are the output paths it writes in full."""
+
+    name: str
+    owns: tuple[str, ...]
+    render: Callable[[StandardModel], Sequence[GeneratedFile]]
+
+
+READERS: tuple[SourceReader, ...] = (
+    SourceReader("PS3.6 DocBook", "part06.xml", read_part06),
+    SourceReader("PS3.6 JSON rendition", ATTRIBUTES_FILE, read_attributes),
+)
+
+PASSES: tuple[Pass, ...] = (
+    Pass("part06_errata", apply_part06_errata),
+    Pass("element_keywords", check_element_keywords),
+    Pass("uid_keywords", name_uid_keywords),
+    Pass("context_group_keywords", name_context_group_keywords),
+    Pass("transfer_syntaxes", describe_transfer_syntaxes),
+)
+
+EMIT_JOBS: tuple[EmitJob, ...] = (
+    EmitJob("package", ("__init__.py", "py.typed"), emit_package),
+    EmitJob("dictionary", ("dictionary/",), emit_dictionary),
+    EmitJob("tags", ("tags/",), emit_tags),
+    EmitJob("uids", ("uids.py",), emit_uids),
+    EmitJob("context_groups", ("context_groups.py",), emit_context_groups),
+)
+
+
+@attrs.frozen
+class Result:
+    """What a run produced: the model, the rendered files and, for a check, the differences."""
+
+    model: StandardModel
+    files: tuple[GeneratedFile, ...]
+    differences: tuple[str, ...] = ()
+
+    @property
+    def conflicts(self) -> tuple[Conflict, ...]:
+        return self.model.conflicts
+
+
+def is_standard_folder(folder: Path) -> bool:
+    """True when ``folder`` holds DocBook parts (``partNN.xml``) or the JSON rendition."""
+    return folder.is_dir() and any(
+        _DOCBOOK_PART.fullmatch(p.name) or p.name == ATTRIBUTES_FILE for p in folder.iterdir()
+    )
+
+
+def read_sources(
+    folders: Iterable[Path], readers: Sequence[SourceReader] = READERS
+) -> list[StandardModel]:
+    """Run every reader on the files it consumes in each folder.
+
+    Raises :class:`StandardSourceError` for a folder that is not a standard folder.
+    """
+    models: list[StandardModel] = []
+    for folder in folders:
+        if not is_standard_folder(folder):
+            raise StandardSourceError(
+                "not a folder of the standard: expected DocBook partNN.xml files or the JSON"
+                f" rendition's {ATTRIBUTES_FILE}",
+                source_file=str(folder),
+            )
+        for reader in readers:
+            path = folder / reader.file_name
+            if path.is_file():
+                models.append(reader.read(path))
+    return models
+
+
+def build_model(
+    folders: Iterable[Path],
+    readers: Sequence[SourceReader] = READERS,
+    passes: Sequence[Pass] = PASSES,
+) -> StandardModel:
+    """Read, merge and run the passes, in order."""
+    model = merge(read_sources(folders, readers))
+    for step in passes:
+        model = step.run(model)
+    return model
+
+
+def _owned(path: str, owns: Iterable[str]) -> bool:
+    return any(path == own or (own.endswith("/") and path.startswith(own)) for own in owns)
+
+
+def render_files(model: StandardModel, jobs: Sequence[EmitJob] = EMIT_JOBS) -> list[GeneratedFile]:
+    """Render every job; each file must lie within the paths its job owns, and be unique."""
+    files: list[GeneratedFile] = []
+    seen: set[str] = set()
+    for job in jobs:
+        for file in job.render(model):
+            if not _owned(file.path, job.owns):
+                raise ValueError(f"emit job {job.name!r} wrote {file.path!r} outside {job.owns}")
+            if file.path in seen:
+                raise ValueError(f"two emit jobs wrote {file.path!r}")
+            seen.add(file.path)
+            files.append(file)
+    return files
+
+
+def _write_tree(files: Iterable[GeneratedFile], root: Path) -> None:
+    for file in files:
+        target = root / file.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(file.text.encode("utf-8"))
+
+
+def _listed(root: Path, own: str) -> set[str]:
+    """The files under an owned path of ``root`` (relative, ``/``-separated), caches excluded."""
+    base = root / own
+    if not own.endswith("/"):
+        return {own} if base.is_file() else set()
+    if not base.is_dir():
+        return set()
+    return {
+        p.relative_to(root).as_posix()
+        for p in base.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def compare_trees(new: Path, old: Path, jobs: Sequence[EmitJob] = EMIT_JOBS) -> list[str]:
+    """The owned paths that differ between a fresh tree and ``old``, each with why."""
+    differences: list[str] = []
+    for job in jobs:
+        for own in job.owns:
+            fresh, current = _listed(new, own), _listed(old, own)
+            for path in sorted(fresh | current):
+                if path not in current:
+                    differences.append(f"{path}: missing")
+                elif path not in fresh:
+                    differences.append(f"{path}: not generated (stale)")
+                elif not filecmp.cmp(new / path, old / path, shallow=False):
+                    differences.append(f"{path}: differs")
+    return differences
+
+
+def _move_into_place(new: Path, out: Path, jobs: Sequence[EmitJob]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for job in jobs:
+        for own in job.owns:
+            source, target = new / own.rstrip("/"), out / own.rstrip("/")
+            if own.endswith("/"):
+                if target.exists():
+                    old = new / f".old-{own.rstrip('/')}"
+                    target.rename(old)
+                if source.exists():
+                    source.rename(target)
+            elif source.exists():
+                os.replace(source, target)
+            elif target.exists():
+                target.unlink()
+
+
+def generate(
+    folders: Sequence[Path],
+    out: Path,
+    *,
+    check: bool = False,
+    jobs: Sequence[EmitJob] = EMIT_JOBS,
+) -> Result:
+    """Generate ``out`` from the standard's folders, or with ``check`` compare with it.
+
+    Parameters
+    ----------
+    folders
+        ``--standard`` folders (DocBook parts of an edition, a JSON rendition), in any order.
+    out
+        The ``generated/`` folder.
+    check
+        Render into a temporary folder and report the differences instead of writing.
+
+    References
+    ----------
+    DESIGN.md, "Generator: three stages, one intermediate model"; STYLE.md §8 and §10.
+    """
+    model = build_model(folders)
+    files = render_files(model, jobs)
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".dicompile-generate-", dir=parent) as tmp:
+        staging = Path(tmp)
+        _write_tree(files, staging)
+        if check:
+            differences = compare_trees(staging, out, jobs)
+            return Result(model, tuple(files), tuple(differences))
+        _move_into_place(staging, out, jobs)
+    return Result(model, tuple(files))
