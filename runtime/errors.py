@@ -58,7 +58,39 @@ class StandardFetchError(StandardSourceError):
 
 
 class DecodeError(DicomError):
-    """Bytes that do not follow PS3.5 / PS3.10; names file, byte offset and tag path."""
+    """Bytes that do not follow PS3.5 / PS3.10; names file, byte offset and tag path.
+
+    ``source`` (file name or other label), ``offset`` (byte position in it) and
+    ``tag_path`` (e.g. ``(0008,1115)[0]/(0008,1150)``) are optional keywords; when given
+    they are prefixed to the message and kept as attributes for callers.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        offset: int | None = None,
+        tag_path: str | None = None,
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.offset = offset
+        self.tag_path = tag_path
+        where = ", ".join(
+            part
+            for part in (
+                source,
+                f"byte {offset}" if offset is not None else None,
+                f"at {tag_path}" if tag_path else None,
+            )
+            if part
+        )
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class DicomWarning(UserWarning):
+    """Data that breaks PS3.5 / PS3.10 but was read anyway (lenient mode); says what was done."""
 
 
 class EncodeError(DicomError):
@@ -79,3 +111,22 @@ class LocalProtocolError(NetworkError):
 
 class RemoteProtocolError(NetworkError):
     """The peer sent bytes that break PS3.8 or PS3.7; maps to Evt19 and an A-P-ABORT."""
+
+
+class MalformedPDUError(RemoteProtocolError):
+    """Bytes that are not a valid PS3.8 §9.3 PDU (or PS3.8 Annex D / PS3.7 D.3.3 sub-item).
+
+    Names the PDU type (``None`` when even that is unknown), the 0-based byte offset from
+    the first byte of the PDU, and the A-ABORT reason (PS3.8 Table 9-26, byte 10) that the
+    upper layer sends when it aborts because of it.
+    """
+
+    def __init__(
+        self, message: str, *, pdu_type: int | None, offset: int, abort_reason: int = 6
+    ) -> None:
+        self.message = message
+        self.pdu_type = pdu_type
+        self.offset = offset
+        self.abort_reason = abort_reason
+        what = f"PDU type 0x{pdu_type:02X}" if pdu_type is not None else "PDU"
+        super().__init__(f"{what}, byte offset {offset}: {message}")

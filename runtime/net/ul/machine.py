@@ -1,0 +1,368 @@
+"""The PS3.8 upper layer as a sans-IO state machine: bytes and events in, bytes and commands out.
+
+Theory of operation
+-------------------
+An :class:`UpperLayer` is one association's upper layer protocol machine (PS3.8 §9.2),
+for one role.  It performs no I/O, reads no clock and starts no thread.  The outside
+world (a *driver*: ``runtime/net/transport.py``, a blocking socket loop, a test) feeds it
+and carries out what it asks:
+
+=====================================  ================================================
+driver or user calls                   Table 9-10 event
+=====================================  ================================================
+``send(AAssociateRequest)``            Evt1 (requestor only)
+``transport_connected()``              Evt2 (requestor) / Evt5 (acceptor)
+``receive_bytes(data)``, then          Evt3, 4, 6, 10, 12, 13, 16 per decoded PDU;
+``next_event()``                       Evt19 for bytes that are no valid PDU
+``send(AAssociateAcceptResponse)``     Evt7;  ``AAssociateRejectResponse``: Evt8
+``send(PDataRequest)``                 Evt9
+``send(AReleaseRequest)``              Evt11; ``AReleaseResponse``: Evt14
+``send(AAbortRequest)``                Evt15
+``connection_closed()``                Evt17
+``timer_expired(Timer.ARTIM)``         Evt18
+=====================================  ================================================
+
+Rule 1 - every input is one cell of Table 9-10.  The machine looks the cell up in
+:data:`~dicompile.runtime.net.ul.table.TRANSITIONS` and runs its action, a pure
+function.  An empty cell means the caller is wrong (sending data before the association
+exists, a timer that is not running, bytes before a connection): that raises
+:class:`~dicompile.runtime.errors.LocalProtocolError` at once and changes nothing.
+
+Rule 2 - the peer's mistakes never raise.  Bytes that do not decode become Evt19, an
+unexpected PDU its own event; the table answers (A-ABORT, A-P-ABORT indication, ARTIM),
+and ``next_event()`` returns the A-P-ABORT indication like any other event.  After bytes
+that do not decode the stream cannot be re-framed, so the rest of the input is discarded
+until the association ends.
+
+Rule 3 - outputs come back, in order, and the machine never acts on them.
+``send()`` returns the bytes its primitive puts on the wire.  Every other output is
+queued: indications and confirmations for the user come out of ``next_event()``;
+commands for the driver (:class:`SendData`, :class:`OpenTransport`,
+:class:`CloseTransport`, :class:`StartTimer`, :class:`StopTimer`) come out of
+``commands()``, which the driver drains and performs in order after *every* call.
+
+Rule 4 - decoding is lazy and bounded.  ``receive_bytes()`` only appends to a buffer;
+``next_event()`` decodes at most one PDU at a time, and refuses a P-DATA-TF longer than
+the Maximum Length we announced (PS3.8 D.1) or an A-ASSOCIATE PDU above a local limit as
+soon as its 6-byte header is in, before waiting for its body.  Drivers call
+``next_event()`` until it returns :data:`NEED_DATA` after each ``receive_bytes()``.
+
+When the machine is back in Sta1 the association is over: the buffer is dropped,
+``next_event()`` returns the last indications and then :data:`IDLE`, and the same
+machine may start a new association in the same role.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Callable
+from typing import Final, TypeAlias
+
+import attrs
+
+from dicompile.runtime.errors import LocalProtocolError, MalformedPDUError
+from dicompile.runtime.net.ul.pdu import (
+    DEFAULT_MAX_ASSOCIATE_LENGTH,
+    decode_pdu,
+    encode_pdu,
+)
+from dicompile.runtime.net.ul.primitives import (
+    AAssociateRequest,
+    PresentationAddress,
+    UserEvent,
+    UserRequest,
+    associate_rq_from_request,
+)
+from dicompile.runtime.net.ul.table import (
+    EVENT_OF_PDU,
+    EVENT_OF_REQUEST,
+    Action,
+    CloseTransport,
+    Context,
+    Deliver,
+    Event,
+    Input,
+    OpenTransport,
+    Payload,
+    Role,
+    SendPDU,
+    StartTimer,
+    State,
+    StopTimer,
+    Timer,
+    TransportInfo,
+    step,
+)
+
+__all__ = [
+    "IDLE",
+    "NEED_DATA",
+    "CloseTransport",
+    "Command",
+    "OpenTransport",
+    "Pending",
+    "Role",
+    "SendData",
+    "StartTimer",
+    "StopTimer",
+    "Timer",
+    "Transition",
+    "UpperLayer",
+]
+
+
+class Pending(enum.Enum):
+    """What ``next_event()`` returns when it has no primitive to give."""
+
+    NEED_DATA = "NEED_DATA"  # waiting for bytes, a transport event or the timer
+    IDLE = "IDLE"  # Sta1: no association and no connection
+
+
+NEED_DATA: Final = Pending.NEED_DATA
+IDLE: Final = Pending.IDLE
+
+
+@attrs.frozen
+class SendData:
+    """Command: write these bytes on the transport connection."""
+
+    data: bytes
+
+
+Command: TypeAlias = SendData | OpenTransport | CloseTransport | StartTimer | StopTimer
+"""What the driver must do for the machine; see ``UpperLayer.commands()``."""
+
+
+@attrs.frozen
+class Transition:
+    """One step the machine took, for logs and tests: a cell of Table 9-10 in action."""
+
+    state: State
+    event: Event
+    action: Action
+    next_state: State
+
+
+class UpperLayer:
+    """One association's PS3.8 upper layer, sans I/O (see the module's theory of operation).
+
+    Parameters
+    ----------
+    role
+        ``Role.REQUESTOR`` starts associations (Evt1), ``Role.ACCEPTOR`` answers incoming
+        connections (Evt5).  The role also settles a release collision (AR-8).
+    max_associate_length
+        Local limit on the PDU-length of a received A-ASSOCIATE-RQ/AC.
+    on_transition
+        Called after each transition, for logging and tests.
+
+    References
+    ----------
+    PS3.8 §7, §9.2, Table 9-10.
+    """
+
+    def __init__(
+        self,
+        role: Role,
+        *,
+        max_associate_length: int = DEFAULT_MAX_ASSOCIATE_LENGTH,
+        on_transition: Callable[[Transition], None] | None = None,
+    ) -> None:
+        self._role = role
+        self._state = State.STA1
+        self._context = Context(role)
+        self._buffer = bytearray()
+        self._discarding = False
+        self._events: deque[UserEvent] = deque()
+        self._commands: deque[Command] = deque()
+        self._max_associate_length = max_associate_length
+        self._on_transition = on_transition
+
+    def __repr__(self) -> str:
+        return f"<UpperLayer {self._role.value} {self._state.label}>"
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def role(self) -> Role:
+        return self._role
+
+    @property
+    def state(self) -> State:
+        """The current state of Tables 9-1 to 9-5."""
+        return self._state
+
+    @property
+    def artim_running(self) -> bool:
+        """Whether ARTIM should be running (true exactly in Sta2 and Sta13)."""
+        return self._context.artim_running
+
+    @property
+    def max_pdata_length(self) -> int | None:
+        """The Maximum Length we announced: the longest P-DATA-TF we accept (``None``: any)."""
+        return self._context.local_max_pdata
+
+    @property
+    def peer_max_pdata_length(self) -> int | None:
+        """The peer's Maximum Length: the longest P-DATA-TF we may send (``None``: any)."""
+        return self._context.peer_max_pdata
+
+    # -- inputs --------------------------------------------------------------------------
+
+    def send(self, primitive: UserRequest) -> bytes:
+        """Apply a request or response primitive of the local user; return bytes to write.
+
+        The bytes may be empty (an A-ASSOCIATE request first asks the driver to connect).
+        Other outputs are queued: drain ``commands()`` afterwards.
+
+        Raises
+        ------
+        LocalProtocolError
+            When the primitive is not allowed in the current state (an empty cell of
+            Table 9-10) or cannot be encoded; the state does not change.
+
+        References
+        ----------
+        PS3.8 §7.1-7.6, Table 9-10 Evt1, 7, 8, 9, 11, 14, 15.
+        """
+        event = EVENT_OF_REQUEST[type(primitive)]
+        if event is Event.EVT1:
+            if self._role is not Role.REQUESTOR:
+                raise LocalProtocolError("only an association-requestor sends A-ASSOCIATE requests")
+            assert isinstance(primitive, AAssociateRequest)
+            # AE-2 sends it later; find encoding errors now, while the caller is here.
+            encode_pdu(associate_rq_from_request(primitive))
+        return self._fire(event, primitive, inline_bytes=True)
+
+    def transport_connected(
+        self,
+        *,
+        local_address: PresentationAddress | None = None,
+        remote_address: PresentationAddress | None = None,
+    ) -> None:
+        """The transport connection is open: confirmation (requestor) or indication (acceptor).
+
+        References
+        ----------
+        PS3.8 §9.1.2, Table 9-10 Evt2 and Evt5.
+        """
+        event = Event.EVT2 if self._role is Role.REQUESTOR else Event.EVT5
+        self._fire(event, TransportInfo(local_address, remote_address))
+
+    def receive_bytes(self, data: bytes | bytearray | memoryview) -> None:
+        """Buffer bytes read from the transport; ``next_event()`` decodes them.
+
+        Raises
+        ------
+        LocalProtocolError
+            In Sta1 and Sta4, where there is no open connection to read from.
+        """
+        if self._state in (State.STA1, State.STA4):
+            raise LocalProtocolError(
+                f"no open transport connection to receive on in {self._state.label}"
+            )
+        if not self._discarding:
+            self._buffer += data
+
+    def connection_closed(self) -> None:
+        """The transport connection was closed by the peer or the network.
+
+        Not to be called after performing a :class:`CloseTransport` command.
+
+        References
+        ----------
+        PS3.8 §9.1.4, Table 9-10 Evt17.
+        """
+        self._fire(Event.EVT17, None)
+
+    def timer_expired(self, timer: Timer) -> None:
+        """A timer started by a :class:`StartTimer` command expired.
+
+        References
+        ----------
+        PS3.8 §9.1.5, Table 9-10 Evt18.
+        """
+        self._fire(Event.EVT18, timer)
+
+    # -- outputs -------------------------------------------------------------------------
+
+    def next_event(self) -> UserEvent | Pending:
+        """The next indication or confirmation for the local user, or a :class:`Pending`.
+
+        Decodes buffered bytes one PDU at a time and runs the transitions they cause.
+        Returns :data:`NEED_DATA` when more input (bytes, a transport event, a timer) is
+        needed and :data:`IDLE` in Sta1 once every primitive has been returned.
+
+        References
+        ----------
+        PS3.8 §9.2, §9.3, Table 9-10.
+        """
+        while True:
+            if self._events:
+                return self._events.popleft()
+            if self._state is State.STA1:
+                return IDLE
+            if self._discarding or not self._buffer:
+                return NEED_DATA
+            try:
+                decoded = decode_pdu(
+                    self._buffer,
+                    max_pdata_length=self._context.local_max_pdata,
+                    max_associate_length=self._max_associate_length,
+                )
+            except MalformedPDUError as exc:
+                # The stream cannot be re-framed after this: drop the rest (Rule 2).
+                self._buffer.clear()
+                self._discarding = True
+                self._fire(Event.EVT19, exc)
+                continue
+            if decoded is None:
+                return NEED_DATA
+            pdu, consumed = decoded
+            del self._buffer[:consumed]
+            self._fire(EVENT_OF_PDU[type(pdu)], pdu)
+
+    def commands(self) -> tuple[Command, ...]:
+        """Take the queued commands for the driver, oldest first; perform them in order."""
+        taken = tuple(self._commands)
+        self._commands.clear()
+        return taken
+
+    # -- the engine ----------------------------------------------------------------------
+
+    def _fire(self, event: Event, payload: Payload, *, inline_bytes: bool = False) -> bytes:
+        before = self._state
+        action, result = step(self._context, Input(before, event, payload))
+        # Encode before committing anything, so that an encoding error leaves no trace.
+        encoded = [
+            encode_pdu(output.pdu) if isinstance(output, SendPDU) else None
+            for output in result.outputs
+        ]
+        context = result.context
+        returned: list[bytes] = []
+        for output, data in zip(result.outputs, encoded, strict=True):
+            if data is not None:
+                if inline_bytes:
+                    returned.append(data)
+                else:
+                    self._commands.append(SendData(data))
+            elif isinstance(output, Deliver):
+                self._events.append(output.primitive)
+            else:
+                assert not isinstance(output, SendPDU)
+                if isinstance(output, StartTimer):
+                    context = attrs.evolve(context, artim_running=True)
+                elif isinstance(output, StopTimer):
+                    context = attrs.evolve(context, artim_running=False)
+                self._commands.append(output)
+        self._state = result.next_state
+        self._context = context
+        if self._state is State.STA1:
+            # The association and its connection are gone (Rule 4's last paragraph).
+            self._context = Context(self._role)
+            self._buffer.clear()
+            self._discarding = False
+        if self._on_transition is not None:
+            self._on_transition(Transition(before, event, action, self._state))
+        return b"".join(returned)
