@@ -228,13 +228,15 @@ def parse_encapsulated(
     bot_length = _read_item_header(view, 0, base_offset, what="Basic Offset Table item")
     if bot_length is None:
         raise DecodeError(
-            f"encapsulated Pixel Data at byte {base_offset}: the sequence ends before the "
-            "Basic Offset Table item that must come first (PS3.5 §A.4)"
+            "encapsulated Pixel Data: the sequence ends before the "
+            "Basic Offset Table item that must come first (PS3.5 §A.4)",
+            offset=base_offset,
         )
     if bot_length % 4:
         raise DecodeError(
-            f"Basic Offset Table at byte {base_offset}: length {bot_length} is not a "
-            "multiple of 4 (it holds 32-bit offsets, PS3.5 §A.4)"
+            f"Basic Offset Table: length {bot_length} is not a "
+            "multiple of 4 (it holds 32-bit offsets, PS3.5 §A.4)",
+            offset=base_offset,
         )
     bot = struct.unpack_from(f"<{bot_length // 4}L", view, 8) if bot_length else ()
     first_fragment = 8 + bot_length
@@ -255,8 +257,9 @@ def parse_encapsulated(
 
     if number_of_frames is not None and len(frames) != number_of_frames:
         raise DecodeError(
-            f"encapsulated Pixel Data at byte {base_offset}: the {source} gives "
-            f"{len(frames)} frames but Number of Frames is {number_of_frames}"
+            f"encapsulated Pixel Data: the {source} gives "
+            f"{len(frames)} frames but Number of Frames is {number_of_frames}",
+            offset=base_offset,
         )
     return EncapsulatedPixelData(
         buffer=view,
@@ -275,31 +278,36 @@ def _read_item_header(view: memoryview, pos: int, base: int, *, what: str) -> in
     """
     if pos + 8 > len(view):
         raise DecodeError(
-            f"{what} at byte {base + pos}: only {len(view) - pos} bytes left, "
-            "an item header needs 8 (truncated encapsulated Pixel Data)"
+            f"{what}: only {len(view) - pos} bytes left, "
+            "an item header needs 8 (truncated encapsulated Pixel Data)",
+            offset=base + pos,
         )
     group, element, length = _HEADER.unpack_from(view, pos)
     if group == _ITEM_GROUP and element == _DELIMITER_ELEMENT:
         if length != 0:
             raise DecodeError(
-                f"sequence delimiter (FFFE,E0DD) at byte {base + pos} has length "
-                f"{length:#010x}; it must be 0 (PS3.5 §A.4)"
+                f"sequence delimiter (FFFE,E0DD) has length "
+                f"{length:#010x}; it must be 0 (PS3.5 §A.4)",
+                offset=base + pos,
             )
         return None
     if group != _ITEM_GROUP or element != _ITEM_ELEMENT:
         raise DecodeError(
-            f"{what} at byte {base + pos}: found tag {format_tag(group << 16 | element)}, "
-            "expected an item (FFFE,E000) or the sequence delimiter (FFFE,E0DD) (PS3.5 §A.4)"
+            f"{what}: found tag {format_tag(group << 16 | element)}, "
+            "expected an item (FFFE,E000) or the sequence delimiter (FFFE,E0DD) (PS3.5 §A.4)",
+            offset=base + pos,
         )
     if length == _UNDEFINED_LENGTH:
         raise DecodeError(
-            f"{what} at byte {base + pos}: undefined item length; items of encapsulated "
-            "Pixel Data have explicit lengths (PS3.5 §A.4)"
+            f"{what}: undefined item length; items of encapsulated "
+            "Pixel Data have explicit lengths (PS3.5 §A.4)",
+            offset=base + pos,
         )
     if pos + 8 + length > len(view):
         raise DecodeError(
-            f"{what} at byte {base + pos}: length {length} runs past the end of the data "
-            f"({len(view) - pos - 8} bytes left)"
+            f"{what}: length {length} runs past the end of the data "
+            f"({len(view) - pos - 8} bytes left)",
+            offset=base + pos,
         )
     return int(length)
 
@@ -316,8 +324,9 @@ def _scan_fragments(
             return tuple(fragments), pos + 8
         if length == 0 or length % 2:
             raise DecodeError(
-                f"fragment item {len(fragments)} at byte {base + pos}: length {length}; "
-                "fragments must have an even length of at least 2 (PS3.5 §A.4)"
+                f"fragment item {len(fragments)}: length {length}; "
+                "fragments must have an even length of at least 2 (PS3.5 §A.4)",
+                offset=base + pos,
             )
         fragments.append(Fragment(offset=pos + 8, length=length))
         pos += 8 + length
@@ -354,18 +363,21 @@ def _check_table_offsets(
     for frame, offset in enumerate(offsets):
         if frame == 0 and offset != 0:
             raise DecodeError(
-                f"{table} at byte {base}: the first frame's offset is {offset}, it must be 0 "
-                "(the first fragment follows the Basic Offset Table, PS3.5 §A.4)"
+                f"{table}: the first frame's offset is {offset}, it must be 0 "
+                "(the first fragment follows the Basic Offset Table, PS3.5 §A.4)",
+                offset=base,
             )
         if offset <= previous:
             raise DecodeError(
-                f"{table} at byte {base}: offset {offset} of frame {frame} does not increase "
-                f"on the previous one ({previous})"
+                f"{table}: offset {offset} of frame {frame} does not increase "
+                f"on the previous one ({previous})",
+                offset=base,
             )
         if offset not in index_of:
             raise DecodeError(
-                f"{table} at byte {base}: offset {offset} of frame {frame} (byte "
-                f"{base + first_fragment + offset}) is not the start of a fragment item"
+                f"{table}: offset {offset} of frame {frame} (byte "
+                f"{base + first_fragment + offset}) is not the start of a fragment item",
+                offset=base,
             )
         starts.append(index_of[offset])
         previous = offset
@@ -409,8 +421,9 @@ def _read_extended_table(
         raise DecodeError("Extended Offset Table (7FE0,0001) is empty; it needs one per frame")
     if bot:
         raise DecodeError(
-            f"encapsulated Pixel Data at byte {base}: the Basic Offset Table must be empty "
-            "when an Extended Offset Table is present (PS3.5 §A.4, 2018 and later)"
+            "encapsulated Pixel Data: the Basic Offset Table must be empty "
+            "when an Extended Offset Table is present (PS3.5 §A.4, 2018 and later)",
+            offset=base,
         )
     count = len(offsets_view) // 8
     return (
@@ -429,9 +442,10 @@ def _frames_from_extended(
     # PS3.3 C.7.6.3.1.8: with an EOT each frame is exactly one fragment.
     if len(offsets) != len(fragments):
         raise DecodeError(
-            f"Extended Offset Table lists {len(offsets)} frames but the Pixel Data at byte "
-            f"{base} has {len(fragments)} fragments; with an Extended Offset Table each "
-            "frame must be one fragment (PS3.3 C.7.6.3.1.8)"
+            f"Extended Offset Table lists {len(offsets)} frames but the Pixel Data has "
+            f"{len(fragments)} fragments; with an Extended Offset Table each frame must be "
+            "one fragment (PS3.3 C.7.6.3.1.8)",
+            offset=base,
         )
     starts = _check_table_offsets(offsets, fragments, first_fragment, base, "Extended Offset Table")
     frames: list[FrameSpan] = []
@@ -441,8 +455,9 @@ def _frames_from_extended(
         if length not in (item_length, item_length - 1):
             raise DecodeError(
                 f"Extended Offset Table Lengths: frame {frame} has length {length} but its "
-                f"fragment at byte {base + fragments[start].item_offset} holds {item_length} "
-                "bytes"
+                f"fragment holds {item_length} "
+                "bytes",
+                offset=base + fragments[start].item_offset,
             )
         frames.append(FrameSpan(start, start + 1, length))
     return tuple(frames)
@@ -456,8 +471,9 @@ def _frames_without_table(
 ) -> tuple[tuple[FrameSpan, ...], FrameSource]:
     if not fragments:
         raise DecodeError(
-            f"encapsulated Pixel Data at byte {base} has no fragments (PS3.5 §A.4 needs "
-            "at least one item after the Basic Offset Table)"
+            "encapsulated Pixel Data has no fragments (PS3.5 §A.4 needs "
+            "at least one item after the Basic Offset Table)",
+            offset=base,
         )
     if number_of_frames == 1 or (number_of_frames is None and len(fragments) == 1):
         return _frames_from_starts([0], fragments), FrameSource.SINGLE_FRAME
@@ -472,10 +488,11 @@ def _frames_without_table(
         return found
     known = "not given" if number_of_frames is None else str(number_of_frames)
     raise DecodeError(
-        f"encapsulated Pixel Data at byte {base}: frames cannot be delimited: the Basic "
+        f"encapsulated Pixel Data: frames cannot be delimited: the Basic "
         f"Offset Table is empty, there is no Extended Offset Table, {len(fragments)} "
         f"fragments do not match Number of Frames ({known}), and the fragments do not open "
-        "with JPEG or JPEG 2000 codestream markers"
+        "with JPEG or JPEG 2000 codestream markers",
+        offset=base,
     )
 
 

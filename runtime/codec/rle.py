@@ -271,20 +271,22 @@ def _plane_slice(
 def _read_header(src: bytes, segment_count: int, where: str, base: int) -> list[int]:
     if len(src) < _HEADER_SIZE:
         raise DecodeError(
-            f"{where} at byte {base}: {len(src)} bytes cannot hold the 64-byte RLE Header "
-            "(PS3.5 §G.5)"
+            f"{where}: {len(src)} bytes cannot hold the 64-byte RLE Header (PS3.5 §G.5)",
+            offset=base,
         )
     header = _HEADER.unpack_from(src)
     count = header[0]
     if count > _MAX_SEGMENTS:
         raise DecodeError(
-            f"{where} at byte {base}: the RLE Header says {count} segments; at most "
-            f"{_MAX_SEGMENTS} fit (PS3.5 §G.5)"
+            f"{where}: the RLE Header says {count} segments; at most "
+            f"{_MAX_SEGMENTS} fit (PS3.5 §G.5)",
+            offset=base,
         )
     if count != segment_count:
         raise DecodeError(
-            f"{where} at byte {base}: the RLE Header says {count} segments but the image "
-            f"needs {segment_count} (Samples per Pixel x bytes per sample, PS3.5 §G.2)"
+            f"{where}: the RLE Header says {count} segments but the image "
+            f"needs {segment_count} (Samples per Pixel x bytes per sample, PS3.5 §G.2)",
+            offset=base,
         )
     offsets = [int(offset) for offset in header[1 : 1 + count]]
     previous = _HEADER_SIZE - 1
@@ -296,8 +298,9 @@ def _read_header(src: bytes, segment_count: int, where: str, base: int) -> list[
                 else ("past the end")
             )
             raise DecodeError(
-                f"{where} at byte {base + 4 * number}: offset {offset} of segment {number} "
-                f"is {problem} (the frame has {len(src)} bytes; PS3.5 §G.5)"
+                f"{where}: offset {offset} of segment {number} "
+                f"is {problem} (the frame has {len(src)} bytes; PS3.5 §G.5)",
+                offset=base + 4 * number,
             )
         previous = offset
     return offsets
@@ -309,46 +312,75 @@ def _decode_segment(
     """PackBits-decode ``src[start:end]`` into exactly ``expected`` bytes (§G.3.2).
 
     Every iteration consumes at least one source byte, so the loop ends; output grows only
-    as runs decode (at most 128 bytes per 2 source bytes), never by a declared size.
+    as runs decode (at most 128 bytes per 2 source bytes), never by a declared size.  The
+    hot loop leaves bounds to Python's own checks (an IndexError past the segment, a
+    literal slice that comes back short); on any failure :func:`_segment_error` walks the
+    segment again, slowly, to say exactly what is wrong and where.
     """
+    segment = src[start:end]
     pieces: list[bytes] = []
-    produced = 0
-    pos = start
+    append = pieces.append
     single = _SINGLE_BYTES
+    produced = 0
+    pos = 0
+    try:
+        while produced < expected:
+            control = segment[pos]
+            if control < 128:  # literal run of control + 1 bytes
+                stop = pos + control + 2
+                append(segment[pos + 1 : stop])
+                produced += control + 1
+                pos = stop
+            elif control > 128:  # replicate run: the next byte 257 - control times
+                append(single[segment[pos + 1]] * (257 - control))
+                produced += 257 - control
+                pos += 2
+            else:  # -128: a no-op
+                pos += 1
+    except IndexError:
+        raise _segment_error(segment, expected, where, base + start) from None
+    if pos > len(segment) or produced != expected:
+        raise _segment_error(segment, expected, where, base + start)
+    return b"".join(pieces)
+
+
+def _segment_error(segment: bytes, expected: int, where: str, base: int) -> DecodeError:
+    """Walk a segment that failed to decode and describe its first fault (§G.3.2)."""
+    end = base + len(segment)
+    produced = pos = last = 0
     while produced < expected:
-        if pos >= end:
-            raise DecodeError(
-                f"{where} at byte {base + start}: the segment ends (byte {base + end}) after "
-                f"{produced} of {expected} bytes"
+        last = pos
+        if pos >= len(segment):
+            return DecodeError(
+                f"{where}: the segment ends (byte {end}) after {produced} of {expected} bytes",
+                offset=base,
             )
-        control = src[pos]
-        if control < 128:  # literal run of control + 1 bytes
-            stop = pos + control + 2
-            if stop > end:
-                raise DecodeError(
-                    f"{where}: the literal run at byte {base + pos} needs {control + 1} bytes "
-                    f"but the segment ends at byte {base + end}"
+        control = segment[pos]
+        if control < 128:
+            if pos + control + 2 > len(segment):
+                return DecodeError(
+                    f"{where}: the literal run needs {control + 1} bytes "
+                    f"but the segment ends at byte {end}",
+                    offset=base + pos,
                 )
-            pieces.append(src[pos + 1 : stop])
             produced += control + 1
-            pos = stop
-        elif control > 128:  # replicate run: the next byte 257 - control times
-            if pos + 1 >= end:
-                raise DecodeError(
-                    f"{where}: the replicate run at byte {base + pos} has no byte to repeat "
-                    f"before the segment ends at byte {base + end}"
+            pos += control + 2
+        elif control > 128:
+            if pos + 1 >= len(segment):
+                return DecodeError(
+                    f"{where}: the replicate run has no byte to repeat "
+                    f"before the segment ends at byte {end}",
+                    offset=base + pos,
                 )
-            pieces.append(single[src[pos + 1]] * (257 - control))
             produced += 257 - control
             pos += 2
-        else:  # -128: a no-op
+        else:
             pos += 1
-    if produced != expected:
-        raise DecodeError(
-            f"{where}: the run ending at byte {base + pos} decodes to {produced} bytes, past "
-            f"the {expected} of the segment (Rows x Columns)"
-        )
-    return b"".join(pieces)
+    return DecodeError(
+        f"{where}: this run takes the segment to {produced} bytes, past the {expected} of "
+        "Rows x Columns",
+        offset=base + last,
+    )
 
 
 def _encode_segment(plane: bytes, columns: int) -> bytes:
@@ -417,8 +449,9 @@ def _pack_bits(plane: bytes, pixels: int, where: str, base: int) -> bytes:
     if stray:
         position = next(i for i, value in enumerate(plane) if value > 1)
         raise DecodeError(
-            f"{where}: pixel {position} of the decoded 1-bit plane (segment at byte {base}) "
-            f"is {plane[position]}; a padded 1-bit code is 0 or 1 (PS3.5 §G.2)"
+            f"{where}: pixel {position} of the decoded 1-bit plane (segment at this byte) "
+            f"is {plane[position]}; a padded 1-bit code is 0 or 1 (PS3.5 §G.2)",
+            offset=base,
         )
     # Reversed, the digits read most significant first: pixel k becomes bit k of the int.
     number = int(plane.translate(_TO_DIGITS)[::-1], 2)

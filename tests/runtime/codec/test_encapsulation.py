@@ -161,49 +161,68 @@ def test_get_frame_index_out_of_range() -> None:
 
 # --- malformed input: every DecodeError path names the byte offset ---------------------
 
-BAD_VALUES = {
+# name: (value, byte offset named by the error with base_offset=100, message)
+BAD_VALUES: dict[str, tuple[bytes, int, str]] = {
     # 4 bytes: not even an item header
-    "short": (b"\xfe\xff\x00\xe0", "byte 100: only 4 bytes left"),
+    "short": (b"\xfe\xff\x00\xe0", 100, "only 4 bytes left"),
     # first item is a delimiter: no BOT
-    "no bot": (DELIMITER, "byte 100: the sequence ends before the Basic Offset Table"),
+    "no bot": (DELIMITER, 100, "the sequence ends before the Basic Offset Table"),
     # (7FE0,0010) where the BOT item tag should be
-    "bad bot tag": (b"\xe0\x7f\x10\x00\x00\x00\x00\x00", r"byte 100: found tag \(7FE0,0010\)"),
+    "bad bot tag": (b"\xe0\x7f\x10\x00\x00\x00\x00\x00", 100, r"found tag \(7FE0,0010\)"),
     # BOT of 6 bytes
-    "bot not x4": (item(b"\0" * 6) + DELIMITER, "length 6 is not a multiple of 4"),
+    "bot not x4": (item(b"\0" * 6) + DELIMITER, 100, "length 6 is not a multiple of 4"),
     # BOT with undefined length FFFFFFFF
-    "bot undefined": (ITEM + b"\xff\xff\xff\xff", "byte 100: undefined item length"),
+    "bot undefined": (ITEM + b"\xff\xff\xff\xff", 100, "undefined item length"),
     # BOT says 16 bytes, 4 present
-    "bot past end": (ITEM + b"\x10\0\0\0" + b"\0" * 4, "length 16 runs past the end"),
-    # fragment with a bad tag (FFFE,E00D) item delimiter at byte 108
+    "bot past end": (ITEM + b"\x10\0\0\0" + b"\0" * 4, 100, "length 16 runs past the end"),
+    # an Item Delimitation Item (FFFE,E00D) where fragment 0 should be, at 100 + 8
     "bad fragment tag": (
         item(b"") + b"\xfe\xff\x0d\xe0\0\0\0\0",
-        r"fragment item 0 at byte 108: found tag \(FFFE,E00D\)",
+        108,
+        r"fragment item 0: found tag \(FFFE,E00D\)",
     ),
-    "odd fragment": (item(b"") + item(b"abc") + DELIMITER, "byte 108: length 3"),
-    "empty fragment": (item(b"") + item(b"") + DELIMITER, "byte 108: length 0"),
-    "fragment past end": (item(b"") + ITEM + b"\x00\x01\0\0ab", "length 256 runs past the end"),
-    "fragment undefined": (item(b"") + ITEM + b"\xff\xff\xff\xff", "undefined item length"),
+    "odd fragment": (item(b"") + item(b"abc") + DELIMITER, 108, "fragment item 0: length 3"),
+    "empty fragment": (item(b"") + item(b"") + DELIMITER, 108, "fragment item 0: length 0"),
+    # fragment length 0100H with only 2 bytes after it
+    "fragment past end": (
+        item(b"") + ITEM + b"\x00\x01\0\0ab",
+        108,
+        "length 256 runs past the end",
+    ),
+    "fragment undefined": (item(b"") + ITEM + b"\xff\xff\xff\xff", 108, "undefined item length"),
+    # delimiter after BOT (8) and one 2-byte fragment (10): at 100 + 18
     "delimiter with length": (
         item(b"") + item(b"ab") + b"\xfe\xff\xdd\xe0\x02\0\0\0",
-        "delimiter .* at byte 118 has length 0x00000002",
+        118,
+        "delimiter .* has length 0x00000002",
     ),
-    "truncated after fragment": (item(b"") + item(b"ab") + b"\xfe\xff", "byte 118: only 2"),
-    "no fragments": (item(b"") + DELIMITER, "has no fragments"),
-    "bot first not 0": (bot(4) + item(b"ab") + DELIMITER, "first frame's offset is 4"),
+    "truncated after fragment": (
+        item(b"") + item(b"ab") + b"\xfe\xff",
+        118,
+        "fragment item 1: only 2 bytes left",
+    ),
+    "no fragments": (item(b"") + DELIMITER, 100, "has no fragments"),
+    # offset-table errors name the table's position, and the bad target in the text
+    "bot first not 0": (bot(4) + item(b"ab") + DELIMITER, 100, "first frame's offset is 4"),
     "bot not increasing": (
         bot(0, 0) + item(b"ab") + item(b"cd") + DELIMITER,
+        100,
         "offset 0 of frame 1 does not increase",
     ),
+    # BOT of 2 offsets: fragments start at 100 + 16, so offset 4 is byte 120
     "bot between items": (
         bot(0, 4) + item(b"ab") + item(b"cd") + DELIMITER,
+        100,
         r"offset 4 of frame 1 \(byte 120\) is not the start of a fragment item",
     ),
     "bot past fragments": (
         bot(0, 99) + item(b"ab") + DELIMITER,
+        100,
         "offset 99 of frame 1 .* is not the start",
     ),
     "cannot delimit": (
         item(b"") + item(b"ab") + item(b"cd") + DELIMITER,
+        100,
         "frames cannot be delimited",
     ),
 }
@@ -211,9 +230,11 @@ BAD_VALUES = {
 
 @pytest.mark.parametrize("name", sorted(BAD_VALUES))
 def test_malformed_values(name: str) -> None:
-    value, message = BAD_VALUES[name]
-    with pytest.raises(DecodeError, match=message):
+    value, offset, message = BAD_VALUES[name]
+    with pytest.raises(DecodeError, match=message) as raised:
         parse_encapsulated(value, base_offset=100)
+    assert raised.value.offset == offset
+    assert str(raised.value).startswith(f"byte {offset}: ")
 
 
 def test_number_of_frames_disagrees_with_bot() -> None:

@@ -239,20 +239,26 @@ GOOD_SEGMENT = b"\xfd\x00"  # 4 copies of 00
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "offset", "message"),
     [
-        (b"\x02\x00\x00\x00", "500: 4 bytes cannot hold the 64-byte RLE Header"),
-        (struct.pack("<16L", 15, *range(64, 124, 4)) + b"\0" * 80, "says 15 segments but"),
-        (struct.pack("<16L", 16, *range(64, 124, 4)) + b"\0" * 80, "says 16 segments; at most 15"),
-        (header(64) + GOOD_SEGMENT, "says 1 segments but the image needs 2"),
-        (header(60, 66) + b"\0" * 8, "504: offset 60 of segment 1 is not after"),
-        (header(64, 64) + GOOD_SEGMENT, "508: offset 64 of segment 2 is not after"),
-        (header(64, 70) + GOOD_SEGMENT * 2, "offset 70 of segment 2 is past the end"),
-        (header(64, 66) + b"\xfe\x00" + GOOD_SEGMENT, "segment 1 at byte 564: the segment ends"),
-        (header(64, 66) + b"\x03\x00" + GOOD_SEGMENT, "literal run at byte 564 needs 4 bytes"),
-        (header(64, 66) + GOOD_SEGMENT + b"\x07\x01\x02", "literal run at byte 566 needs 8"),
-        (header(64, 67) + b"\xfe\x00\xfd" + GOOD_SEGMENT, "replicate run at byte 566 has no byte"),
-        (header(64, 66) + b"\xfb\x00" + GOOD_SEGMENT, "decodes to 6 bytes, past the 4"),
+        # frame at byte 500; header fields at 500 + 4 * n; segment data from 564 on
+        (b"\x02\x00\x00\x00", 500, "4 bytes cannot hold the 64-byte RLE Header"),
+        (struct.pack("<16L", 15, *range(64, 124, 4)) + b"\0" * 80, 500, "says 15 segments but"),
+        (struct.pack("<16L", 16, *range(64, 124, 4)) + b"\0" * 80, 500, "16 segments; at most 15"),
+        (header(64) + GOOD_SEGMENT, 500, "says 1 segments but the image needs 2"),
+        (header(60, 66) + b"\0" * 8, 504, "offset 60 of segment 1 is not after"),
+        (header(64, 64) + GOOD_SEGMENT, 508, "offset 64 of segment 2 is not after"),
+        (header(64, 70) + GOOD_SEGMENT * 2, 508, "offset 70 of segment 2 is past the end"),
+        # FE 00 = 3 zeros, then the segment ends one byte short
+        (header(64, 66) + b"\xfe\x00" + GOOD_SEGMENT, 564, r"ends \(byte 566\) after 3 of 4"),
+        # literal of 4 with one byte left in the segment
+        (header(64, 66) + b"\x03\x00" + GOOD_SEGMENT, 564, "literal run needs 4 bytes"),
+        # segment 2 (566) is the last: literal of 8 with 2 bytes left in the frame
+        (header(64, 66) + GOOD_SEGMENT + b"\x07\x01\x02", 566, "segment 2: the literal run"),
+        # FE 00 then FD with nothing to repeat before segment 2 at 567
+        (header(64, 67) + b"\xfe\x00\xfd" + GOOD_SEGMENT, 566, "replicate run has no byte"),
+        # FB 00 = 6 zeros where Rows x Columns is 4
+        (header(64, 66) + b"\xfb\x00" + GOOD_SEGMENT, 564, "to 6 bytes, past the 4"),
     ],
     ids=[
         "short",
@@ -269,10 +275,11 @@ GOOD_SEGMENT = b"\xfd\x00"  # 4 copies of 00
         "overshoot",
     ],
 )
-def test_malformed_frames(data: bytes, message: str) -> None:
+def test_malformed_frames(data: bytes, offset: int, message: str) -> None:
     with pytest.raises(DecodeError, match=message) as raised:
         decode_frame(data, **MONO16, frame_index=7, base_offset=500)
-    assert "RLE frame 7" in str(raised.value)
+    assert raised.value.offset == offset
+    assert str(raised.value).startswith(f"byte {offset}: RLE frame 7")
 
 
 def test_one_bit_plane_must_hold_0_or_1() -> None:
