@@ -503,10 +503,11 @@ def _frames_from_markers(
 
     Every frame of the JPEG family is a complete codestream (PS3.5 §A.4.1-A.4.4) that
     opens with SOI FFD8 (JPEG, JPEG-LS) or SOC FF4F then SIZ FF51 (JPEG 2000).  Inside
-    entropy-coded JPEG and JPEG-LS data an FF byte is never followed by D8, so a fragment
-    that opens with those bytes opens a frame.  In JPEG 2000 packet data FF4F FF51 is not
-    forbidden, so the heuristic can in principle split a frame wrongly; that is why it is
-    the last resort, used only when the offset tables and Number of Frames cannot tell.
+    entropy-coded JPEG and JPEG-LS data an FF byte is never followed by D8, so only a
+    fragment cut exactly before an SOI *inside a marker segment* (an APPn thumbnail) could
+    fool it; in JPEG 2000 packet data FF4F FF51 is not forbidden outright.  That is why it
+    is the last resort, used only when the offset tables and Number of Frames cannot tell,
+    and why the caller's Number of Frames, when known, must agree with what it finds.
     """
     first = fragments[0]
     head = bytes(view[first.offset : first.offset + 4])
