@@ -1,0 +1,776 @@
+"""Bytes -> Dataset: the data set reader for every transfer syntax (PS3.5 §7, Annex A).
+
+Theory of operation
+-------------------
+This is the hot path of the whole runtime, so it is a direct recursive descent over a
+``bytes``/``memoryview``/``mmap`` buffer with ``struct.unpack_from`` and dict lookups, and it
+makes exactly one small object per element: a :class:`DataElement` holding the value's raw
+bytes (decoded later, on access; runtime/core/element.py).  It follows the same grammar as
+the token stream of :mod:`dicompile.runtime.codec.parser` (which tools use to look at the
+structure of a stream without building a tree); a test checks that the two agree on every
+file of the test corpus.  It does not consume tokens itself because one token object per
+header and per value would double the cost of reading header-heavy files.
+
+Rule 1 -- bounds.  Every length is checked against the end of its enclosing value (item,
+sequence, buffer) before it is used; nothing is sliced or allocated past the input, and
+every step moves forward by at least 8 bytes, so any input ends in bounded time and memory.
+Nesting deeper than :data:`MAX_DEPTH` is refused (a recursion bomb is a few bytes per level).
+
+Rule 2 -- strict or lenient.  Data that breaks PS3.5 raises :class:`DecodeError` in strict
+mode; in lenient mode (the default) the reader warns with :class:`DicomWarning` and takes the
+best reading (documented at each place).  Errors name the source, the byte offset and the
+tag path, e.g. ``(0008,1115)[0]/(0008,1150)``.
+
+Rule 3 -- VRs.  Explicit VR streams give each element's VR; a UN element whose tag the data
+dictionary knows is re-read with its real VR (PS3.5 §6.2.2).  Implicit VR streams take the
+dictionary's VR; unknown tags are UN; "US or SS" follows Pixel Representation (0028,0103),
+"OB or OW" Bits Allocated (0028,0100) (PS3.5 Annex A.1 notes).  An undefined length is a
+sequence for SQ and UN (a UN of undefined length holds Implicit VR Little Endian items,
+PS3.5 §6.2.2) and encapsulated pixel data for OB/OW (PS3.5 §A.4).
+"""
+
+from __future__ import annotations
+
+import gc
+import mmap
+import struct
+import warnings
+from collections.abc import Callable
+from typing import Final, NamedTuple, TypeAlias
+
+import attrs
+
+from dicompile.runtime.codec.context import CodecContext
+from dicompile.runtime.core.dataset import Dataset
+from dicompile.runtime.core.element import (
+    UNDECODED,
+    DataElement,
+    DeferredSource,
+    Encapsulated,
+    decoded_element,
+    raw_element,
+)
+from dicompile.runtime.core.sequence import Sequence
+from dicompile.runtime.core.tag import format_tag
+from dicompile.runtime.core.vr import VR, dictionary_vr
+from dicompile.runtime.errors import DecodeError, DicomWarning
+
+#: What a reader reads from: slicing either gives bytes (a memoryview or bytearray is
+#: copied to bytes once by :func:`read_dataset`).
+Buffer: TypeAlias = bytes | mmap.mmap
+#: Makes a deferred value for (offset in the buffer, length); see runtime/media/deferred.py.
+DeferFactory: TypeAlias = Callable[[int, int], DeferredSource]
+
+#: Maximum nesting of sequences (real files rarely exceed 10).
+MAX_DEPTH: Final = 128
+
+UNDEFINED: Final = 0xFFFFFFFF
+_ITEM: Final = 0xFFFEE000
+_ITEM_END: Final = 0xFFFEE00D
+_SEQ_END: Final = 0xFFFEE0DD
+_SPECIFIC_CHARACTER_SET: Final = 0x00080005
+_PIXEL_REPRESENTATION: Final = 0x00280103
+_BITS_ALLOCATED: Final = 0x00280100
+_PIXEL_DATA: Final = 0x7FE00010
+#: Elements whose values later elements of the same data set depend on.
+_LEVEL_FACT_TAGS: Final = frozenset(
+    {_SPECIFIC_CHARACTER_SET, _PIXEL_REPRESENTATION, _BITS_ALLOCATED}
+)
+
+#: 2-byte VR code -> (VR, has the 12-byte header with a 32-bit length) (PS3.5 Table 7.1-1/2).
+VR_HEADERS: Final[dict[bytes, tuple[VR, bool]]] = {
+    vr.value.encode("ascii"): (vr, vr.info.long_header) for vr in VR
+}
+
+_HEAD_LE: Final = struct.Struct("<HH2sH")
+_HEAD_BE: Final = struct.Struct(">HH2sH")
+_IHEAD_LE: Final = struct.Struct("<HHL")
+_IHEAD_BE: Final = struct.Struct(">HHL")
+_U32_LE: Final = struct.Struct("<L")
+_U32_BE: Final = struct.Struct(">L")
+_U16_LE: Final = struct.Struct("<H")
+_U16_BE: Final = struct.Struct(">H")
+
+# LUT Descriptors are "US or SS" in PS3.6 but always read unsigned: PS3.3 C.11.1.1 and
+# C.7.6.3.1.5 (first and third values are unsigned whatever Pixel Representation says).
+_UNSIGNED_DESCRIPTORS: Final = frozenset(
+    {0x00281101, 0x00281102, 0x00281103, 0x00283002, 0x00281221, 0x00281222, 0x00281223}
+)
+
+#: Where the reader is, for messages: (parent, sequence tag, item index, depth) links;
+#: None at the top level.
+Path: TypeAlias = "tuple[Path, int, int, int] | None"
+
+
+def format_path(path: Path, tag: int | None = None) -> str:
+    """The tag path of a position: ``(0008,1115)[0]/(0008,1150)``."""
+    parts: list[str] = []
+    link = path
+    while link is not None:
+        link, seq_tag, index, _ = link
+        parts.append(f"{format_tag(seq_tag)}[{index}]")
+    parts.reverse()
+    if tag is not None:
+        parts.append(format_tag(tag))
+    return "/".join(parts) or "(data set)"
+
+
+def path_depth(path: Path) -> int:
+    """Number of sequence levels above a position."""
+    return 0 if path is None else path[3]
+
+
+class PixelFacts(NamedTuple):
+    """Facts of the current data set that implicit VR resolution needs; items inherit them."""
+
+    pixel_representation: int | None = None
+    bits_allocated: int | None = None
+
+
+_NO_FACTS: Final = PixelFacts()
+
+
+@attrs.frozen
+class ReadOptions:
+    """Policy of one read: deferral of large values and where to stop."""
+
+    #: Values at least this long are deferred through ``defer`` (None: never).
+    defer_size: int | None = None
+    defer: DeferFactory | None = None
+    #: Stop before the first top-level element whose tag is >= this (None: read all).
+    stop_before: int | None = None
+    #: Name of the source for messages (a file name).
+    source: str | None = None
+
+
+_NEVER: Final = 1 << 62
+_new = object.__new__
+
+
+class _Reader:
+    """One read of one buffer; holds the buffer and the policy, no other state."""
+
+    __slots__ = ("buf", "defer", "defer_size", "size", "source", "stop_before", "vr_cache")
+
+    def __init__(self, buf: Buffer, options: ReadOptions) -> None:
+        self.buf = buf
+        self.size = len(buf)
+        self.source = options.source
+        self.defer = options.defer
+        self.defer_size = (
+            options.defer_size
+            if options.defer is not None and options.defer_size is not None
+            else _NEVER
+        )
+        self.stop_before = options.stop_before
+        self.vr_cache: dict[int, tuple[VR, ...]] = {}
+
+    # -- problems -----------------------------------------------------------------------------
+
+    def error(self, message: str, offset: int, path: Path, tag: int | None) -> DecodeError:
+        return DecodeError(
+            message, source=self.source, offset=offset, tag_path=format_path(path, tag)
+        )
+
+    def problem(
+        self, ctx: CodecContext, message: str, offset: int, path: Path, tag: int | None
+    ) -> None:
+        """Strict: raise.  Lenient: warn (the caller goes on with its best reading)."""
+        err = self.error(message, offset, path, tag)
+        if ctx.strict:
+            raise err
+        warnings.warn(str(err), DicomWarning, stacklevel=2)
+
+    # -- VR of implicit elements ----------------------------------------------------------------
+
+    def dictionary_vrs(self, ctx: CodecContext, tag: int) -> tuple[VR, ...]:
+        found = self.vr_cache.get(tag)
+        if found is None:
+            found = dictionary_vr(ctx.lookup.vr_text(tag))
+            self.vr_cache[tag] = found
+        return found
+
+    def implicit_vr(self, ctx: CodecContext, tag: int, facts: PixelFacts) -> VR:
+        """The VR of an implicit-VR element (PS3.5 §7.1.3, Annex A.1 notes)."""
+        choices = self.dictionary_vrs(ctx, tag)
+        if len(choices) == 1:
+            return choices[0]
+        if not choices:
+            return VR.UN
+        if VR.OW in choices and (VR.OB in choices or VR.US in choices):
+            # "OB or OW", "US or OW", "US or SS or OW": OB only for 8-bit pixel data, which
+            # must not be byte-swapped as words on conversion to big endian (PS3.5 A.1, A.3).
+            if VR.OB in choices and facts.bits_allocated is not None:
+                return VR.OB if facts.bits_allocated <= 8 else VR.OW
+            return VR.OW
+        if VR.US in choices and VR.SS in choices:
+            if tag in _UNSIGNED_DESCRIPTORS:
+                return VR.US
+            return VR.SS if facts.pixel_representation == 1 else VR.US
+        return choices[0]
+
+    # -- data sets ----------------------------------------------------------------------------
+
+    def dataset(
+        self,
+        pos: int,
+        end: int,
+        ctx: CodecContext,
+        path: Path,
+        facts: PixelFacts,
+        *,
+        item: bool,
+        top: bool = False,
+    ) -> tuple[dict[int, DataElement], int, bool, CodecContext]:
+        """Elements from ``pos`` up to ``end`` or an Item Delimitation Item (when ``item``).
+
+        Returns (elements, position after the data set, tags ascended, context at the end).
+        """
+        if ctx.implicit_vr:
+            return self._implicit(pos, end, ctx, path, facts, item, top)
+        return self._explicit(pos, end, ctx, path, facts, item, top)
+
+    def _explicit(
+        self,
+        pos: int,
+        end: int,
+        ctx: CodecContext,
+        path: Path,
+        facts: PixelFacts,
+        item: bool,
+        top: bool,
+    ) -> tuple[dict[int, DataElement], int, bool, CodecContext]:
+        buf = self.buf
+        le = ctx.little_endian
+        unpack_head = (_HEAD_LE if le else _HEAD_BE).unpack_from
+        unpack_u32 = (_U32_LE if le else _U32_BE).unpack_from
+        headers = VR_HEADERS
+        defer_size = self.defer_size
+        stop_before = self.stop_before if top and self.stop_before is not None else _NEVER
+        fact_tags = _LEVEL_FACT_TAGS
+        sq = VR.SQ
+        un = VR.UN
+        new = _new
+        element_class = DataElement
+        undecoded = UNDECODED
+        elements: dict[int, DataElement] = {}
+        last = -1
+        in_order = True
+        while pos < end:
+            if pos + 8 > end:
+                self._trailing(ctx, pos, end, path, top)
+                pos = end
+                break
+            group, number, code, length = unpack_head(buf, pos)
+            tag = (group << 16) | number
+            if group == 0xFFFE:
+                if tag == _ITEM_END and item:
+                    return elements, pos + 8, in_order, ctx
+                self._stray_delimiter(ctx, tag, pos, path)
+                pos += 8
+                continue
+            if tag >= stop_before:
+                return elements, pos, in_order, ctx
+            header = headers.get(code)
+            if header is not None:
+                vr, long_header = header
+                if long_header:
+                    if pos + 12 > end:
+                        self._trailing(ctx, pos, end, path, top)
+                        pos = end
+                        break
+                    length = unpack_u32(buf, pos + 8)[0]
+                    start = pos + 12
+                else:
+                    start = pos + 8
+            else:
+                # Not a VR: some writers put an implicit-VR element in an explicit stream.
+                if not self._looks_implicit(ctx, pos, end, tag, path):
+                    pos = end
+                    break
+                vr = self.implicit_vr(ctx, tag, facts)
+                length = unpack_u32(buf, pos + 4)[0]
+                start = pos + 8
+            if length == UNDEFINED:
+                element, pos = self.undefined_length(tag, vr, start, end, ctx, path, facts)
+            elif vr is sq:
+                stop = self._value_end(ctx, tag, start, length, end, path)
+                element, pos = self.sequence(tag, vr, start, stop, ctx, path, facts, False)
+            else:
+                stop = start + length
+                if stop > end or length & 1 or vr is un:
+                    element, stop = self._unusual(tag, vr, start, length, end, ctx, path, facts)
+                elif length >= defer_size:
+                    assert self.defer is not None
+                    element = raw_element(tag, vr, self.defer(start, length), ctx)
+                else:
+                    element = new(element_class)
+                    element.tag = tag
+                    element.vr = vr
+                    element._raw = buf[start:stop]
+                    element._value = undecoded
+                    element._ctx = ctx
+                pos = stop
+            if tag <= last:
+                in_order = self._order_problem(ctx, tag, last, pos, path, elements) and in_order
+            last = tag
+            elements[tag] = element
+            if tag in fact_tags:
+                ctx, facts = self._level_facts(tag, element, ctx, facts)
+        return elements, pos, in_order, ctx
+
+    def _implicit(
+        self,
+        pos: int,
+        end: int,
+        ctx: CodecContext,
+        path: Path,
+        facts: PixelFacts,
+        item: bool,
+        top: bool,
+    ) -> tuple[dict[int, DataElement], int, bool, CodecContext]:
+        buf = self.buf
+        unpack_head = (_IHEAD_LE if ctx.little_endian else _IHEAD_BE).unpack_from
+        defer_size = self.defer_size
+        stop_before = self.stop_before if top and self.stop_before is not None else _NEVER
+        cache = self.vr_cache
+        fact_tags = _LEVEL_FACT_TAGS
+        sq = VR.SQ
+        new = _new
+        element_class = DataElement
+        undecoded = UNDECODED
+        elements: dict[int, DataElement] = {}
+        last = -1
+        in_order = True
+        while pos < end:
+            if pos + 8 > end:
+                self._trailing(ctx, pos, end, path, top)
+                pos = end
+                break
+            group, number, length = unpack_head(buf, pos)
+            tag = (group << 16) | number
+            if group == 0xFFFE:
+                if tag == _ITEM_END and item:
+                    return elements, pos + 8, in_order, ctx
+                self._stray_delimiter(ctx, tag, pos, path)
+                pos += 8
+                continue
+            if tag >= stop_before:
+                return elements, pos, in_order, ctx
+            choices = cache.get(tag)
+            if choices is not None and len(choices) == 1:
+                vr = choices[0]
+            else:
+                vr = self.implicit_vr(ctx, tag, facts)
+            start = pos + 8
+            if length == UNDEFINED:
+                element, pos = self.undefined_length(tag, vr, start, end, ctx, path, facts)
+            elif vr is sq:
+                stop = self._value_end(ctx, tag, start, length, end, path)
+                element, pos = self.sequence(tag, vr, start, stop, ctx, path, facts, False)
+            else:
+                stop = start + length
+                if stop > end or length & 1:
+                    element, stop = self._unusual(tag, vr, start, length, end, ctx, path, facts)
+                elif length >= defer_size:
+                    assert self.defer is not None
+                    element = raw_element(tag, vr, self.defer(start, length), ctx)
+                else:
+                    element = new(element_class)
+                    element.tag = tag
+                    element.vr = vr
+                    element._raw = buf[start:stop]
+                    element._value = undecoded
+                    element._ctx = ctx
+                pos = stop
+            if tag <= last:
+                in_order = self._order_problem(ctx, tag, last, pos, path, elements) and in_order
+            last = tag
+            elements[tag] = element
+            if tag in fact_tags:
+                ctx, facts = self._level_facts(tag, element, ctx, facts)
+        return elements, pos, in_order, ctx
+
+    # -- pieces of the loops ------------------------------------------------------------------
+
+    def _unusual(
+        self,
+        tag: int,
+        vr: VR,
+        start: int,
+        length: int,
+        end: int,
+        ctx: CodecContext,
+        path: Path,
+        facts: PixelFacts,
+    ) -> tuple[DataElement, int]:
+        """A defined-length value that is too long, odd, or UN: the slow path."""
+        stop = self._value_end(ctx, tag, start, length, end, path)
+        if length & 1:
+            self.problem(ctx, f"odd value length {length} (PS3.5 §7.1.1)", start, path, tag)
+        if vr is VR.UN:
+            return self.unknown(tag, start, stop, ctx, path, facts), stop
+        if stop - start >= self.defer_size:
+            assert self.defer is not None
+            return raw_element(tag, vr, self.defer(start, stop - start), ctx), stop
+        return raw_element(tag, vr, self.buf[start:stop], ctx), stop
+
+    def _level_facts(
+        self, tag: int, element: DataElement, ctx: CodecContext, facts: PixelFacts
+    ) -> tuple[CodecContext, PixelFacts]:
+        """Note the facts later elements of this level depend on (charset, pixel format)."""
+        value = element.value
+        if tag == _SPECIFIC_CHARACTER_SET:
+            if isinstance(value, str):
+                terms: tuple[str, ...] = (value,)
+            elif isinstance(value, tuple):
+                terms = tuple(v if isinstance(v, str) else "" for v in value)
+            else:
+                terms = ()
+            return ctx.with_charset(terms), facts
+        number = value if isinstance(value, int) else None
+        if tag == _PIXEL_REPRESENTATION:
+            return ctx, facts._replace(pixel_representation=number)
+        return ctx, facts._replace(bits_allocated=number)
+
+    def _value_end(
+        self, ctx: CodecContext, tag: int, start: int, length: int, end: int, path: Path
+    ) -> int:
+        """End of a value of ``length`` at ``start``; lenient mode cuts it at ``end``."""
+        stop = start + length
+        if stop > end:
+            self.problem(
+                ctx,
+                f"value length {length} goes past the end of its container "
+                f"({end - start} bytes left)",
+                start,
+                path,
+                tag,
+            )
+            return end
+        return stop
+
+    def _trailing(self, ctx: CodecContext, pos: int, end: int, path: Path, top: bool) -> None:
+        rest = bytes(self.buf[pos:end])
+        if top and not rest.strip(b"\x00"):
+            warnings.warn(
+                str(self.error(f"{end - pos} trailing zero bytes ignored", pos, path, None)),
+                DicomWarning,
+                stacklevel=3,
+            )
+            return
+        self.problem(ctx, f"truncated element header ({end - pos} bytes left)", pos, path, None)
+
+    def _stray_delimiter(self, ctx: CodecContext, tag: int, pos: int, path: Path) -> None:
+        self.problem(ctx, f"unexpected {format_tag(tag)} in a data set; skipped", pos, path, None)
+
+    def _looks_implicit(self, ctx: CodecContext, pos: int, end: int, tag: int, path: Path) -> bool:
+        code = bytes(self.buf[pos + 4 : pos + 6])
+        if not any(code) and not any(self.buf[pos:end]):
+            # All zero from here: padding after the data set.
+            self._trailing(ctx, pos, end, path, top=True)
+            return False
+        self.problem(
+            ctx,
+            f"{code!r} is not a VR; element read as implicit VR (PS3.5 §7.1.3)",
+            pos,
+            path,
+            tag,
+        )
+        return True
+
+    def _order_problem(
+        self,
+        ctx: CodecContext,
+        tag: int,
+        last: int,
+        pos: int,
+        path: Path,
+        elements: dict[int, DataElement],
+    ) -> bool:
+        """Report a repeated or descending tag; returns whether the order still ascends."""
+        if tag in elements:
+            self.problem(ctx, "the tag occurs twice; the last one is kept", pos, path, tag)
+            return tag == last
+        self.problem(
+            ctx,
+            f"tags out of order ({format_tag(tag)} after {format_tag(last)}, PS3.5 §7.1)",
+            pos,
+            path,
+            tag,
+        )
+        return False
+
+    def unknown(
+        self,
+        tag: int,
+        start: int,
+        stop: int,
+        ctx: CodecContext,
+        path: Path,
+        facts: PixelFacts,
+    ) -> DataElement:
+        """A UN element of defined length: re-read with its dictionary VR if known."""
+        raw = self.buf[start:stop]
+        choices = self.dictionary_vrs(ctx, tag)
+        if not choices or choices == (VR.UN,):
+            return raw_element(tag, VR.UN, raw, ctx)
+        vr = self.implicit_vr(ctx, tag, facts)
+        if vr is not VR.SQ:
+            return raw_element(tag, vr, raw, ctx)
+        # A sequence sent as UN: its items are Implicit VR Little Endian (PS3.5 §6.2.2).
+        inner = _Reader(raw, ReadOptions(source=self.source))
+        implicit = ctx.with_syntax(little_endian=True, implicit_vr=True)
+        element, _ = inner.sequence(tag, VR.SQ, 0, len(raw), implicit, path, facts, False)
+        return element
+
+    def undefined_length(
+        self,
+        tag: int,
+        vr: VR,
+        start: int,
+        end: int,
+        ctx: CodecContext,
+        path: Path,
+        facts: PixelFacts,
+    ) -> tuple[DataElement, int]:
+        """An element of undefined length: a sequence or encapsulated pixel data."""
+        if vr is VR.SQ:
+            return self.sequence(tag, vr, start, end, ctx, path, facts, True)
+        if vr is VR.UN:
+            # PS3.5 §6.2.2: the value is a sequence in Implicit VR Little Endian.
+            known = self.dictionary_vrs(ctx, tag)
+            implicit = ctx.with_syntax(little_endian=True, implicit_vr=True)
+            element, pos = self.sequence(tag, VR.SQ, start, end, implicit, path, facts, True)
+            if known != (VR.SQ,):
+                element = decoded_element(tag, VR.UN, element.value)
+            return element, pos
+        if vr in (VR.OB, VR.OW) or tag == _PIXEL_DATA:
+            return self.encapsulated(tag, start, end, ctx, path)
+        self.problem(
+            ctx,
+            f"undefined length for VR {vr.value}; read as a sequence (PS3.5 §7.1.1)",
+            start,
+            path,
+            tag,
+        )
+        return self.sequence(tag, VR.SQ, start, end, ctx, path, facts, True)
+
+    def encapsulated(
+        self, tag: int, start: int, end: int, ctx: CodecContext, path: Path
+    ) -> tuple[DataElement, int]:
+        """Encapsulated pixel data (PS3.5 §A.4): items up to the sequence delimiter."""
+        buf = self.buf
+        unpack = (_IHEAD_LE if ctx.little_endian else _IHEAD_BE).unpack_from
+        pos = start
+        while True:
+            if pos + 8 > end:
+                self.problem(
+                    ctx,
+                    "encapsulated pixel data ends without a Sequence Delimitation Item",
+                    pos,
+                    path,
+                    tag,
+                )
+                data = bytes(buf[start:end]) + _delimiter(ctx.little_endian)
+                return decoded_element(tag, VR.OB, Encapsulated(data)), end
+            group, number, length = unpack(buf, pos)
+            item_tag = (group << 16) | number
+            if item_tag == _SEQ_END:
+                pos += 8
+                break
+            if item_tag != _ITEM or length == UNDEFINED:
+                self.problem(
+                    ctx,
+                    f"{format_tag(item_tag)} where a fragment item was expected (PS3.5 §A.4)",
+                    pos,
+                    path,
+                    tag,
+                )
+                data = bytes(buf[start:pos]) + _delimiter(ctx.little_endian)
+                return decoded_element(tag, VR.OB, Encapsulated(data)), end
+            if pos + 8 + length > end:
+                self.problem(ctx, f"fragment length {length} goes past the end", pos, path, tag)
+                data = bytes(buf[start:pos]) + _delimiter(ctx.little_endian)
+                return decoded_element(tag, VR.OB, Encapsulated(data)), end
+            pos += 8 + length
+        size = pos - start
+        source: bytes | DeferredSource
+        if size >= self.defer_size:
+            assert self.defer is not None
+            source = self.defer(start, size)
+        else:
+            source = buf[start:pos]
+        return decoded_element(tag, VR.OB, Encapsulated(source)), pos
+
+    def sequence(
+        self,
+        tag: int,
+        vr: VR,
+        start: int,
+        end: int,
+        ctx: CodecContext,
+        path: Path,
+        facts: PixelFacts,
+        undefined: bool,
+    ) -> tuple[DataElement, int]:
+        """A sequence's items, up to ``end`` (defined length) or the delimiter (undefined).
+
+        Returns the element and the position after the sequence.
+        """
+        depth = path_depth(path) + 1
+        if depth > MAX_DEPTH:
+            raise self.error(f"sequences nested deeper than {MAX_DEPTH}", start, path, tag)
+        buf = self.buf
+        unpack = (_IHEAD_LE if ctx.little_endian else _IHEAD_BE).unpack_from
+        from_dict = Dataset._from_dict
+        read_items = self._implicit if ctx.implicit_vr else self._explicit
+        items: list[Dataset] = []
+        pos = start
+        while True:
+            if pos >= end:
+                if undefined:
+                    self.problem(
+                        ctx,
+                        "sequence of undefined length ends without a Sequence Delimitation Item",
+                        pos,
+                        path,
+                        tag,
+                    )
+                break
+            if pos + 8 > end:
+                self.problem(ctx, "truncated item header", pos, path, tag)
+                pos = end
+                break
+            group, number, length = unpack(buf, pos)
+            item_tag = (group << 16) | number
+            if item_tag != _ITEM:
+                if item_tag == _SEQ_END:
+                    pos += 8
+                    if undefined:
+                        break
+                    self.problem(
+                        ctx,
+                        "Sequence Delimitation Item in a sequence of defined length",
+                        pos - 8,
+                        path,
+                        tag,
+                    )
+                    continue
+                self.problem(
+                    ctx,
+                    f"{format_tag(item_tag)} where an item was expected (PS3.5 §7.5)",
+                    pos,
+                    path,
+                    tag,
+                )
+                # Best reading: the sequence ends here.
+                if not undefined:
+                    pos = end
+                break
+            item_path: Path = (path, tag, len(items), depth)
+            if length == UNDEFINED:
+                elements, pos, in_order, _ = read_items(
+                    pos + 8, end, ctx, item_path, facts, True, False
+                )
+                items.append(from_dict(elements, in_order, True))
+            else:
+                item_end = pos + 8 + length
+                if item_end > end:
+                    self.problem(
+                        ctx,
+                        f"item length {length} goes past the end of the sequence",
+                        pos,
+                        item_path,
+                        None,
+                    )
+                    item_end = end
+                elements, stop, in_order, _ = read_items(
+                    pos + 8, item_end, ctx, item_path, facts, True, False
+                )
+                if stop != item_end:
+                    self.problem(
+                        ctx,
+                        "Item Delimitation Item inside an item of defined length",
+                        stop,
+                        item_path,
+                        None,
+                    )
+                items.append(from_dict(elements, in_order, False))
+                pos = item_end
+        return decoded_element(tag, vr, Sequence._from_list(items, undefined)), pos
+
+
+def _delimiter(little_endian: bool) -> bytes:
+    return (_IHEAD_LE if little_endian else _IHEAD_BE).pack(0xFFFE, 0xE0DD, 0)
+
+
+def read_dataset(
+    buf: Buffer | bytearray | memoryview,
+    ctx: CodecContext,
+    *,
+    offset: int = 0,
+    end: int | None = None,
+    options: ReadOptions | None = None,
+) -> tuple[Dataset, int, CodecContext]:
+    """Read a data set from ``buf[offset:end]`` encoded as ``ctx`` says.
+
+    Returns
+    -------
+    (Dataset, int, CodecContext)
+        The data set, the position where reading stopped (``end``, or the first tag at or
+        after ``options.stop_before``), and the context at the end (with the data set's
+        Specific Character Set).
+
+    Raises
+    ------
+    DecodeError
+        Strict mode: any deviation from PS3.5.  Lenient mode: only what cannot be read at
+        all (sequences nested deeper than :data:`MAX_DEPTH`).
+
+    References
+    ----------
+    PS3.5 §7.1 (elements), §7.5 (sequences and items), §6.2.2 (UN), Annex A (syntaxes).
+    """
+    opts = options or ReadOptions()
+    data: Buffer = buf if isinstance(buf, (bytes, mmap.mmap)) else bytes(buf)
+    stop = len(data) if end is None else min(end, len(data))
+    reader = _Reader(data, opts)
+    paused = gc.isenabled()
+    # The tree is acyclic and made of many small objects: pausing the cycle collector while
+    # it is built avoids repeated scans of the growing tree (~2x faster on header-heavy
+    # files).  Reference counting still frees everything as usual.
+    if paused:
+        gc.disable()
+    try:
+        elements, pos, in_order, final_ctx = reader.dataset(
+            offset, stop, ctx, None, _NO_FACTS, item=False, top=True
+        )
+    finally:
+        if paused:
+            gc.enable()
+    return Dataset._from_dict(elements, in_order, None), pos, final_ctx
+
+
+def read_element_header(
+    buf: Buffer, pos: int, ctx: CodecContext
+) -> tuple[int, VR | None, int, int]:
+    """(tag, VR or None, value length, value offset) of the element header at ``pos``.
+
+    The VR is None for implicit streams, item and delimiter tags, and bytes that are not a VR.
+    The caller checks ``pos + 12 <= len(buf)`` (or 8 for implicit streams).
+    """
+    le = ctx.little_endian
+    if ctx.implicit_vr:
+        group, number, length = (_IHEAD_LE if le else _IHEAD_BE).unpack_from(buf, pos)
+        return (group << 16) | number, None, length, pos + 8
+    group, number, code, short = (_HEAD_LE if le else _HEAD_BE).unpack_from(buf, pos)
+    tag = (group << 16) | number
+    header = VR_HEADERS.get(code) if group != 0xFFFE else None
+    if header is None:
+        length = (_U32_LE if le else _U32_BE).unpack_from(buf, pos + 4)[0]
+        return tag, None, length, pos + 8
+    vr, long_header = header
+    if long_header:
+        return tag, vr, (_U32_LE if le else _U32_BE).unpack_from(buf, pos + 8)[0], pos + 12
+    return tag, vr, short, pos + 8

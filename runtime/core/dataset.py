@@ -1,0 +1,270 @@
+"""Data sets (PS3.5 §7): data elements ordered by tag, addressed by tag or keyword.
+
+``ds[0x00100010]``, ``ds[tags.PatientName]`` and ``ds["PatientName"]`` all give the
+:class:`~dicompile.runtime.core.element.DataElement`; ``ds.get_value(key)`` gives its value.
+There is no attribute magic (STYLE.md): keyword access goes through ``[]`` and the generated
+dictionary, which is imported lazily (runtime/core/lookup.py).
+
+Elements are kept in a dict in insertion order; a reader inserts them in stream order, which
+PS3.5 §7.1 requires to be ascending, and the dict is re-sorted only when something was
+inserted out of order, so iteration is always in tag order at no cost in the common case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import chain
+from typing import TypeAlias
+
+from dicompile.runtime.core.element import (
+    DataElement,
+    ElementValue,
+    values_equal,
+)
+from dicompile.runtime.core.lookup import DEFAULT_LOOKUP, TagLookup
+from dicompile.runtime.core.private import PrivateBlock, find_private_block
+from dicompile.runtime.core.sequence import Sequence
+from dicompile.runtime.core.tag import format_tag
+from dicompile.runtime.core.vr import VR, dictionary_vr
+
+#: How elements are addressed: a tag as int, or a PS3.6 keyword.
+Key: TypeAlias = int | str
+
+
+class Dataset:
+    """An ordered collection of data elements (PS3.5 §7.1), one per tag.
+
+    ``undefined_length`` records, for a sequence item read from a stream, whether the item
+    had undefined length (PS3.5 §7.5.2), so that writers can preserve it; None otherwise.
+    """
+
+    __slots__ = ("_elements", "_last", "_sorted", "undefined_length")
+
+    def __init__(self, elements: object = ()) -> None:
+        self._elements: dict[int, DataElement] = {}
+        self._sorted = True
+        self._last = -1
+        self.undefined_length: bool | None = None
+        if not isinstance(elements, (list, tuple)):
+            raise TypeError("Dataset() takes a list or tuple of DataElements")
+        for element in elements:
+            if not isinstance(element, DataElement):
+                raise TypeError(f"not a DataElement: {element!r:.80}")
+            self.add(element)
+
+    @classmethod
+    def _from_dict(
+        cls, elements: dict[int, DataElement], in_order: bool, undefined_length: bool | None
+    ) -> Dataset:
+        """A dataset over a reader's dict (no copy); ``in_order`` if keys ascend."""
+        ds = cls.__new__(cls)
+        ds._elements = elements
+        ds._sorted = in_order
+        ds._last = next(reversed(elements)) if elements else -1
+        ds.undefined_length = undefined_length
+        return ds
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def tag_of(key: Key, lookup: TagLookup = DEFAULT_LOOKUP) -> int:
+        """The tag for a key: an int is a tag; a str is a keyword (KeyError if unknown)."""
+        if isinstance(key, int):
+            return key
+        tag = lookup.tag_for_keyword(key)
+        if tag is None:
+            raise KeyError(f"unknown keyword {key!r} (not in the generated data dictionary)")
+        return tag
+
+    # -- mapping protocol -------------------------------------------------------------------
+
+    def __getitem__(self, key: Key) -> DataElement:
+        tag = key if isinstance(key, int) else self.tag_of(key)
+        try:
+            return self._elements[tag]
+        except KeyError:
+            raise KeyError(f"{format_tag(tag)} is not in the dataset") from None
+
+    def get(self, key: Key, default: DataElement | None = None) -> DataElement | None:
+        """The element for ``key``, or ``default``."""
+        try:
+            tag = key if isinstance(key, int) else self.tag_of(key)
+        except KeyError:
+            return default
+        return self._elements.get(tag, default)
+
+    def get_value(self, key: Key, default: ElementValue = None) -> ElementValue:
+        """The decoded value for ``key``, or ``default`` when the element is absent."""
+        element = self.get(key)
+        return default if element is None else element.value
+
+    def __setitem__(self, key: Key, value: object) -> None:
+        """``ds[key] = element`` stores an element; any other value gets the dictionary VR."""
+        tag = self.tag_of(key)
+        if isinstance(value, DataElement):
+            if value.tag != tag:
+                raise KeyError(
+                    f"element {format_tag(value.tag)} cannot be stored under {format_tag(tag)}"
+                )
+            self._put(value)
+        else:
+            self.set(tag, value)
+
+    def set(
+        self,
+        key: Key,
+        value: object,
+        vr: VR | str | None = None,
+        *,
+        lookup: TagLookup | None = None,
+    ) -> DataElement:
+        """Store ``value`` under ``key`` with VR ``vr`` (the dictionary's when None).
+
+        Raises
+        ------
+        ValueError
+            The dictionary does not know the tag, or allows several VRs (``"US or SS"``):
+            then ``vr`` must be given.
+        """
+        found = lookup or DEFAULT_LOOKUP
+        tag = self.tag_of(key, found)
+        if vr is None:
+            existing = self._elements.get(tag)
+            choices = (existing.vr,) if existing is not None else dictionary_vr(found.vr_text(tag))
+            if len(choices) != 1:
+                what = "is not in the data dictionary" if not choices else "has several VRs"
+                raise ValueError(f"{format_tag(tag)} {what}: give its VR explicitly")
+            vr = choices[0]
+        element = DataElement(tag, VR(vr), value)
+        self._put(element)
+        return element
+
+    def add(self, element: DataElement) -> None:
+        """Store an element under its own tag (replacing any element with that tag)."""
+        self._put(element)
+
+    def _put(self, element: DataElement) -> None:
+        tag = element.tag
+        if tag <= self._last and tag not in self._elements:
+            self._sorted = False
+        elif tag > self._last:
+            self._last = tag
+        self._elements[tag] = element
+
+    def __delitem__(self, key: Key) -> None:
+        tag = self.tag_of(key)
+        try:
+            del self._elements[tag]
+        except KeyError:
+            raise KeyError(f"{format_tag(tag)} is not in the dataset") from None
+
+    def pop(self, key: Key, default: DataElement | None = None) -> DataElement | None:
+        """Remove and return the element for ``key`` (``default`` when absent)."""
+        try:
+            tag = self.tag_of(key)
+        except KeyError:
+            return default
+        return self._elements.pop(tag, default)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, int):
+            return key in self._elements
+        if isinstance(key, str):
+            tag = DEFAULT_LOOKUP.tag_for_keyword(key)
+            return tag is not None and tag in self._elements
+        return False
+
+    def __len__(self) -> int:
+        return len(self._elements)
+
+    def _ordered(self) -> dict[int, DataElement]:
+        if not self._sorted:
+            self._elements = dict(sorted(self._elements.items()))
+            self._sorted = True
+        return self._elements
+
+    def __iter__(self) -> Iterator[DataElement]:
+        """The elements in ascending tag order."""
+        return iter(list(self._ordered().values()))
+
+    def tags(self) -> list[int]:
+        """The tags in ascending order."""
+        return list(self._ordered())
+
+    def elements(self) -> list[DataElement]:
+        """The elements in ascending tag order (a snapshot list)."""
+        return list(self._ordered().values())
+
+    def iter_all(self) -> Iterator[DataElement]:
+        """Every element, depth first: each element, then the elements of its items."""
+        # An explicit stack of iterators: nested generators would pass every element up
+        # through one generator frame per nesting level.
+        stack = [iter(list(self._ordered().values()))]
+        sq = VR.SQ
+        un = VR.UN
+        while stack:
+            for element in stack[-1]:
+                yield element
+                if element.vr is sq or element.vr is un:
+                    value = element.value
+                    if isinstance(value, Sequence) and len(value):
+                        stack.append(_items_elements(value))
+                        break
+            else:
+                stack.pop()
+
+    def group(self, group: int) -> list[DataElement]:
+        """The elements of one group, in tag order."""
+        return [e for tag, e in self._ordered().items() if tag >> 16 == group]
+
+    # -- private data (PS3.5 §7.8) ---------------------------------------------------------------
+
+    def private_block(self, group: int, creator: str, *, create: bool = False) -> PrivateBlock:
+        """The block of private elements that ``creator`` reserves in ``group``.
+
+        With ``create=True`` a missing creator is reserved in the first free element
+        (gggg,0010-00FF).  See :mod:`dicompile.runtime.core.private`.
+
+        References
+        ----------
+        PS3.5 §7.8.1 (Private Data Element Tags).
+        """
+        return find_private_block(self, group, creator, create=create)
+
+    # -- comparison, copies, text ---------------------------------------------------------------
+
+    def copy(self) -> Dataset:
+        """A deep copy of the tree (elements are immutable and shared; sequences are copied)."""
+        copied: dict[int, DataElement] = {}
+        for tag, element in self._ordered().items():
+            if element.vr is VR.SQ and isinstance(element.value, Sequence):
+                element = DataElement(tag, VR.SQ, element.value.copy())
+            copied[tag] = element
+        return Dataset._from_dict(copied, True, self.undefined_length)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dataset):
+            return NotImplemented
+        mine = self._ordered()
+        theirs = other._ordered()
+        if mine.keys() != theirs.keys():
+            return False
+        return all(
+            a.vr == theirs[tag].vr and values_equal(a.value, theirs[tag].value)
+            for tag, a in mine.items()
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(format_tag(tag) for tag in list(self._ordered())[:6])
+        more = ", ..." if len(self._elements) > 6 else ""
+        return f"Dataset(<{len(self._elements)} elements: {shown}{more}>)"
+
+
+def _items_elements(sequence: Sequence) -> Iterator[DataElement]:
+    """The elements of a sequence's items, one item after another (for iter_all)."""
+    return chain.from_iterable([list(item._ordered().values()) for item in sequence])
+
+
+__all__ = ["Dataset", "Key"]
