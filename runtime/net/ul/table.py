@@ -168,56 +168,53 @@ S = State
 E = Event
 A = Action
 
+# One four-character alias per action and ____ for an empty cell, so that each row of
+# Table 9-10 fits on one line below and can be read against the standard column by column.
+_AE1, _AE2, _AE3, _AE4 = A.AE_1, A.AE_2, A.AE_3, A.AE_4
+_AE5, _AE6, _AE7, _AE8 = A.AE_5, A.AE_6, A.AE_7, A.AE_8
+_DT1, _DT2 = A.DT_1, A.DT_2
+_AR1, _AR2, _AR3, _AR4, _AR5 = A.AR_1, A.AR_2, A.AR_3, A.AR_4, A.AR_5
+_AR6, _AR7, _AR8, _AR9, _AR0 = A.AR_6, A.AR_7, A.AR_8, A.AR_9, A.AR_10  # _AR0: AR-10
+_AA1, _AA2, _AA3, _AA4 = A.AA_1, A.AA_2, A.AA_3, A.AA_4
+_AA5, _AA6, _AA7, _AA8 = A.AA_5, A.AA_6, A.AA_7, A.AA_8
+____ = None
 
-def _row(event: Event, cells: Mapping[State, Action]) -> dict[tuple[State, Event], Action]:
-    return {(state, event): action for state, action in cells.items()}
-
-
-# The PDU rows 3, 4, 10, 12, 13 and 19 share one pattern outside their "own" states:
-# AA-1 in Sta2 (no association yet), AA-8 in Sta3-Sta12, AA-6 (or AA-7) in Sta13.
-_UNEXPECTED_PDU: Final[Mapping[State, Action]] = {
-    S.STA2: A.AA_1,
-    **{s: A.AA_8 for s in (S.STA3, S.STA5, S.STA6, S.STA7, S.STA8, S.STA9)},
-    **{s: A.AA_8 for s in (S.STA10, S.STA11, S.STA12)},
-    S.STA13: A.AA_6,
-}
-
-TRANSITIONS: Final[Mapping[tuple[State, Event], Action]] = MappingProxyType(
-    {
-        **_row(E.EVT1, {S.STA1: A.AE_1}),
-        **_row(E.EVT2, {S.STA4: A.AE_2}),
-        **_row(E.EVT3, {**_UNEXPECTED_PDU, S.STA5: A.AE_3}),
-        **_row(E.EVT4, {**_UNEXPECTED_PDU, S.STA5: A.AE_4}),
-        **_row(E.EVT5, {S.STA1: A.AE_5}),
-        **_row(E.EVT6, {**_UNEXPECTED_PDU, S.STA2: A.AE_6, S.STA13: A.AA_7}),
-        **_row(E.EVT7, {S.STA3: A.AE_7}),
-        **_row(E.EVT8, {S.STA3: A.AE_8}),
-        **_row(E.EVT9, {S.STA6: A.DT_1, S.STA8: A.AR_7}),
-        **_row(E.EVT10, {**_UNEXPECTED_PDU, S.STA6: A.DT_2, S.STA7: A.AR_6}),
-        **_row(E.EVT11, {S.STA6: A.AR_1}),
-        **_row(E.EVT12, {**_UNEXPECTED_PDU, S.STA6: A.AR_2, S.STA7: A.AR_8}),
-        **_row(
-            E.EVT13,
-            {**_UNEXPECTED_PDU, S.STA7: A.AR_3, S.STA10: A.AR_10, S.STA11: A.AR_3},
-        ),
-        **_row(E.EVT14, {S.STA8: A.AR_4, S.STA9: A.AR_9, S.STA12: A.AR_4}),
-        **_row(
-            E.EVT15,
-            {
-                S.STA3: A.AA_1,
-                S.STA4: A.AA_2,
-                **{State(n): A.AA_1 for n in range(5, 13)},
-            },
-        ),
-        **_row(E.EVT16, {S.STA2: A.AA_2, **{State(n): A.AA_3 for n in (3, *range(5, 13))}}),
-        **_row(
-            E.EVT17,
-            {S.STA2: A.AA_5, **{State(n): A.AA_4 for n in range(3, 13)}, S.STA13: A.AR_5},
-        ),
-        **_row(E.EVT18, {S.STA2: A.AA_2, S.STA13: A.AA_2}),
-        **_row(E.EVT19, {**_UNEXPECTED_PDU, S.STA13: A.AA_7}),
-    }
+# fmt: off
+_TABLE_9_10: Final[tuple[tuple[Event, tuple[Action | None, ...]], ...]] = (
+    #          Sta1  Sta2  Sta3  Sta4  Sta5  Sta6  Sta7  Sta8  Sta9  Sta10 Sta11 Sta12 Sta13
+    (E.EVT1,  (_AE1, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____)),
+    (E.EVT2,  (____, ____, ____, _AE2, ____, ____, ____, ____, ____, ____, ____, ____, ____)),
+    (E.EVT3,  (____, _AA1, _AA8, ____, _AE3, _AA8, _AA8, _AA8, _AA8, _AA8, _AA8, _AA8, _AA6)),
+    (E.EVT4,  (____, _AA1, _AA8, ____, _AE4, _AA8, _AA8, _AA8, _AA8, _AA8, _AA8, _AA8, _AA6)),
+    (E.EVT5,  (_AE5, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____)),
+    (E.EVT6,  (____, _AE6, _AA8, ____, _AA8, _AA8, _AA8, _AA8, _AA8, _AA8, _AA8, _AA8, _AA7)),
+    (E.EVT7,  (____, ____, _AE7, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____)),
+    (E.EVT8,  (____, ____, _AE8, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____)),
+    (E.EVT9,  (____, ____, ____, ____, ____, _DT1, ____, _AR7, ____, ____, ____, ____, ____)),
+    (E.EVT10, (____, _AA1, _AA8, ____, _AA8, _DT2, _AR6, _AA8, _AA8, _AA8, _AA8, _AA8, _AA6)),
+    (E.EVT11, (____, ____, ____, ____, ____, _AR1, ____, ____, ____, ____, ____, ____, ____)),
+    (E.EVT12, (____, _AA1, _AA8, ____, _AA8, _AR2, _AR8, _AA8, _AA8, _AA8, _AA8, _AA8, _AA6)),
+    (E.EVT13, (____, _AA1, _AA8, ____, _AA8, _AA8, _AR3, _AA8, _AA8, _AR0, _AR3, _AA8, _AA6)),
+    (E.EVT14, (____, ____, ____, ____, ____, ____, ____, _AR4, _AR9, ____, ____, _AR4, ____)),
+    (E.EVT15, (____, ____, _AA1, _AA2, _AA1, _AA1, _AA1, _AA1, _AA1, _AA1, _AA1, _AA1, ____)),
+    (E.EVT16, (____, _AA2, _AA3, ____, _AA3, _AA3, _AA3, _AA3, _AA3, _AA3, _AA3, _AA3, _AA2)),
+    (E.EVT17, (____, _AA5, _AA4, _AA4, _AA4, _AA4, _AA4, _AA4, _AA4, _AA4, _AA4, _AA4, _AR5)),
+    (E.EVT18, (____, _AA2, ____, ____, ____, ____, ____, ____, ____, ____, ____, ____, _AA2)),
+    (E.EVT19, (____, _AA1, _AA8, ____, _AA8, _AA8, _AA8, _AA8, _AA8, _AA8, _AA8, _AA8, _AA7)),
 )
+# fmt: on
+
+
+def _cells() -> dict[tuple[State, Event], Action]:
+    cells: dict[tuple[State, Event], Action] = {}
+    for event, row in _TABLE_9_10:
+        for state, action in zip(State, row, strict=True):
+            if action is not None:
+                cells[state, event] = action
+    return cells
+
+
+TRANSITIONS: Final[Mapping[tuple[State, Event], Action]] = MappingProxyType(_cells())
 """PS3.8 Table 9-10, hand-written: ``(state, event) -> action``; absent keys are empty cells."""
 
 
