@@ -8,7 +8,8 @@
 here in the order of their groups.
 """
 
-# ruff: noqa: F403, I001
+# ruff: noqa: F403
+# isort: skip_file
 
 from __future__ import annotations
 

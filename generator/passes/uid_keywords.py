@@ -16,7 +16,7 @@ keywords derived here follow the convention those editions use:
 
 Keywords must be unique.  They are given in UID order, current UIDs before retired ones; a
 retired UID whose keyword is taken gets the suffix ``Retired``, and any remaining clash a number
-(``2``, ``3``, ...).  Each such clash is reported as a ``KEYWORD_CLASH`` conflict.
+(``2``, ``3``, ...) after that.  Each such clash is reported as a ``KEYWORD_CLASH`` conflict.
 """
 
 from __future__ import annotations
@@ -125,12 +125,10 @@ def unique_keywords(
         if not wanted:
             given[key] = ""
             continue
-        keyword = wanted
-        if keyword in used and retired:
-            keyword = f"{wanted}Retired"
-        number = 2
+        base = f"{wanted}Retired" if wanted in used and retired else wanted
+        keyword, number = base, 2
         while keyword in used:
-            keyword = f"{wanted}{number}"
+            keyword = f"{base}{number}"
             number += 1
         used.add(keyword)
         given[key] = keyword
