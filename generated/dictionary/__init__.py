@@ -112,21 +112,24 @@ def _group(group: int) -> Mapping[int, DictEntry]:
     return entries
 
 
+def _mask(pattern: str) -> int:
+    """``F`` for each fixed digit of a pattern, ``0`` for each ``x``: ``60xx3000`` → ``0xFF00FFFF``."""
+    return int("".join("0" if c == "x" else "F" for c in pattern), 16)
+
+
 @functools.cache
-def _repeating() -> tuple[tuple[int, int, DictEntry], ...]:
-    """``(mask, base, entry)`` of each repeating-group entry, fewest repeating digits first."""
+def _repeating() -> tuple[tuple[int, Mapping[int, DictEntry]], ...]:
+    """The repeating-group entries by mask, the masks with the fewest ``x`` digits first.
+
+    A tag matches an entry when ``tag & mask`` is the entry's base tag, so a lookup is one
+    dictionary access per distinct mask (a handful), not one test per entry.
+    """
     loaded = importlib.import_module(f"{__name__}.{REPEATING_MODULE}")
     entries = cast(Mapping[str, DictEntry], loaded.ENTRIES)
-    patterns = [
-        (
-            int("".join("0" if c == "x" else "F" for c in pattern), 16),
-            int(pattern.replace("x", "0"), 16),
-            entry,
-        )
-        for pattern, entry in entries.items()
-    ]
-    patterns.sort(key=lambda p: (p[2].tag.count("x"), p[1]))
-    return tuple(patterns)
+    by_mask: dict[int, dict[int, DictEntry]] = {}
+    for pattern, entry in entries.items():
+        by_mask.setdefault(_mask(pattern), {})[int(pattern.replace("x", "0"), 16)] = entry
+    return tuple(sorted(by_mask.items(), key=lambda item: (-item[0].bit_count(), item[0])))
 
 
 def entry_for_tag(tag: int) -> DictEntry | None:
@@ -141,8 +144,9 @@ def entry_for_tag(tag: int) -> DictEntry | None:
         return entry
     if tag & 0x10000:
         return None  # odd group: private (PS3.5 §7.8)
-    for mask, base, candidate in _repeating():
-        if tag & mask == base:
+    for mask, bases in _repeating():
+        candidate = bases.get(tag & mask)
+        if candidate is not None:
             return candidate
     return None
 
@@ -152,7 +156,7 @@ def _all_entries() -> tuple[tuple[int, DictEntry], ...]:
     found: list[tuple[int, DictEntry]] = []
     for group in GROUP_MODULES:
         found.extend(_group(group).items())
-    found.extend((base, entry) for _, base, entry in _repeating())
+    found.extend((base, entry) for _, bases in _repeating() for base, entry in bases.items())
     found.sort(key=lambda item: (item[0], item[1].tag.count("x")))
     return tuple(found)
 

@@ -10,6 +10,7 @@ modules with ``Keyword: Final = 0xGGGGEEEE`` constants.
 from __future__ import annotations
 
 import itertools
+import keyword as python_keyword
 from collections.abc import Sequence
 
 import attrs
@@ -28,6 +29,8 @@ DICTIONARY_DIR = "dictionary"
 TAGS_DIR = "tags"
 MAX_ENTRIES_PER_MODULE = 400
 REPEATING_MODULE = "repeating"
+# Names a tags module defines or imports itself: a keyword must not shadow them.
+_TAGS_RESERVED = frozenset({"Final", "annotations"})
 
 
 @attrs.frozen
@@ -155,6 +158,17 @@ def emit_dictionary(model: StandardModel) -> list[GeneratedFile]:
     return files
 
 
+def _check_constant_names(elements: Sequence[DataElementDef]) -> None:
+    seen: set[str] = set()
+    for element in elements:
+        name = element.keyword
+        if not name.isidentifier() or python_keyword.iskeyword(name) or name in _TAGS_RESERVED:
+            raise ValueError(f"{element.tag.display}: keyword {name!r} cannot be a constant")
+        if name in seen:
+            raise ValueError(f"{element.tag.display}: keyword {name!r} is not unique")
+        seen.add(name)
+
+
 def emit_tags(model: StandardModel) -> list[GeneratedFile]:
     """Render ``tags/``: one ``int`` constant per keyword, in the dictionary's module layout.
 
@@ -162,6 +176,7 @@ def emit_tags(model: StandardModel) -> list[GeneratedFile]:
     ----------
     PS3.6 §6 (keywords).
     """
+    _check_constant_names([e for e in model.data_elements if e.keyword])
     parts = chunks(model.data_elements)
     files: list[GeneratedFile] = []
     modules: list[str] = []
