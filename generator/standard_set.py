@@ -17,7 +17,7 @@ Theory of operation
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
@@ -132,7 +132,7 @@ def merge(models: Iterable[StandardModel]) -> StandardModel:
     for model in ordered:
         for digest in model.sources:
             sources.setdefault((digest.part, digest.edition, digest.source_file), digest)
-    return StandardModel(
+    merged = StandardModel(
         sources=tuple(
             sorted(
                 sources.values(),
@@ -147,6 +147,27 @@ def merge(models: Iterable[StandardModel]) -> StandardModel:
         ),
         conflicts=tuple(conflicts),
     )
+    return _carry_other_registries(merged, ordered)
+
+
+# The registries merge() knows how to fold; a field added to StandardModel later (by a new
+# reader) is carried over as the concatenation of every source's items, oldest first, until
+# merge() learns its key: never silently dropped.
+_MERGED_FIELDS = frozenset(
+    {"sources", "data_elements", "uids", "context_groups", "transfer_syntaxes", "conflicts"}
+)
+
+
+def _carry_other_registries(
+    merged: StandardModel, ordered: Sequence[StandardModel]
+) -> StandardModel:
+    # Any: the fields are only known at run time (attrs.fields), each a tuple of records.
+    extra: dict[str, Any] = {
+        field.name: tuple(item for m in ordered for item in getattr(m, field.name))
+        for field in attrs.fields(StandardModel)
+        if field.name not in _MERGED_FIELDS
+    }
+    return attrs.evolve(merged, **extra) if extra else merged
 
 
 def _model_edition(model: StandardModel) -> tuple[int, str]:

@@ -11,8 +11,8 @@ import pytest
 
 pydicom = pytest.importorskip("pydicom")
 
+from pydicom._dicom_dict import DicomDictionary, RepeatersDictionary  # noqa: E402
 from pydicom._uid_dict import UID_dictionary  # noqa: E402
-from pydicom.datadict import DicomDictionary, RepeatersDictionary  # noqa: E402
 from pydicom.uid import UID  # noqa: E402
 
 from dicompile.generated import dictionary, uids  # noqa: E402

@@ -161,3 +161,18 @@ def test_real_standard_set_conflicts(xml_2013: Path, json_2020: Path) -> None:
     assert changed[("00101000", "retired")] == ("retired", "current")  # Other Patient IDs
     assert ("006862F0", "keyword") in changed  # (0068,62F0) became a code sequence
     assert len(merged.conflicts) == 49
+
+
+def test_registries_merge_does_not_know_are_carried_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dicompile.generator import standard_set
+    from dicompile.generator.model import TransferSyntaxDef
+
+    # Pretend transfer_syntaxes were a registry added by a new reader that merge() ignores.
+    monkeypatch.setattr(
+        standard_set, "_MERGED_FIELDS", standard_set._MERGED_FIELDS - {"transfer_syntaxes"}
+    )
+    ts = TransferSyntaxDef("1.2.840.10008.1.2", True, True, False, False)
+    merged = merge([StandardModel(transfer_syntaxes=(ts,)), StandardModel(transfer_syntaxes=(ts,))])
+    assert merged.transfer_syntaxes == (ts, ts)
