@@ -4,6 +4,7 @@
 # Do not edit; run "nox -s generate".
 """dicompile.generated: the generator's output, committed; never edited by hand.
 
-``dictionary`` (data elements by tag and keyword), ``tags`` (tag constants), ``uids`` (UID
-constants, transfer syntaxes) and ``context_groups`` (context group UIDs) come from PS3.6.
+Each module names the sources it was generated from in its header.  From PS3.6: ``dictionary``
+(data elements by tag and keyword), ``tags`` (tag constants), ``uids`` (UID constants and
+transfer syntaxes) and ``context_groups`` (context group UIDs).
 """
