@@ -10,12 +10,14 @@ Three explicit, ordered lists say everything the generator does (STYLE.md §8):
   alone.  Each reader returns a :class:`StandardModel` of its source.
 * :data:`PASSES` -- pure functions ``StandardModel -> StandardModel``, run in this order on the
   merged standard set (``standard_set.merge``: the newer edition wins, conflicts are kept).
-* :data:`EMIT_JOBS` -- each renders files from the final model and declares the paths it
-  owns in the output folder (a file, or a folder ending in ``/`` that it writes in full).
+* :data:`EMIT_JOBS` -- each renders files, from the final model (:func:`from_model`) or from
+  one source file of the newest edition (:func:`from_file`, for emitters with a model of
+  their own such as the PS3.8 state table), and declares the paths it owns in the output
+  folder (a file, or a folder ending in ``/`` that it writes in full).
 
-To add an emitter (a PS3.8 state table, PS3.3 modules, ...) append a :class:`SourceReader`
-if it needs a new source, :class:`Pass` entries if it needs derived data, and an
-:class:`EmitJob`.
+To add an emitter (a PS3.8 state table, PS3.3 modules, ...) append an :class:`EmitJob`; if it
+renders from the merged model, also a :class:`SourceReader` for a new source and
+:class:`Pass` entries for derived data.
 
 Everything is rendered in memory and written to a temporary folder beside the output first;
 only when every job has rendered are the owned paths moved into place, so a failure never
@@ -28,7 +30,7 @@ import filecmp
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -37,7 +39,8 @@ from dicompile.generator.emit.dictionary import emit_dictionary, emit_tags
 from dicompile.generator.emit.package import emit_package
 from dicompile.generator.emit.render import GeneratedFile
 from dicompile.generator.emit.uids import emit_context_groups, emit_uids
-from dicompile.generator.model import Conflict, StandardModel
+from dicompile.generator.emit.ul_table import UL_TABLE_FILE, render_ul_table
+from dicompile.generator.model import Conflict, StandardModel, edition_sort_key
 from dicompile.generator.passes.context_group_keywords import name_context_group_keywords
 from dicompile.generator.passes.element_keywords import check_element_keywords
 from dicompile.generator.passes.part06_errata import apply_part06_errata
@@ -69,12 +72,101 @@ class Pass:
 
 
 @attrs.frozen
+class Build:
+    """What emit jobs render from: the final model and the ``--standard`` folders."""
+
+    model: StandardModel
+    folders: tuple[Path, ...]
+
+    def newest(self, file_name: str) -> Path:
+        """The file named ``file_name`` of the newest edition among the folders.
+
+        The edition is read from the DocBook ``<subtitle>`` near the top of the file; between
+        equal editions the folder given last wins.  Raises :class:`StandardSourceError` when no
+        folder has the file (a :class:`MissingSource`: the job is skipped).
+        """
+        found = [folder / file_name for folder in self.folders if (folder / file_name).is_file()]
+        if not found:
+            raise MissingSource(
+                f"no --standard folder holds {file_name}",
+                source_file=", ".join(str(f) for f in self.folders),
+            )
+        ranked = sorted(enumerate(found), key=lambda item: (_sniff_edition(item[1]), item[0]))
+        return ranked[-1][1]
+
+
+_SUBTITLE_EDITION = re.compile(rb"<subtitle>\s*DICOM\s+PS\s?3\.\d+\s+(\d{4}[a-z]?)")
+
+
+def _sniff_edition(path: Path) -> tuple[int, str]:
+    with path.open("rb") as stream:
+        head = stream.read(8192)
+    match = _SUBTITLE_EDITION.search(head)
+    return edition_sort_key(match[1].decode()) if match else (0, "")
+
+
+Render = Callable[[Build], Sequence[GeneratedFile]]
+
+
+@attrs.frozen
 class EmitJob:
-    """Renders files from the model; ``owns`` are the output paths it writes in full."""
+    """Renders files; ``owns`` are the output paths it writes in full (a folder ends in "/")."""
 
     name: str
     owns: tuple[str, ...]
-    render: Callable[[StandardModel], Sequence[GeneratedFile]]
+    render: Render
+
+
+class MissingSource(StandardSourceError):
+    """The ``--standard`` folders hold nothing a job renders from: the job is skipped.
+
+    Its output is then neither written, nor removed, nor compared, and the run reports the
+    skipped job: a partial set of sources never yields an empty dictionary.
+    """
+
+
+def from_model(
+    emit: Callable[[StandardModel], Sequence[GeneratedFile]],
+    needs: Callable[[StandardModel], object] = lambda model: model.sources,
+    what: str = "any source",
+) -> Render:
+    """A job rendering from the merged model; skipped (:class:`MissingSource`) unless ``needs``."""
+
+    def render(build: Build) -> Sequence[GeneratedFile]:
+        if not needs(build.model):
+            raise MissingSource(f"the --standard folders give no {what}")
+        return emit(build.model)
+
+    return render
+
+
+def from_file(file_name: str, emit: Callable[[Path], Mapping[str, str]]) -> Render:
+    """A job rendering from one source file (the newest edition's), e.g. ``part08.xml``.
+
+    ``emit`` maps output paths (relative to ``generated/``) to file texts, as
+    ``emit.ul_table.render_ul_table`` does.
+    """
+
+    def render(build: Build) -> Sequence[GeneratedFile]:
+        rendered = emit(build.newest(file_name))
+        return [GeneratedFile(path, text) for path, text in sorted(rendered.items())]
+
+    return render
+
+
+_ELEMENTS = "PS3.6 data element registry"
+
+
+def _has_elements(model: StandardModel) -> bool:
+    return bool(model.data_elements)
+
+
+def _has_uids(model: StandardModel) -> bool:
+    return bool(model.uids)
+
+
+def _has_context_groups(model: StandardModel) -> bool:
+    return bool(model.context_groups)
 
 
 READERS: tuple[SourceReader, ...] = (
@@ -91,11 +183,16 @@ PASSES: tuple[Pass, ...] = (
 )
 
 EMIT_JOBS: tuple[EmitJob, ...] = (
-    EmitJob("package", ("__init__.py", "py.typed"), emit_package),
-    EmitJob("dictionary", ("dictionary/",), emit_dictionary),
-    EmitJob("tags", ("tags/",), emit_tags),
-    EmitJob("uids", ("uids.py",), emit_uids),
-    EmitJob("context_groups", ("context_groups.py",), emit_context_groups),
+    EmitJob("package", ("__init__.py", "py.typed"), from_model(emit_package)),
+    EmitJob("dictionary", ("dictionary/",), from_model(emit_dictionary, _has_elements, _ELEMENTS)),
+    EmitJob("tags", ("tags/",), from_model(emit_tags, _has_elements, _ELEMENTS)),
+    EmitJob("uids", ("uids.py",), from_model(emit_uids, _has_uids, "PS3.6 Table A-1")),
+    EmitJob(
+        "context_groups",
+        ("context_groups.py",),
+        from_model(emit_context_groups, _has_context_groups, "PS3.6 Table A-3"),
+    ),
+    EmitJob("ul_table", (UL_TABLE_FILE,), from_file("part08.xml", render_ul_table)),
 )
 
 
@@ -106,6 +203,7 @@ class Result:
     model: StandardModel
     files: tuple[GeneratedFile, ...]
     differences: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # "job: why" for each job without a source
 
     @property
     def conflicts(self) -> tuple[Conflict, ...]:
@@ -157,19 +255,32 @@ def _owned(path: str, owns: Iterable[str]) -> bool:
     return any(path == own or (own.endswith("/") and path.startswith(own)) for own in owns)
 
 
-def render_files(model: StandardModel, jobs: Sequence[EmitJob] = EMIT_JOBS) -> list[GeneratedFile]:
-    """Render every job; each file must lie within the paths its job owns, and be unique."""
+def render_files(
+    build: Build, jobs: Sequence[EmitJob] = EMIT_JOBS
+) -> tuple[list[GeneratedFile], list[EmitJob], list[str]]:
+    """Render every job: the files, the jobs that rendered, and the skipped ones with why.
+
+    Each file must lie within the paths its job owns, and be written by one job only.
+    """
     files: list[GeneratedFile] = []
+    done: list[EmitJob] = []
+    skipped: list[str] = []
     seen: set[str] = set()
     for job in jobs:
-        for file in job.render(model):
+        try:
+            rendered = job.render(build)
+        except MissingSource as exc:
+            skipped.append(f"{job.name}: {exc.message}")
+            continue
+        done.append(job)
+        for file in rendered:
             if not _owned(file.path, job.owns):
                 raise ValueError(f"emit job {job.name!r} wrote {file.path!r} outside {job.owns}")
             if file.path in seen:
                 raise ValueError(f"two emit jobs wrote {file.path!r}")
             seen.add(file.path)
             files.append(file)
-    return files
+    return files, done, skipped
 
 
 def _write_tree(files: Iterable[GeneratedFile], root: Path) -> None:
@@ -249,14 +360,16 @@ def generate(
     DESIGN.md, "Generator: three stages, one intermediate model"; STYLE.md §8 and §10.
     """
     model = build_model(folders)
-    files = render_files(model, jobs)
+    files, done, skipped = render_files(Build(model, tuple(folders)), jobs)
+    if not done:
+        raise StandardSourceError(f"nothing to generate from these folders: {'; '.join(skipped)}")
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".dicompile-generate-", dir=parent) as tmp:
         staging = Path(tmp)
         _write_tree(files, staging)
         if check:
-            differences = compare_trees(staging, out, jobs)
-            return Result(model, tuple(files), tuple(differences))
-        _move_into_place(staging, out, jobs)
-    return Result(model, tuple(files))
+            differences = compare_trees(staging, out, done)
+            return Result(model, tuple(files), tuple(differences), tuple(skipped))
+        _move_into_place(staging, out, done)
+    return Result(model, tuple(files), skipped=tuple(skipped))

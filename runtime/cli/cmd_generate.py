@@ -3,7 +3,9 @@
 ``dicompile generate --standard DIR [--standard DIR ...] --out DIR [--check] [--quiet]``
 
 Each ``--standard`` folder holds DocBook parts of one edition (``partNN.xml``) or a JSON
-rendition (``attributes.json``); what the generator does not consume yet is ignored.  Sources
+rendition (``attributes.json``); what the generator does not consume yet is ignored.  An
+emitter whose source is in none of the folders is skipped and named on stderr; its files are
+left as they are.  Sources
 are merged newest edition first and every conflict between them is listed on stderr (``--quiet``
 prints only their count).  With ``--check`` nothing is written: the output is regenerated into a
 temporary folder and compared, and the command fails (exit 1) listing the files that differ.
@@ -64,6 +66,8 @@ def _generate(args: argparse.Namespace) -> int:
         f" conflicts: {summary}",
         file=sys.stderr,
     )
+    for skipped in result.skipped:
+        print(f"skipped {skipped} (its files are left as they are)", file=sys.stderr)
     if args.check:
         if result.differences:
             for difference in result.differences:

@@ -13,6 +13,8 @@ from dicompile.generator.pipeline import (
     EMIT_JOBS,
     EmitJob,
     compare_trees,
+    from_file,
+    from_model,
     generate,
     is_standard_folder,
     read_sources,
@@ -110,7 +112,7 @@ def test_failure_leaves_the_output_untouched(tmp_path: Path) -> None:
     def failing(model: StandardModel) -> list[GeneratedFile]:
         raise RuntimeError("emitter bug")
 
-    jobs = (*EMIT_JOBS, EmitJob("failing", ("failing.py",), failing))
+    jobs = (*EMIT_JOBS, EmitJob("failing", ("failing.py",), from_model(failing)))
     with pytest.raises(RuntimeError, match="emitter bug"):
         generate([FIXTURE_DIR], out, jobs=jobs)
     assert _tree(out) == before
@@ -121,7 +123,8 @@ def test_jobs_write_only_what_they_own(tmp_path: Path) -> None:
         return [GeneratedFile("elsewhere.py", "")]
 
     with pytest.raises(ValueError, match="outside"):
-        generate([FIXTURE_DIR], tmp_path / "generated", jobs=(EmitJob("stray", ("x.py",), stray),))
+        jobs = (EmitJob("stray", ("x.py",), from_model(stray)),)
+        generate([FIXTURE_DIR], tmp_path / "generated", jobs=jobs)
 
 
 @pytest.mark.shared
@@ -144,3 +147,41 @@ def test_copy_of_fixture_folder_is_read_like_the_original(tmp_path: Path) -> Non
     (original,) = read_sources([FIXTURE_DIR])
     (copied,) = read_sources([copy])
     assert original.data_elements == copied.data_elements
+
+
+def test_file_jobs_render_the_newest_edition(tmp_path: Path) -> None:
+    """An emitter with its own reader (PS3.8 state table, say) gets the newest part file."""
+    for folder, edition in (("old", "2013"), ("new", "2016c"), ("same", "2013")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "part08.xml").write_text(
+            f"<book><subtitle>DICOM PS3.8 {edition} - Network</subtitle></book>"
+        )
+    seen: list[Path] = []
+
+    def render_part08(path: Path) -> dict[str, str]:
+        seen.append(path)
+        return {"ul_table_ps38.py": f"# from {path.parent.name}\n"}
+
+    jobs = (EmitJob("ul_table", ("ul_table_ps38.py",), from_file("part08.xml", render_part08)),)
+    folders = [tmp_path / "new", tmp_path / "old", tmp_path / "same", FIXTURE_DIR]
+    out = tmp_path / "generated"
+    generate(folders, out, jobs=jobs)
+    assert (out / "ul_table_ps38.py").read_text() == "# from new\n"
+    assert generate(folders, out, jobs=jobs, check=True).differences == ()
+    alone = (*(j for j in EMIT_JOBS if j.name != "ul_table"), *jobs)
+    result = generate([FIXTURE_DIR], out, jobs=alone)
+    assert result.skipped == ("ul_table: no --standard folder holds part08.xml",)
+    assert (out / "ul_table_ps38.py").read_text() == "# from new\n"  # left as it was
+    assert generate([FIXTURE_DIR], out, jobs=alone, check=True).differences == ()
+
+
+def test_partial_sources_never_empty_the_dictionary(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    generate([FIXTURE_DIR], out)
+    before = _tree(out)
+    excerpt = tmp_path / "excerpt"
+    excerpt.mkdir()
+    (excerpt / "part03.xml").write_text("<book/>")
+    with pytest.raises(StandardSourceError, match="nothing to generate"):
+        generate([excerpt], out)
+    assert _tree(out) == before
