@@ -362,6 +362,48 @@ class Part03Issue:
         return f"{self.kind.value}: {self.message} ({self.provenance.cite()})"
 
 
+class ChangeKind(enum.Enum):
+    """How two sources (editions) of PS3.3 differ about one item (see ``iod_merge``)."""
+
+    ITEM_ADDED = "item added"  # an IOD, module or macro only the newer source has
+    ITEM_ONLY_IN_OLDER = "item only in older"  # kept: the newer source lacks it
+    KEY_CHANGED = "table id changed"  # paired by slug; the newer id is kept
+    MODULE_ADDED = "module added"
+    MODULE_REMOVED = "module removed"
+    FUNCTIONAL_GROUP_ADDED = "functional group added"
+    FUNCTIONAL_GROUP_REMOVED = "functional group removed"
+    USAGE_CHANGED = "usage changed"
+    IE_CHANGED = "information entity changed"
+    CONDITION_CHANGED = "condition changed"
+    ATTRIBUTE_ADDED = "attribute added"
+    ATTRIBUTE_REMOVED = "attribute removed"
+    TYPE_CHANGED = "type changed"
+
+
+@attrs.frozen
+class IODConflict:
+    """A typed record of a difference between two sources; the newer (``kept``) one wins.
+
+    ``item`` is the key of the IOD, module or macro; ``detail`` what inside it differs: a module
+    or macro key for module and functional group uses, an attribute path for attributes.
+    """
+
+    kind: ChangeKind
+    item: str
+    detail: str
+    kept_value: str
+    other_value: str
+    kept: Provenance
+    other: Provenance
+
+    def describe(self) -> str:
+        inside = f" {self.detail}" if self.detail else ""
+        return (
+            f"{self.kind.value}: {self.item}{inside}: {self.other_value!r} ({self.other.cite()})"
+            f" → {self.kept_value!r} ({self.kept.cite()})"
+        )
+
+
 @attrs.frozen
 class Part03Model:
     """Everything one PS3.3 source yields (or a merged standard set, see ``iod_merge``)."""
@@ -375,6 +417,7 @@ class Part03Model:
     sections: tuple[SectionNote, ...] = ()
     tables: tuple[TableRecord, ...] = ()
     issues: tuple[Part03Issue, ...] = ()
+    conflicts: tuple[IODConflict, ...] = ()  # filled when sources are merged
 
     def iod(self, key: str) -> IODDef:
         """The IOD keyed ``key``; :class:`KeyError` when absent."""
