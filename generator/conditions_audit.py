@@ -259,7 +259,9 @@ def _docbook_cells(part03: Path) -> Iterator[tuple[str, str]]:
             for i, text in enumerate(texts):
                 if text in _CONDITIONAL_TYPES and i + 1 < len(texts):
                     paragraphs = [
-                        "".join(p.itertext()) for p in row.cells[i + 1].element.iter(q("para"))
+                        "".join(p.itertext())
+                        for p in row.cells[i + 1].element.iter(q("para"))
+                        if not any(a.tag == q("note") for a in p.iterancestors())
                     ]
                     from dicompile.generator.conditions.text import join_paragraphs
 

@@ -290,6 +290,9 @@ IMPLICIT_REFERENCES: tuple[Phrase, ...] = (
     ("any", "value"),
     ("this", "attribute"),
     ("the", "attribute"),
+    # "Required if the is present": a cross-reference lost from the text (empty <xref/>).
+    ("the", "is"),
+    ("the", "are"),
 )
 
 # Phrases that end the condition proper (what follows is explanation).
