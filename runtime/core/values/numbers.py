@@ -18,6 +18,7 @@ PS3.5 Table 6.2-1 (DS: fixed or floating point, 16 bytes; IS: -2^31..2^31-1, 12 
 
 from __future__ import annotations
 
+import decimal
 import math
 from collections.abc import Iterable
 from typing import Final
@@ -49,6 +50,11 @@ def format_ds(value: float) -> str:
     for digits in range(16, 0, -1):
         text = f"{value:.{digits}g}"
         if len(text) <= DS_MAX_LENGTH:
+            if math.isinf(float(text)):
+                # Rounded past the largest double: truncate instead.
+                with decimal.localcontext() as context:
+                    context.rounding = decimal.ROUND_DOWN
+                    text = format(decimal.Decimal(value), f".{digits - 1}e")
             return text
     raise ValueError(f"{value!r} does not fit a 16-character DS")  # pragma: no cover
 

@@ -45,7 +45,7 @@ _REPERTOIRE: Final[dict[VR, frozenset[str]]] = {
     VR.TM: _DIGITS | frozenset(". "),
     VR.UI: _DIGITS | frozenset("."),
     # RFC 3986 unreserved, reserved and "%" (PS3.5 Table 6.2-1 UR, 2014+).
-    VR.UR: _UPPER | _LOWER | _DIGITS | frozenset("-._~:/?#[]@!$&'()*+,;=% "),
+    VR.UR: _UPPER | _LOWER | _DIGITS | frozenset("-._~:/?#[]@!$&'()*+,;=%"),
 }
 
 #: Control characters a VR may hold besides ESC (Table 6.2-1; HT from later editions).
@@ -285,6 +285,8 @@ def validate_text(text: str, vr: VR, *, query: bool = False) -> list[ValueProble
             )
         )
         body = body.rstrip("\x00 ")
+    if vr is VR.AE and body and not body.strip(" "):
+        found.append(_problem(ProblemKind.BAD_FORMAT, "an AE title of spaces only", None))
     if vr is not VR.UI:
         body = body.rstrip(" ")
     if not body:
@@ -305,7 +307,14 @@ def validate_text(text: str, vr: VR, *, query: bool = False) -> list[ValueProble
                     index if len(values) > 1 else None,
                 )
             )
-        if vr is VR.UI and value != value.rstrip(" "):
-            value = value.rstrip(" ")
+        if vr is VR.UI and raw != raw.rstrip(" "):
+            found.append(
+                _problem(
+                    ProblemKind.BAD_PADDING,
+                    "UI is padded with NUL, not SPACE",
+                    index if len(values) > 1 else None,
+                    "PS3.5 §6.2",
+                )
+            )
         found += validate_value(value, vr, index=index if len(values) > 1 else None, query=query)
     return found
