@@ -91,8 +91,38 @@ class _Linker:
 
     def expand_table(self, table: AttributeTable) -> tuple[AttributeRule, ...]:
         if table.expanded is not None and not _has_includes(table.entries):
-            return table.expanded  # an already flat source (the JSON rendition)
-        return self.expand(table.entries, "", (table.key,), ())
+            expanded = table.expanded  # an already flat source (the JSON rendition)
+        else:
+            expanded = self.expand(table.entries, "", (table.key,), ())
+        self.check_duplicates(table, expanded)
+        return expanded
+
+    def check_duplicates(self, table: AttributeTable, rules: tuple[AttributeRule, ...]) -> None:
+        """Report a tag listed twice in one Item under the same include conditions.
+
+        Conditional includes may list a tag more than once (Table C.17-5 includes a macro per
+        Value Type); the same tag twice under the same conditions is an error of the text
+        (2016c Table C.12-1 lost the '>' of nested rows) or of the reader.
+        """
+        seen: dict[tuple[str, tuple[str, ...]], AttributeRule] = {}
+        for rule in rules:
+            if rule.tag is None:
+                continue
+            key = (rule.path, rule.include_conditions)
+            first = seen.setdefault(key, rule)
+            if first is not rule:
+                issue = Part03Issue(
+                    IssueKind.DUPLICATE_ATTRIBUTE,
+                    f"{table.key} lists {rule.tag.display} at {rule.path} twice"
+                    f" ({first.provenance.cite()} and {rule.provenance.cite()})",
+                    rule.provenance,
+                )
+                if issue not in self.issues:
+                    self.issues.append(issue)
+        for rule in rules:
+            self.check_duplicates(
+                table, tuple(c for c in rule.children if isinstance(c, AttributeRule))
+            )
 
     def expand(
         self,

@@ -606,6 +606,8 @@ def test_errata_are_visible(docbook: Part03Model) -> None:
     sop = docbook.attribute_table("table_C.12-1")
     top = [e.path for e in sop.entries if hasattr(e, "path")]
     assert top.count("00080105") == 2  # Mapping Resource twice at the top level
+    duplicates = [i for i in docbook.issues if i.kind is IssueKind.DUPLICATE_ATTRIBUTE]
+    assert [(i.provenance.table_id, i.provenance.row) for i in duplicates] == [("table_C.12-1", 24)]
     cycles = {i.provenance.table_id for i in docbook.issues if i.kind is IssueKind.INCLUDE_CYCLE}
     assert "table_10-18" in cycles  # Table 10-18 includes itself in 2016c
 

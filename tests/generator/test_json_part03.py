@@ -14,6 +14,7 @@ import pytest
 
 from dicompile.generator.iod_model import (
     AttributeRule,
+    AttributeTable,
     AttributeType,
     IssueKind,
     Part03Model,
@@ -262,7 +263,8 @@ def test_golden_counts(rendition: Part03Model, json_2020: Path) -> None:
     assert (len(rendition.iods), len(rendition.modules), len(rendition.macros)) == (143, 375, 260)
     rows = len(json.loads((json_2020 / "module_to_attributes.json").read_text("utf-8")))
     rows += len(json.loads((json_2020 / "macro_to_attributes.json").read_text("utf-8")))
-    read = sum(1 for t in (*rendition.modules, *rendition.macros) for _ in walk(t.entries))
+    tables: tuple[AttributeTable, ...] = (*rendition.modules, *rendition.macros)
+    read = sum(1 for t in tables for _ in walk(t.entries))
     assert read == rows  # every attribute row became a rule
     uses = len(json.loads((json_2020 / "ciod_to_modules.json").read_text("utf-8")))
     assert sum(len(i.modules) for i in rendition.iods) == uses
