@@ -20,6 +20,7 @@ them but not in the total the goal is measured on.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -30,7 +31,7 @@ import attrs
 from dicompile.generator.conditions.ast import Condition, Decidability, ParsedCondition, Unparsed
 from dicompile.generator.conditions.lexer import Kind, scan
 from dicompile.generator.conditions.names import NameEntry, NameIndex
-from dicompile.generator.conditions.parser import parse_condition
+from dicompile.generator.conditions.parser import condition_sentences, parse_condition
 from dicompile.generator.conditions.text import html_cell_text, normalise
 from dicompile.generator.conditions.tokens import resolve
 from dicompile.runtime.errors import StandardSourceError
@@ -38,6 +39,7 @@ from dicompile.runtime.errors import StandardSourceError
 JSON_2020 = Path("standard-json") / "innolitics-2020"
 PART03_2016C = Path("standard-xml") / "2016c-part03-excerpt" / "part03.xml"
 _CONDITIONAL_TYPES = frozenset({"1C", "2C"})
+_TAG = re.compile(r"\(?\s*[0-9A-Fa-fxX]{4}\s*[,.]\s*[0-9A-Fa-fxX]{4}\s*\)")
 
 
 @attrs.frozen
@@ -120,6 +122,16 @@ class AuditReport:
         for text in texts:
             tally = tally.add(self.results[text])
         return tally
+
+    def sentences(self, names: NameIndex) -> set[str]:
+        """The distinct condition sentences of the goal populations."""
+        return {
+            sentence
+            for population in self.populations
+            if population.label in self.goal_labels
+            for text in population.texts
+            for sentence in condition_sentences(text, names=names)
+        }
 
     def unparsed_shapes(self, names: NameIndex) -> Counter[str]:
         shapes: Counter[str] = Counter()
@@ -294,6 +306,12 @@ def print_report(report: AuditReport, names: NameIndex, *, top: int = 20) -> Non
         print(population.tally(report.results).line(population.label))
     print(report.goal.line("goal total (counted rules + usages)"))
     print(report.distinct(report.goal_labels).line("distinct condition texts"))
+    sentences = report.sentences(names)
+    tagged = sum(1 for sentence in sentences if _TAG.search(sentence))
+    print(
+        f"distinct condition sentences {len(sentences)}, naming an attribute by tag "
+        f"{tagged} ({100.0 * tagged / max(len(sentences), 1):.0f}%)"
+    )
     shapes = report.unparsed_shapes(names)
     if shapes:
         print(f"-- {min(top, len(shapes))} most common unparsed shapes (rules + usages):")

@@ -47,9 +47,11 @@ from dicompile.generator.conditions.ast import (
 )
 from dicompile.generator.conditions.evaluate import (
     DatasetView,
+    ModuleDecision,
     Presence,
     Scalar,
     Verdict,
+    conditional_module,
     evaluate,
     evaluate_expr,
     verdict,
@@ -82,6 +84,7 @@ __all__ = [
     "IsUrnOrUrl",
     "LengthCompare",
     "Literal",
+    "ModuleDecision",
     "NameEntry",
     "NameIndex",
     "Not",
@@ -98,6 +101,8 @@ __all__ = [
     "Unparsed",
     "Verdict",
     "classify",
+    "condition_sentences",
+    "conditional_module",
     "evaluate",
     "evaluate_expr",
     "html_cell_text",

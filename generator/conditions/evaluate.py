@@ -315,3 +315,34 @@ def verdict(condition: Condition, view: DatasetView) -> Verdict:
     if forbidden is None and allowed:
         allowed = None
     return Verdict(required=required, allowed=allowed)
+
+
+@attrs.frozen
+class ModuleDecision:
+    """Whether to validate a conditional module, and whether that was decided or assumed.
+
+    ``assumed`` is ``True`` when the usage condition could not be decided and the module is
+    checked because some of its attributes are present (issue #4: the validator reports it).
+    """
+
+    check: bool
+    required: bool | None
+    assumed: bool
+
+
+def conditional_module(
+    condition: Condition, view: DatasetView, *, any_attribute_present: bool
+) -> ModuleDecision:
+    """Decide whether a module of usage "C" is to be validated on ``view``.
+
+    A decided condition decides (a module that is present although not required is still
+    checked); an undecidable one falls back on the presence of any of the module's attributes.
+
+    References
+    ----------
+    PS3.3 Annex A (IOD Module Tables, usage "C").
+    """
+    required = evaluate(condition, view)
+    if required is None:
+        return ModuleDecision(check=any_attribute_present, required=None, assumed=True)
+    return ModuleDecision(check=required or any_attribute_present, required=required, assumed=False)

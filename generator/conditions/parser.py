@@ -417,7 +417,7 @@ class _ExprParser:
         last_module = None
         while end < len(self.tokens) and end - self.pos <= 16:
             token = self.tokens[end]
-            if token.kind is not Kind.WORD:
+            if token.kind is not Kind.WORD or token.lower == "and":
                 break
             if token.lower == "module":
                 last_module = end
@@ -802,6 +802,17 @@ def _sentences(tokens: list[RawToken]) -> list[_Sentence]:
         i += 1
     close()
     return sentences
+
+
+def condition_sentences(text: str, *, names: Mapping[str, int]) -> list[str]:
+    """The condition sentences of a cell, as written (explanation sentences left out).
+
+    References
+    ----------
+    PS3.3 §5.4, PS3.5 §7.4.
+    """
+    index = NameIndex.from_mapping(names)
+    return [text[s.start : s.end] for s in _sentences(resolve(scan(text), index, text))]
 
 
 def _combine(exprs: list[Expr]) -> Expr | None:

@@ -46,6 +46,8 @@ from dicompile.generator.conditions import (
     UndecidableReason,
     Unparsed,
     classify,
+    condition_sentences,
+    conditional_module,
     evaluate,
     evaluate_expr,
     html_cell_text,
@@ -590,6 +592,19 @@ def test_docbook_either_list_is_a_disjunction() -> None:
     assert result.otherwise_may_be_present
 
 
+def test_condition_sentences_leave_explanation_out() -> None:
+    # 2020 macro basic-code-sequence (0008,0102)
+    text = (
+        "The identifier of the coding scheme in which the Coded Entry is defined. See Section "
+        "8.2. Shall be present if Code Value (0008,0100) or Long Code Value (0008,0119) is "
+        "present. May be present otherwise."
+    )
+    assert condition_sentences(text, names=NAMES) == [
+        "Shall be present if Code Value (0008,0100) or Long Code Value (0008,0119) is present",
+        "May be present otherwise",
+    ]
+
+
 def test_names_accept_a_plain_mapping() -> None:
     result = parse_condition(
         "Required if Observer Type value is DEV.", names={"Observer Type": 0x0040A084}
@@ -900,6 +915,21 @@ def test_verdicts() -> None:
 
     world = parse("Required if contrast media was applied.")
     assert verdict(world, ds()).presence is Presence.UNKNOWN
+
+
+def test_conditional_module_falls_back_on_presence_and_says_so() -> None:
+    # usage enhanced-ct-image enhanced-contrast-bolus / usage ... (Image Type Value 1)
+    world = parse("Required if contrast media was applied.")
+    decision = conditional_module(world, ds(), any_attribute_present=True)
+    assert (decision.check, decision.assumed, decision.required) == (True, True, None)
+    assert not conditional_module(world, ds(), any_attribute_present=False).check
+    decided = parse(
+        "Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise."
+    )
+    original = conditional_module(decided, ds(x00080008=("ORIGINAL",)), any_attribute_present=False)
+    assert (original.check, original.assumed, original.required) == (True, False, True)
+    derived = conditional_module(decided, ds(x00080008=("DERIVED",)), any_attribute_present=False)
+    assert (derived.check, derived.assumed) == (False, False)
 
 
 # --- text helpers ------------------------------------------------------------------------
