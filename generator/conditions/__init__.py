@@ -60,6 +60,7 @@ from dicompile.generator.conditions.names import NameEntry, NameIndex
 from dicompile.generator.conditions.parser import (
     CODE_VALUE_PATHS,
     ConditionContext,
+    condition_sentences,
     parse_condition,
 )
 from dicompile.generator.conditions.text import html_cell_text, join_paragraphs
