@@ -130,3 +130,37 @@ class MalformedPDUError(RemoteProtocolError):
         self.abort_reason = abort_reason
         what = f"PDU type 0x{pdu_type:02X}" if pdu_type is not None else "PDU"
         super().__init__(f"{what}, byte offset {offset}: {message}")
+
+
+class DIMSEProtocolError(RemoteProtocolError):
+    """A DIMSE message, or the PDVs carrying it, break PS3.7 §6.3, §9.3, §10.3 or PS3.8 Annex E.
+
+    Names what is known: the presentation context ID, the message (``"C-STORE-RQ"``), the
+    command element tag and the byte offset in the command set.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        context_id: int | None = None,
+        command: str | None = None,
+        tag: int | None = None,
+        offset: int | None = None,
+    ) -> None:
+        self.message = message
+        self.context_id = context_id
+        self.command = command
+        self.tag = tag
+        self.offset = offset
+        where = ", ".join(
+            part
+            for part in (
+                f"presentation context {context_id}" if context_id is not None else None,
+                command,
+                f"({tag >> 16:04X},{tag & 0xFFFF:04X})" if tag is not None else None,
+                f"command set byte {offset}" if offset is not None else None,
+            )
+            if part
+        )
+        super().__init__(f"{where}: {message}" if where else message)

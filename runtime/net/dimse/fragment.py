@@ -1,0 +1,326 @@
+"""DIMSE messages in P-DATA-TF PDUs: fragmentation and reassembly (PS3.8 Annex E), sans-IO.
+
+Theory of operation
+-------------------
+Sending (:func:`fragment`, :func:`fragment_message`):
+
+* A message is its command set, then its data set if it has one.  Each is cut into fragments
+  that go into Presentation Data Value items with a message control header (bit 0 command,
+  bit 1 last fragment; PS3.8 E.2).  Every fragment has an even length (E.1), none is empty
+  (E.1 forbids PDVs holding only the header), and every P-DATA-TF's PDU-length stays within
+  the peer's Maximum Length (PS3.8 D.1; 0 means no limit, and then a local size is used).
+* PDVs are packed greedily: the first data fragment shares the PDU of the last command
+  fragment when it fits (E.1 allows it).  All PDVs of a PDU belong to one message.
+* Fragments are produced lazily, so a large data set is never copied whole.
+
+Receiving (:class:`Reassembler`): one message at a time per association, because PS3.8 E.1
+forbids interleaving fragments of different messages (and so of different presentation
+contexts) until the current message is complete.  Rules enforced, each a
+:class:`~dicompile.runtime.errors.DIMSEProtocolError` naming the context and the rule:
+
+* a PDV on a presentation context that was not accepted;
+* a PDV on another context while a message is incomplete (E.1, "same presentation context for
+  every fragment");
+* a fragment of odd length (E.1);
+* a data fragment before any command fragment, or before the last command fragment;
+* a command fragment after the last one, while the data set is awaited;
+* a data fragment for a message whose Command Data Set Type says it has none;
+* PDVs of another message after a message completed in the same P-DATA-TF (E.1);
+* a command set or data set beyond the local size limits.
+
+Empty PDVs and consecutive PDVs of the same kind are accepted: E.1 asks receivers to cope.
+The sender may end a data set early (the "early failed response" of PS3.7 §9.3.1.3); the
+receiver cannot tell, and passes on what it got.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from typing import Final
+
+import attrs
+
+from dicompile.runtime.errors import DIMSEProtocolError, LocalProtocolError
+from dicompile.runtime.net.dimse.command_set import CommandValue, decode_command_set
+from dicompile.runtime.net.dimse.messages import (
+    DimseMessage,
+    decode_message,
+    encode_command,
+    has_data_set,
+)
+from dicompile.runtime.net.ul.pdu import (
+    PDV_OVERHEAD,
+    MessageControlHeader,
+    PDataTF,
+    PresentationDataValue,
+)
+
+#: The smallest Maximum Length that can carry a fragment: a PDV item header and two bytes.
+MIN_MAX_PDU_LENGTH: Final = PDV_OVERHEAD + 2
+#: PDU-length used when the peer announces no maximum (Maximum Length 0, PS3.8 D.1).
+UNLIMITED_PDU_LENGTH: Final = 1 << 20
+#: Local limits on what one received message may hold.
+DEFAULT_MAX_COMMAND_LENGTH: Final = 1 << 16
+DEFAULT_MAX_DATA_SET_LENGTH: Final[int | None] = None
+
+
+def _check_part(what: str, data: bytes) -> None:
+    if not data:
+        raise LocalProtocolError(f"an empty {what} cannot be sent (PS3.8 E.1: no empty PDVs)")
+    if len(data) % 2:
+        raise LocalProtocolError(f"the {what} has odd length {len(data)} (PS3.8 E.1)")
+
+
+def fragment(
+    command_set: bytes,
+    data_set: bytes | None,
+    *,
+    context_id: int,
+    max_pdu_length: int,
+    unlimited_pdu_length: int = UNLIMITED_PDU_LENGTH,
+) -> Iterator[PDataTF]:
+    """Cut one message into P-DATA-TF PDUs for a peer with Maximum Length ``max_pdu_length``.
+
+    Parameters
+    ----------
+    command_set
+        The encoded command set (Implicit VR Little Endian).
+    data_set
+        The encoded data set, or None.
+    context_id
+        The presentation context of the message (odd, 1-255).
+    max_pdu_length
+        The peer's Maximum Length (the PDU-length limit of its P-DATA-TF PDUs); 0 for none,
+        in which case ``unlimited_pdu_length`` is used.
+
+    Raises
+    ------
+    LocalProtocolError
+        For an even or out-of-range context ID, a maximum too small to carry a fragment
+        (below :data:`MIN_MAX_PDU_LENGTH`), or an empty or odd-length command or data set.
+
+    References
+    ----------
+    PS3.8 Annex E (E.1, E.2), Table 9-22, Table 9-23, D.1.
+    """
+    if not (1 <= context_id <= 255 and context_id % 2):
+        raise LocalProtocolError(f"presentation context ID {context_id} is not odd 1-255")
+    limit = max_pdu_length or unlimited_pdu_length
+    if limit < MIN_MAX_PDU_LENGTH:
+        raise LocalProtocolError(
+            f"a maximum PDU length of {limit} cannot carry a fragment (at least"
+            f" {MIN_MAX_PDU_LENGTH} needed)"
+        )
+    _check_part("command set", command_set)
+    streams: list[tuple[bool, memoryview]] = [(True, memoryview(command_set))]
+    if data_set is not None:
+        _check_part("data set", data_set)
+        streams.append((False, memoryview(data_set)))
+    return _fragments(streams, context_id, limit)
+
+
+def _fragments(
+    streams: list[tuple[bool, memoryview]], context_id: int, limit: int
+) -> Iterator[PDataTF]:
+    pdvs: list[PresentationDataValue] = []
+    room = limit
+    for is_command, data in streams:
+        position = 0
+        while position < len(data):
+            if room < MIN_MAX_PDU_LENGTH:
+                yield PDataTF(tuple(pdvs))
+                pdvs, room = [], limit
+            size = min(len(data) - position, (room - PDV_OVERHEAD) & ~1)
+            end = position + size
+            header = MessageControlHeader(is_command=is_command, is_last=end == len(data))
+            pdvs.append(PresentationDataValue(context_id, header, bytes(data[position:end])))
+            room -= PDV_OVERHEAD + size
+            position = end
+    yield PDataTF(tuple(pdvs))
+
+
+def fragment_message(
+    message: DimseMessage,
+    *,
+    context_id: int,
+    max_pdu_length: int,
+    unlimited_pdu_length: int = UNLIMITED_PDU_LENGTH,
+) -> Iterator[PDataTF]:
+    """Encode ``message`` and cut it into P-DATA-TF PDUs (see :func:`fragment`).
+
+    References
+    ----------
+    PS3.7 §6.3.1, §9.3, §10.3; PS3.8 Annex E.
+    """
+    data_set: bytes | None = getattr(message, "data_set", None)
+    return fragment(
+        encode_command(message),
+        data_set,
+        context_id=context_id,
+        max_pdu_length=max_pdu_length,
+        unlimited_pdu_length=unlimited_pdu_length,
+    )
+
+
+@attrs.frozen
+class ReceivedMessage:
+    """A complete DIMSE message and the presentation context it came on."""
+
+    context_id: int
+    message: DimseMessage
+
+
+class Reassembler:
+    """Collects PDVs into DIMSE messages for one association (PS3.8 Annex E), sans-IO.
+
+    Parameters
+    ----------
+    context_ids
+        The accepted presentation context IDs; a PDV on another is refused.  None accepts any
+        (for tests, or when the upper layer checks already).
+    max_command_length, max_data_set_length
+        Local limits on a received command set and data set (None: no limit).
+
+    References
+    ----------
+    PS3.8 Annex E; PS3.7 §6.3.1.
+    """
+
+    def __init__(
+        self,
+        context_ids: Collection[int] | None = None,
+        *,
+        max_command_length: int = DEFAULT_MAX_COMMAND_LENGTH,
+        max_data_set_length: int | None = DEFAULT_MAX_DATA_SET_LENGTH,
+    ) -> None:
+        self._context_ids = frozenset(context_ids) if context_ids is not None else None
+        self._max_command = max_command_length
+        self._max_data = max_data_set_length
+        self._reset()
+
+    def _reset(self) -> None:
+        self._context: int | None = None
+        self._command: list[bytes] = []
+        self._command_length = 0
+        self._elements: dict[int, CommandValue] | None = None  # set once the command is whole
+        self._data: list[bytes] = []
+        self._data_length = 0
+
+    @property
+    def in_progress(self) -> bool:
+        """True while part of a message has been received (no other may start)."""
+        return self._context is not None
+
+    @property
+    def context_id(self) -> int | None:
+        """The presentation context of the message in progress, if any."""
+        return self._context
+
+    def receive(self, pdata: PDataTF) -> ReceivedMessage | None:
+        """Take the PDVs of one P-DATA-TF; return the message they complete, if any.
+
+        Raises
+        ------
+        DIMSEProtocolError
+            When the PDVs break PS3.8 Annex E or the message breaks PS3.7 (see the module
+            docstring); the reassembler is then reset, and the association should be aborted.
+
+        References
+        ----------
+        PS3.8 Annex E.1.
+        """
+        result: ReceivedMessage | None = None
+        for index, pdv in enumerate(pdata.pdvs):
+            if result is not None:
+                self._reset()
+                raise DIMSEProtocolError(
+                    f"PDV {index + 1} of a P-DATA-TF follows the end of a message: the PDVs of"
+                    " one P-DATA-TF must belong to one message (PS3.8 E.1)",
+                    context_id=pdv.context_id,
+                    command=result.message.MESSAGE,
+                )
+            result = self.receive_pdv(pdv)
+        return result
+
+    def receive_pdv(self, pdv: PresentationDataValue) -> ReceivedMessage | None:
+        """Take one PDV; return the message it completes, if any (see :meth:`receive`)."""
+        try:
+            return self._receive(pdv)
+        except DIMSEProtocolError:
+            self._reset()
+            raise
+
+    def _fail(self, pdv: PresentationDataValue, message: str) -> DIMSEProtocolError:
+        return DIMSEProtocolError(message, context_id=pdv.context_id)
+
+    def _receive(self, pdv: PresentationDataValue) -> ReceivedMessage | None:
+        context = pdv.context_id
+        if self._context_ids is not None and context not in self._context_ids:
+            raise self._fail(pdv, "PDV on a presentation context that was not accepted")
+        if self._context is not None and context != self._context:
+            raise self._fail(
+                pdv,
+                f"PDV on another context while a message on context {self._context} is"
+                " incomplete: fragments of messages must not interleave (PS3.8 E.1)",
+            )
+        if len(pdv.fragment) % 2:
+            raise self._fail(
+                pdv, f"fragment of odd length {len(pdv.fragment)} (PS3.8 E.1: even lengths)"
+            )
+        if pdv.header.is_command:
+            return self._command_fragment(pdv)
+        return self._data_fragment(pdv)
+
+    def _command_fragment(self, pdv: PresentationDataValue) -> ReceivedMessage | None:
+        if self._elements is not None:
+            raise self._fail(
+                pdv,
+                "command fragment after the last command fragment, while the data set is"
+                " awaited (PS3.8 E.1: no interleaving of messages)",
+            )
+        self._context = pdv.context_id
+        self._command_length += len(pdv.fragment)
+        if self._command_length > self._max_command:
+            raise self._fail(
+                pdv,
+                f"command set longer than the local limit of {self._max_command} bytes",
+            )
+        self._command.append(pdv.fragment)
+        if not pdv.header.is_last:
+            return None
+        try:
+            elements = decode_command_set(b"".join(self._command))
+        except DIMSEProtocolError as exc:
+            raise DIMSEProtocolError(
+                exc.message, context_id=pdv.context_id, tag=exc.tag, offset=exc.offset
+            ) from None
+        if has_data_set(elements, context_id=pdv.context_id):
+            self._elements = elements
+            return None
+        return self._complete(pdv.context_id, elements, None)
+
+    def _data_fragment(self, pdv: PresentationDataValue) -> ReceivedMessage | None:
+        if self._context is None:
+            raise self._fail(
+                pdv,
+                "data fragment without a command: no message is in progress (a data set"
+                " where the Command Data Set Type says 0101H, or a lost command)",
+            )
+        if self._elements is None:
+            raise self._fail(
+                pdv, "data fragment before the last command fragment (PS3.8 E.1, PS3.7 §6.3)"
+            )
+        self._data_length += len(pdv.fragment)
+        if self._max_data is not None and self._data_length > self._max_data:
+            raise self._fail(pdv, f"data set longer than the local limit of {self._max_data} bytes")
+        self._data.append(pdv.fragment)
+        if not pdv.header.is_last:
+            return None
+        return self._complete(pdv.context_id, self._elements, b"".join(self._data))
+
+    def _complete(
+        self, context_id: int, elements: dict[int, CommandValue], data_set: bytes | None
+    ) -> ReceivedMessage:
+        self._reset()
+        message = decode_message(elements, data_set, context_id=context_id)
+        return ReceivedMessage(context_id, message)
