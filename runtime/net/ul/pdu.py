@@ -955,7 +955,12 @@ class _Reader:
         while offset < end:
             self.need(offset, 4, end, f"{what} item header")
             item_type, byte2, length = struct.unpack_from(">BBH", self.data, offset)
-            self.need(offset + 4, length, end, f"item {item_type:02X}H of length {length}")
+            if offset + 4 + length > end:  # reported at the item's first byte
+                raise self.fail(
+                    f"item {item_type:02X}H of length {length} overruns its container by"
+                    f" {offset + 4 + length - end} bytes",
+                    offset,
+                )
             yield item_type, byte2, offset + 4, offset + 4 + length
             offset += 4 + length
 
@@ -1199,7 +1204,11 @@ def _decode_pdata(r: _Reader, end: int) -> PDataTF:
     while offset < end:
         r.need(offset, 4, end, "PDV Item-length")
         length: int = struct.unpack_from(">I", r.data, offset)[0]  # item bytes 1-4
-        r.need(offset + 4, length, end, f"PDV of length {length}")
+        if offset + 4 + length > end:  # reported at the PDV item's first byte
+            raise r.fail(
+                f"PDV of length {length} overruns the PDU by {offset + 4 + length - end} bytes",
+                offset,
+            )
         if length < 2:
             raise r.fail(
                 f"PDV Item-length {length} leaves no room for the context ID and the message"
