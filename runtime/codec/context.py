@@ -40,7 +40,7 @@ class CodecContext:
 
     def with_charset(self, terms: tuple[str, ...]) -> CodecContext:
         """This context for a data set whose Specific Character Set is ``terms``."""
-        codec = text_codec(terms)
+        codec = text_codec(terms, strict=self.strict)
         if codec is self.text:
             return self
         return attrs.evolve(self, text=codec)

@@ -139,6 +139,8 @@ class ReadOptions:
     defer: DeferFactory | None = None
     #: Stop before the first top-level element whose tag is >= this (None: read all).
     stop_before: int | None = None
+    #: Stop before the first top-level element whose tag is < this (for reading one group).
+    stop_below: int | None = None
     #: Name of the source for messages (a file name).
     source: str | None = None
 
@@ -150,7 +152,16 @@ _new = object.__new__
 class _Reader:
     """One read of one buffer; holds the buffer and the policy, no other state."""
 
-    __slots__ = ("buf", "defer", "defer_size", "size", "source", "stop_before", "vr_cache")
+    __slots__ = (
+        "buf",
+        "defer",
+        "defer_size",
+        "size",
+        "source",
+        "stop_before",
+        "stop_below",
+        "vr_cache",
+    )
 
     def __init__(self, buf: Buffer, options: ReadOptions) -> None:
         self.buf = buf
@@ -163,6 +174,7 @@ class _Reader:
             else _NEVER
         )
         self.stop_before = options.stop_before
+        self.stop_below = options.stop_below
         self.vr_cache: dict[int, tuple[VR, ...]] = {}
 
     # -- problems -----------------------------------------------------------------------------
@@ -247,6 +259,7 @@ class _Reader:
         headers = VR_HEADERS
         defer_size = self.defer_size
         stop_before = self.stop_before if top and self.stop_before is not None else _NEVER
+        stop_below = self.stop_below if top and self.stop_below is not None else -1
         fact_tags = _LEVEL_FACT_TAGS
         sq = VR.SQ
         un = VR.UN
@@ -269,7 +282,7 @@ class _Reader:
                 self._stray_delimiter(ctx, tag, pos, path)
                 pos += 8
                 continue
-            if tag >= stop_before:
+            if tag >= stop_before or tag < stop_below:
                 return elements, pos, in_order, ctx
             header = headers.get(code)
             if header is not None:
@@ -333,6 +346,7 @@ class _Reader:
         unpack_head = (_IHEAD_LE if ctx.little_endian else _IHEAD_BE).unpack_from
         defer_size = self.defer_size
         stop_before = self.stop_before if top and self.stop_before is not None else _NEVER
+        stop_below = self.stop_below if top and self.stop_below is not None else -1
         cache = self.vr_cache
         fact_tags = _LEVEL_FACT_TAGS
         sq = VR.SQ
@@ -355,7 +369,7 @@ class _Reader:
                 self._stray_delimiter(ctx, tag, pos, path)
                 pos += 8
                 continue
-            if tag >= stop_before:
+            if tag >= stop_before or tag < stop_below:
                 return elements, pos, in_order, ctx
             choices = cache.get(tag)
             if choices is not None and len(choices) == 1:

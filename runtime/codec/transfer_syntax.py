@@ -22,6 +22,8 @@ IMPLICIT_VR_LITTLE_ENDIAN: Final = "1.2.840.10008.1.2"
 EXPLICIT_VR_LITTLE_ENDIAN: Final = "1.2.840.10008.1.2.1"
 DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN: Final = "1.2.840.10008.1.2.1.99"
 EXPLICIT_VR_BIG_ENDIAN: Final = "1.2.840.10008.1.2.2"
+JPIP_REFERENCED: Final = "1.2.840.10008.1.2.4.94"
+JPIP_REFERENCED_DEFLATE: Final = "1.2.840.10008.1.2.4.95"
 
 _UID_TEXT: Final = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 
@@ -54,8 +56,15 @@ DEFLATED_LE: Final = TransferSyntax(
 )
 EXPLICIT_BE: Final = TransferSyntax(EXPLICIT_VR_BIG_ENDIAN, little_endian=False, encapsulated=False)
 
-#: The transfer syntaxes that encode pixel data natively, by UID.
-NATIVE_SYNTAXES: Final = {ts.uid: ts for ts in (IMPLICIT_LE, EXPLICIT_LE, DEFLATED_LE, EXPLICIT_BE)}
+# JPIP Referenced (Deflate) carry no Pixel Data at all (PS3.5 A.6, A.7): not encapsulated.
+JPIP_LE: Final = TransferSyntax(JPIP_REFERENCED, encapsulated=False)
+JPIP_DEFLATED_LE: Final = TransferSyntax(JPIP_REFERENCED_DEFLATE, deflated=True, encapsulated=False)
+
+#: The transfer syntaxes whose data sets are not encapsulated, by UID.
+NATIVE_SYNTAXES: Final = {
+    ts.uid: ts
+    for ts in (IMPLICIT_LE, EXPLICIT_LE, DEFLATED_LE, EXPLICIT_BE, JPIP_LE, JPIP_DEFLATED_LE)
+}
 
 
 def transfer_syntax(uid: str) -> TransferSyntax:

@@ -1,24 +1,21 @@
 """The one place where the VR codecs meet the character sets and the value types.
 
-Two neighbouring modules are written in parallel with the codecs: the Specific Character
-Set codecs (``runtime/codec/charset.py``, PS3.5 §6.1) and the value types
-(``runtime/core/values``: PersonName, DA/TM/DT, DS/IS with exact text).  The VR codecs reach
-both only through this module, so that adopting them (or a change in their API) is an
-edit here and nowhere else.
-
-Until ``charset.py`` exists, text is decoded with the single-byte or UTF-8 Python codec of
-the first defined term (ISO 2022 code extensions are not interpreted: their escape
-sequences stay in the text), and the default repertoire is read as ISO 8859-1 so that no
-byte is lost (PS3.5 §6.1.2.1 allows only ISO-IR 6 there; lenient reading keeps the rest).
+Two neighbouring modules supply what the codecs hand out: the Specific Character Set
+codecs (:mod:`dicompile.runtime.codec.charset`, PS3.5 §6.1, ISO 2022 included) and the value
+types of :mod:`dicompile.runtime.core.values` (PersonName, DA/TM/DT, DS/IS that keep their
+exact text).  The VR codecs reach both only through this module, so a change in either
+API is an edit here and nowhere else.
 """
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable
 from typing import Final, Protocol
 
-import attrs
-
+from dicompile.runtime.codec.charset import CharacterSet
+from dicompile.runtime.core.element import ScalarValue
+from dicompile.runtime.core.values import DA, DT, TM, PersonName
+from dicompile.runtime.core.values.text import PADDING, Padding
 from dicompile.runtime.core.vr import VR
 
 
@@ -35,75 +32,29 @@ class TextCodec(Protocol):
     def encode(self, text: str, vr: VR) -> bytes: ...
 
 
-# PS3.3 C.12.1.1.2 defined terms -> Python codecs, for the single-codec interim.
-_PYTHON_CODECS: Final[dict[str, str]] = {
-    "": "latin_1",
-    "ISO_IR 6": "latin_1",
-    "ISO 2022 IR 6": "latin_1",
-    "ISO_IR 100": "latin_1",
-    "ISO 2022 IR 100": "latin_1",
-    "ISO_IR 101": "iso8859_2",
-    "ISO 2022 IR 101": "iso8859_2",
-    "ISO_IR 109": "iso8859_3",
-    "ISO 2022 IR 109": "iso8859_3",
-    "ISO_IR 110": "iso8859_4",
-    "ISO 2022 IR 110": "iso8859_4",
-    "ISO_IR 144": "iso8859_5",
-    "ISO 2022 IR 144": "iso8859_5",
-    "ISO_IR 127": "iso8859_6",
-    "ISO 2022 IR 127": "iso8859_6",
-    "ISO_IR 126": "iso8859_7",
-    "ISO 2022 IR 126": "iso8859_7",
-    "ISO_IR 138": "iso8859_8",
-    "ISO 2022 IR 138": "iso8859_8",
-    "ISO_IR 148": "iso8859_9",
-    "ISO 2022 IR 148": "iso8859_9",
-    "ISO_IR 203": "iso8859_15",
-    "ISO 2022 IR 203": "iso8859_15",
-    "ISO_IR 13": "shift_jis",
-    "ISO 2022 IR 13": "shift_jis",
-    "ISO_IR 166": "tis_620",
-    "ISO 2022 IR 166": "tis_620",
-    "ISO 2022 IR 87": "iso2022_jp",
-    "ISO 2022 IR 159": "iso2022_jp_2",
-    "ISO 2022 IR 149": "euc_kr",
-    "ISO 2022 IR 58": "gb2312",
-    "ISO_IR 192": "utf_8",
-    "GB18030": "gb18030",
-    "GBK": "gbk",
-}
-
-
-@attrs.frozen
-class _SingleCodec:
-    """Interim :class:`TextCodec`: one Python codec for every value."""
-
-    terms: tuple[str, ...]
-    python_codec: str
-
-    def decode(self, raw: bytes, vr: VR) -> str:
-        return raw.decode(self.python_codec, "replace")
-
-    def encode(self, text: str, vr: VR) -> bytes:
-        return text.encode(self.python_codec)
-
-
-@functools.lru_cache(maxsize=64)
-def text_codec(terms: tuple[str, ...]) -> TextCodec:
+def text_codec(terms: tuple[str, ...], *, strict: bool = False) -> TextCodec:
     """The :class:`TextCodec` for the values of Specific Character Set (0008,0005).
 
-    Cached, so that contexts with equal character sets share one codec object and
-    ``a.text is b.text`` tells a writer that raw bytes can be reused.
+    Equal terms give the same (cached) object, so ``a.text is b.text`` tells a writer
+    that raw bytes can be reused.  Misspelled or unknown terms warn (strict: DecodeError).
 
     References
     ----------
     PS3.5 §6.1.2.5 (use of Specific Character Set); PS3.3 C.12.1.1.2 (defined terms).
     """
-    cleaned = tuple(term.strip() for term in terms)
-    first = next((term for term in cleaned if term), "")
-    python_codec = _PYTHON_CODECS.get(first, "latin_1")
-    return _SingleCodec(cleaned, python_codec)
+    return CharacterSet.from_values(terms, strict=strict)
 
 
 #: The default character repertoire (no Specific Character Set), PS3.5 §6.1.2.1.
-DEFAULT_TEXT: Final = text_codec(())
+DEFAULT_TEXT: Final[TextCodec] = text_codec(())
+
+#: Value types of text VRs whose values are more than strings (PS3.5 Table 6.2-1).
+TEXT_TYPES: Final[dict[VR, Callable[[str], ScalarValue]]] = {
+    VR.PN: PersonName,
+    VR.DA: DA,
+    VR.TM: TM,
+    VR.DT: DT,
+}
+
+#: Text VRs whose leading spaces are padding too (PS3.5 Table 6.2-1; lenient for DA/TM/DT).
+STRIP_LEADING: Final = frozenset(vr for vr, rule in PADDING.items() if rule is Padding.BOTH)

@@ -7,11 +7,13 @@ character set and strictness; codecs keep no state.
 
 Decoded forms (see :data:`dicompile.runtime.core.element.ElementValue`):
 
-* text VRs: ``str`` per value, with the padding PS3.5 Table 6.2-1 calls insignificant removed
-  (leading and trailing spaces for AE CS DS IS LO SH, trailing for the others, trailing NUL
-  for UI); LT ST UT UR are never split at backslashes;
-* DS and IS: numbers (``float``/``int``); a component that is not a number is an error in
-  strict mode and stays text (with a :class:`DicomWarning`) otherwise;
+* text VRs: one value per backslash-separated part (LT ST UT UR are never split), with the
+  padding PS3.5 Table 6.2-1 calls insignificant removed (core/values/text.py PADDING; and
+  trailing NULs); ``str``, or PersonName / DA / TM / DT for PN DA TM DT
+  (runtime/core/values, reached through value_wiring.py);
+* DS and IS: :class:`DS` / :class:`IS` numbers that keep their text; a component that is
+  not a number is an error in strict mode and stays text (with a :class:`DicomWarning`)
+  otherwise;
 * FL FD SL SS SV UL US UV: numbers; AT: tags as ``int``;
 * OB OD OF OL OV OW UN: ``bytes`` in little-endian order (swapped per word when read from or
   written to Explicit VR Big Endian, PS3.5 §7.3).
@@ -28,7 +30,11 @@ import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final, Protocol
 
-from dicompile.runtime.core.element import ElementValue, ScalarValue
+from dicompile.runtime.codec.value_wiring import STRIP_LEADING, TEXT_TYPES
+from dicompile.runtime.core.element import ElementValue, Encapsulated, ScalarValue
+from dicompile.runtime.core.sequence import Sequence
+from dicompile.runtime.core.values import DS, IS, ds_values, is_values
+from dicompile.runtime.core.values import format_ds as values_format_ds
 from dicompile.runtime.core.vr import VR, VR_INFO, VRKind
 from dicompile.runtime.errors import DecodeError, DicomWarning, EncodeError
 
@@ -64,40 +70,55 @@ def _problem(ctx: CodecContext, message: str) -> None:
 class StringCodec:
     """Character string VRs (PS3.5 §6.2, Table 6.2-1)."""
 
-    __slots__ = ("_charset", "_multi", "_pad", "_strip_leading", "vr")
+    __slots__ = ("_charset", "_factory", "_multi", "_pad", "_strip_leading", "vr")
 
-    def __init__(self, vr: VR, *, strip_leading: bool) -> None:
+    def __init__(self, vr: VR) -> None:
         info = VR_INFO[vr]
         self.vr = vr
         self._charset = info.uses_charset
         self._multi = info.multi_valued
         self._pad = info.padding
-        self._strip_leading = strip_leading
+        self._strip_leading = vr in STRIP_LEADING
+        self._factory = TEXT_TYPES.get(vr)
+
+    def _split(self, raw: bytes, ctx: CodecContext) -> list[str] | None:
+        """The values as stripped strings, or None for an empty value (padding only)."""
+        # Without a character set only the default repertoire is allowed (PS3.5 §6.1.2.3);
+        # latin-1 never fails and loses nothing.
+        text = ctx.text.decode(raw, self.vr) if self._charset else raw.decode("latin-1")
+        # Trailing NUL: UI padding, and a frequent non-conformant pad of other VRs.
+        text = text.rstrip(" \x00")
+        if not text:
+            return None
+        if not self._multi:
+            return [text]
+        if self._strip_leading:
+            if "\\" in text:
+                return [part.strip(" \x00") for part in text.split("\\")]
+            return [text.lstrip(" ")]
+        if "\\" in text:
+            return [part.rstrip(" \x00") for part in text.split("\\")]
+        return [text]
 
     def decode(self, raw: bytes, ctx: CodecContext) -> ElementValue:
         if not raw:
             return None
-        # Without a character set only the default repertoire is allowed (PS3.5 §6.1.2.3);
-        # latin-1 never fails and loses nothing.
-        text = ctx.text.decode(raw, self.vr) if self._charset else raw.decode("latin-1")
-        if not self._multi:
-            return text.rstrip(" \x00")
-        if self._strip_leading:
-            if "\\" in text:
-                return tuple([part.strip(" \x00") for part in text.split("\\")])
-            return text.strip(" \x00")
-        if "\\" in text:
-            return tuple([part.rstrip(" \x00") for part in text.split("\\")])
-        return text.rstrip(" \x00")
+        parts = self._split(raw, ctx)
+        if parts is None:
+            return None
+        factory = self._factory
+        if factory is None:
+            return parts[0] if len(parts) == 1 else tuple(parts)
+        if len(parts) == 1:
+            return factory(parts[0])
+        return tuple([factory(part) for part in parts])
 
     def _format(self, value: ScalarValue | None) -> str:
         if value is None:
             return ""
-        if isinstance(value, str):
-            return value
         if isinstance(value, bool):
             raise EncodeError(f"a {self.vr.value} value is text, not bool")
-        return str(value)
+        return value if isinstance(value, str) else str(value)
 
     def encode(self, value: ElementValue, ctx: CodecContext) -> bytes:
         if value is None:
@@ -111,13 +132,13 @@ class StringCodec:
             if any("\\" in part for part in parts):
                 raise EncodeError(
                     f"a {self.vr.value} value contains a backslash, the value delimiter "
-                    "(PS3.5 §6.2)"
+                    "(PS3.5 §6.4)"
                 )
             text = "\\".join(parts)
-        elif isinstance(value, (str, int, float)):
-            text = self._format(value)
-        else:
+        elif isinstance(value, (bytes, Sequence, Encapsulated)):
             raise EncodeError(f"a {self.vr.value} value is text, not {type(value).__name__}")
+        else:
+            text = self._format(value)
         if self._charset:
             raw = ctx.text.encode(text, self.vr)
         else:
@@ -133,99 +154,108 @@ class StringCodec:
         return raw
 
 
+#: Numeric strings with more values than this decode to plain ``float``/``int``.
+#:
+#: DS and IS values keep their text, which makes each one a small object the cycle collector
+#: tracks.  An RT Structure Set holds hundreds of thousands of Contour Data values; made as
+#: DS objects they cost ~6x as much as floats, nearly all of it in collector scans of the
+#: whole heap (measured: 360 ms against 60 ms for 578,000 values, CPython 3.11).  Long
+#: numeric arrays are data, not text to show: they decode to plain numbers, and their exact
+#: text stays in the element's raw bytes, which writers reuse (Rule 1 of writer.py).
+BULK_VALUES: Final = 64
+
+
 def format_ds(value: float) -> str:
     """The shortest text of at most 16 characters for a DS number (PS3.5 Table 6.2-1)."""
-    if value != value or value in (float("inf"), float("-inf")):
-        raise EncodeError(f"{value!r} has no DS form (PS3.5 Table 6.2-1)")
-    if isinstance(value, int):
-        text = str(value)
-        if len(text) <= 16:
-            return text
-        value = float(value)
-    text = repr(float(value))
-    if text.endswith(".0"):
-        text = text[:-2]
-    if len(text) <= 16:
-        return text
-    for digits in range(15, 0, -1):
-        text = f"{value:.{digits}g}"
-        if len(text) <= 16:
-            return text
-    raise EncodeError(f"{value!r} does not fit a 16-character DS")  # pragma: no cover
+    try:
+        return values_format_ds(value)
+    except ValueError as exc:
+        raise EncodeError(str(exc)) from exc
 
 
 class DecimalStringCodec(StringCodec):
-    """DS: decimal numbers as text (PS3.5 Table 6.2-1); decoded to ``float``."""
+    """DS: decimal numbers as text (PS3.5 Table 6.2-1), decoded to :class:`DS` values
+    (``float`` subclasses that keep their text)."""
 
     __slots__ = ()
 
     def __init__(self) -> None:
-        super().__init__(VR.DS, strip_leading=True)
+        super().__init__(VR.DS)
 
     def decode(self, raw: bytes, ctx: CodecContext) -> ElementValue:
         if not raw:
             return None
-        parts = raw.split(b"\\")
+        text = raw.decode("latin-1").rstrip(" \x00")
+        parts = text.split("\\")
+        if " " in text or "\x00" in text:
+            parts = [part.strip(" \x00") for part in parts]
         try:
-            # float() ignores surrounding white space and accepts bytes: the fast path.
-            values: tuple[ScalarValue | None, ...] = tuple(map(float, parts))
+            if len(parts) > BULK_VALUES:
+                values: tuple[ScalarValue | None, ...] = tuple(map(float, parts))
+            else:
+                values = ds_values(parts)
         except ValueError:
-            values = tuple(self._slow(part, ctx) for part in parts)
+            values = tuple([self._slow(part, ctx) for part in parts])
+        if not values:
+            return None
         return values[0] if len(values) == 1 else values
 
-    def _slow(self, part: bytes, ctx: CodecContext) -> ScalarValue | None:
-        text = part.decode("latin-1").strip(" \x00")
+    def _slow(self, text: str, ctx: CodecContext) -> ScalarValue | None:
         if not text:
             return None
         try:
-            return float(text)
+            return DS(text)
         except ValueError:
             _problem(ctx, f"DS value {text!r} is not a decimal number; kept as text")
             return text
 
     def _format(self, value: ScalarValue | None) -> str:
+        if isinstance(value, DS):
+            return value.text
         if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
             return format_ds(value)
         return super()._format(value)
 
 
 class IntegerStringCodec(StringCodec):
-    """IS: integers as text (PS3.5 Table 6.2-1); decoded to ``int``."""
+    """IS: integers as text (PS3.5 Table 6.2-1), decoded to :class:`IS` values
+    (``int`` subclasses that keep a non-canonical text)."""
 
     __slots__ = ()
 
     def __init__(self) -> None:
-        super().__init__(VR.IS, strip_leading=True)
+        super().__init__(VR.IS)
 
     def decode(self, raw: bytes, ctx: CodecContext) -> ElementValue:
         if not raw:
             return None
-        parts = raw.split(b"\\")
+        text = raw.decode("latin-1").rstrip(" \x00")
+        parts = text.split("\\")
+        if " " in text or "\x00" in text:
+            parts = [part.strip(" \x00") for part in parts]
         try:
-            values: tuple[ScalarValue | None, ...] = tuple(map(int, parts))
+            if len(parts) > BULK_VALUES:
+                values: tuple[ScalarValue | None, ...] = tuple(map(int, parts))
+            else:
+                values = is_values(parts)
         except ValueError:
-            values = tuple(self._slow(part, ctx) for part in parts)
+            values = tuple([self._slow(part, ctx) for part in parts])
+        if not values:
+            return None
         return values[0] if len(values) == 1 else values
 
-    def _slow(self, part: bytes, ctx: CodecContext) -> ScalarValue | None:
-        text = part.decode("latin-1").strip(" \x00")
+    def _slow(self, text: str, ctx: CodecContext) -> ScalarValue | None:
         if not text:
             return None
         try:
-            return int(text)
+            return IS(text)
         except ValueError:
-            pass
-        try:
-            number = float(text)
-        except ValueError:
-            number = float("nan")
-        if number.is_integer():
-            _problem(ctx, f"IS value {text!r} has a fraction; read as {int(number)}")
-            return int(number)
-        _problem(ctx, f"IS value {text!r} is not an integer; kept as text")
-        return text
+            _problem(ctx, f"IS value {text!r} is not an integer; kept as text")
+            return text
 
     def _format(self, value: ScalarValue | None) -> str:
+        if isinstance(value, IS):
+            return value.text
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return super()._format(value)
@@ -372,10 +402,6 @@ class SequenceCodec:
         raise EncodeError("an SQ value is encoded as items by the writer, not as bytes")
 
 
-# Leading spaces are insignificant for these text VRs (PS3.5 Table 6.2-1).
-_STRIP_BOTH: Final = frozenset({VR.AE, VR.CS, VR.DS, VR.IS, VR.LO, VR.SH})
-
-
 def _make_table() -> dict[VR, VRCodec]:
     table: dict[VR, VRCodec] = {}
     for vr, info in VR_INFO.items():
@@ -388,7 +414,7 @@ def _make_table() -> dict[VR, VRCodec]:
         elif vr is VR.SQ:
             table[vr] = SequenceCodec()
         elif info.kind is VRKind.TEXT:
-            table[vr] = StringCodec(vr, strip_leading=vr in _STRIP_BOTH)
+            table[vr] = StringCodec(vr)
         elif info.kind is VRKind.NUMBER:
             table[vr] = NumberCodec(vr)
         else:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Final, Protocol, TypeAlias
 import attrs
 
 from dicompile.runtime.core.tag import format_tag
+from dicompile.runtime.core.values import DA, DS, DT, IS, TM, PersonName
 from dicompile.runtime.core.vr import VR
 
 if TYPE_CHECKING:
@@ -76,8 +77,9 @@ class Encapsulated:
         return self.data if isinstance(self.data, bytes) else self.data.read()
 
 
-#: One value of a multi-valued element.  Numbers of DS/IS are float/int; text is str.
-ScalarValue: TypeAlias = str | int | float
+#: One value of a multi-valued element: text (``str``, or PersonName/DA/TM/DT for those VRs)
+#: or a number (``int``/``float``; DS and IS values are the DS/IS subclasses keeping text).
+ScalarValue: TypeAlias = str | int | float | PersonName | DA | TM | DT
 #: What :attr:`DataElement.value` can be:
 #: None (empty), one scalar (VM 1), a tuple of scalars (VM > 1; None for an empty component of
 #: a numeric string), bytes (OB OD OF OL OV OW UN), a Sequence (SQ) or Encapsulated pixel data.
@@ -275,8 +277,43 @@ def normalize_value(vr: VR, value: object) -> ElementValue:
     return _check_scalar(vr, value)
 
 
+_TEXT_TYPES: Final[dict[VR, type[PersonName | DA | TM | DT]]] = {
+    VR.PN: PersonName,
+    VR.DA: DA,
+    VR.TM: TM,
+    VR.DT: DT,
+}
+
+
 def _check_scalar(vr: VR, value: object) -> ScalarValue | None:
-    if value is None or isinstance(value, (str, int, float)):
+    """One value in the type its VR decodes to (str for PN/DA/TM/DT becomes the value type,
+    numbers for DS/IS become DS/IS); TypeError/ValueError if it cannot be."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError(f"a {vr.value} value is not a bool")
+    if vr is VR.DS:
+        if isinstance(value, (str, int, float)):
+            return (
+                value
+                if isinstance(value, DS)
+                else DS(value if isinstance(value, str) else float(value))
+            )
+        raise TypeError(f"a DS value is a number or its text, not {type(value).__name__}")
+    if vr is VR.IS:
+        if isinstance(value, (str, int)):
+            return value if isinstance(value, IS) else IS(value)
+        if isinstance(value, float) and value.is_integer():
+            return IS(int(value))
+        raise TypeError(f"an IS value is an integer or its text, not {value!r}")
+    text_type = _TEXT_TYPES.get(vr)
+    if text_type is not None:
+        if isinstance(value, text_type):
+            return value
+        if isinstance(value, str):
+            return text_type(value)
+        raise TypeError(f"a {vr.value} value is {text_type.__name__} or str, not {value!r:.60}")
+    if isinstance(value, (str, int, float, PersonName, DA, TM, DT)):
         return value
     raise TypeError(f"a {vr.value} value is str, int or float, not {type(value).__name__}")
 

@@ -1,0 +1,654 @@
+"""DICOM Part 10 files: preamble, "DICM", File Meta Information, data set (PS3.10 §7).
+
+Theory of operation
+-------------------
+Reading: the file is mapped (``mmap``) when it is large, read whole when small; the File
+Meta Information (always Explicit VR Little Endian, PS3.10 §7.1) is read up to the first
+element of another group, its Transfer Syntax UID says how the data set is encoded, and
+the data set is read by :mod:`dicompile.runtime.codec.reader`.  Values of ``defer_size``
+bytes or more are left in the file as :class:`~dicompile.runtime.media.deferred.FileSpan`
+(read on access), so the mapping is released before :func:`read_file` returns.
+
+Real files break PS3.10 in a few well-known ways; in lenient mode (the default) each is read
+with a :class:`DicomWarning` naming it, in strict mode each is a :class:`DecodeError`:
+
+* no preamble (the file starts with "DICM", with group 0002, or with the data set);
+* a meta group without Group Length (0002,0000), or with a wrong one;
+* a meta group in Implicit VR;
+* no meta group at all, or no Transfer Syntax UID: the syntax is guessed from the first
+  data set element (VR bytes present or not; byte order from the group number);
+* a deflated data set with a zlib header (PS3.5 A.5 wants raw deflate);
+* zero bytes after the data set.
+
+Writing (:func:`write_file`): preamble (128 zero bytes unless given), "DICM", a complete meta
+group -- Group Length, Version 00\\01, Media Storage SOP Class/Instance UID from the data
+set's SOP Class/Instance UID, Transfer Syntax UID, Implementation Class UID and Version Name
+of dicompile (below) -- then the data set, streaming deferred values.  The file is written to
+a temporary file in the same directory, flushed, fsynced and renamed over the target, so a
+reader never sees a half-written file (DESIGN.md, "Errors and data safety").
+
+Implementation Class UID: dicompile has no registered OID root, so it uses a UUID-derived
+UID (PS3.5 §B.2, root 2.25): ``uuid5(NAMESPACE_URL, "https://dicompile.invalid/
+implementation-class/0.1")`` as a decimal integer, fixed per implementation version
+(:data:`IMPLEMENTATION_CLASS_UID`); the version name is :data:`IMPLEMENTATION_VERSION_NAME`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import os
+import tempfile
+import warnings
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, Final
+
+import attrs
+
+from dicompile.runtime.codec.context import CodecContext
+from dicompile.runtime.codec.reader import VR_HEADERS, ReadOptions, read_dataset
+from dicompile.runtime.codec.transfer_syntax import (
+    EXPLICIT_BE,
+    EXPLICIT_LE,
+    IMPLICIT_LE,
+    TransferSyntax,
+)
+from dicompile.runtime.codec.transfer_syntax import transfer_syntax as syntax_for_uid
+from dicompile.runtime.codec.writer import (
+    LengthPolicy,
+    Piece,
+    WriteOptions,
+    encode_pieces,
+    write_pieces,
+)
+from dicompile.runtime.core.dataset import Dataset
+from dicompile.runtime.core.element import DataElement, Encapsulated
+from dicompile.runtime.core.lookup import DEFAULT_LOOKUP, TagLookup
+from dicompile.runtime.core.vr import VR
+from dicompile.runtime.errors import DecodeError, DicomWarning, EncodeError
+from dicompile.runtime.media.deferred import FileIdentity, SpanFactory
+
+#: UUID-derived (PS3.5 §B.2) Implementation Class UID of dicompile 0.1; see the module text.
+IMPLEMENTATION_CLASS_UID: Final = "2.25.221187600308069714099674352901603991634"
+#: Implementation Version Name (0002,0013), SH.
+IMPLEMENTATION_VERSION_NAME: Final = "DICOMPILE 0.1.0"
+
+#: Default threshold of deferred values: 1 MiB.
+DEFAULT_DEFER_SIZE: Final = 1 << 20
+#: Files at least this large are mapped instead of read.
+_MMAP_THRESHOLD: Final = 1 << 18
+#: Default limit of a deflated data set once inflated (a deflate bomb guard).
+DEFAULT_MAX_INFLATED: Final = 1 << 30
+
+PREAMBLE_LENGTH: Final = 128
+MAGIC: Final = b"DICM"
+
+_META_GROUP_LENGTH: Final = 0x00020000
+_META_VERSION: Final = 0x00020001
+_MEDIA_SOP_CLASS: Final = 0x00020002
+_MEDIA_SOP_INSTANCE: Final = 0x00020003
+_TRANSFER_SYNTAX: Final = 0x00020010
+_IMPLEMENTATION_CLASS: Final = 0x00020012
+_IMPLEMENTATION_VERSION: Final = 0x00020013
+_SOP_CLASS: Final = 0x00080016
+_SOP_INSTANCE: Final = 0x00080018
+_PIXEL_DATA: Final = 0x7FE00010
+#: Stop-before tag for ``stop_before_pixels``: (7FE0,0008) Float Pixel Data and after.
+_FIRST_PIXEL_TAG: Final = 0x7FE00008
+
+
+@attrs.define(eq=False)
+class FileDataset:
+    """A Part 10 file in memory: its meta information, its data set and how it was encoded."""
+
+    #: The File Meta Information (group 0002), PS3.10 §7.1.
+    meta: Dataset
+    #: The data set (without group 0002).
+    dataset: Dataset
+    #: The transfer syntax the data set was (or will be) encoded in.
+    transfer_syntax: TransferSyntax = EXPLICIT_LE
+    #: The 128-byte preamble, or None when the file had none.
+    preamble: bytes | None = None
+    #: The file it was read from.
+    path: str | None = None
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def _problem(strict: bool, message: str, source: str | None, offset: int | None) -> None:
+    error = DecodeError(message, source=source, offset=offset)
+    if strict:
+        raise error
+    warnings.warn(str(error), DicomWarning, stacklevel=3)
+
+
+def read_file(
+    path: str | os.PathLike[str],
+    *,
+    stop_before_pixels: bool = False,
+    defer_size: int | None = DEFAULT_DEFER_SIZE,
+    strict: bool = False,
+    lookup: TagLookup | None = None,
+    max_inflated: int = DEFAULT_MAX_INFLATED,
+) -> FileDataset:
+    """Read a DICOM file.
+
+    Parameters
+    ----------
+    path
+        The file.
+    stop_before_pixels
+        Stop before (7FE0,0008) Float Pixel Data / (7FE0,0010) Pixel Data and what follows.
+    defer_size
+        Values of at least this many bytes stay in the file until accessed (None: never).
+    strict
+        Raise :class:`DecodeError` on anything that breaks PS3.5/PS3.10 instead of warning.
+    lookup
+        The data dictionary for implicit VR (default: the generated one).
+    max_inflated
+        Largest size a deflated data set may inflate to.
+
+    Returns
+    -------
+    FileDataset
+
+    Raises
+    ------
+    DecodeError
+        Naming the file, byte offset and tag path.
+    OSError
+        The file cannot be opened.
+
+    References
+    ----------
+    PS3.10 §7.1 (preamble, prefix, File Meta Information); PS3.5 Annex A.
+    """
+    name = os.fspath(path)
+    with open(name, "rb") as stream:
+        st = os.fstat(stream.fileno())
+        if st.st_size == 0:
+            raise DecodeError("the file is empty", source=name, offset=0)
+        mapped: mmap.mmap | None = None
+        data: bytes | mmap.mmap
+        if st.st_size >= _MMAP_THRESHOLD:
+            mapped = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+            data = mapped
+        else:
+            data = stream.read()
+        try:
+            defer = SpanFactory(name, FileIdentity.of(st)) if defer_size is not None else None
+            return _parse(
+                data,
+                source=name,
+                stop_before_pixels=stop_before_pixels,
+                defer_size=defer_size,
+                defer=defer,
+                strict=strict,
+                lookup=lookup,
+                max_inflated=max_inflated,
+            )
+        finally:
+            if mapped is not None:
+                mapped.close()
+
+
+def read_bytes(
+    data: bytes,
+    *,
+    source: str | None = None,
+    stop_before_pixels: bool = False,
+    strict: bool = False,
+    lookup: TagLookup | None = None,
+    max_inflated: int = DEFAULT_MAX_INFLATED,
+) -> FileDataset:
+    """Read a DICOM file held in memory (see :func:`read_file`).
+
+    References
+    ----------
+    PS3.10 §7.1; PS3.5 Annex A.
+    """
+    return _parse(
+        bytes(data),
+        source=source,
+        stop_before_pixels=stop_before_pixels,
+        defer_size=None,
+        defer=None,
+        strict=strict,
+        lookup=lookup,
+        max_inflated=max_inflated,
+    )
+
+
+def _parse(
+    data: bytes | mmap.mmap,
+    *,
+    source: str | None,
+    stop_before_pixels: bool,
+    defer_size: int | None,
+    defer: SpanFactory | None,
+    strict: bool,
+    lookup: TagLookup | None,
+    max_inflated: int,
+) -> FileDataset:
+    base_ctx = CodecContext(strict=strict, lookup=lookup or DEFAULT_LOOKUP)
+    preamble, pos = _find_start(data, source, strict)
+    meta, pos = _read_meta(data, pos, base_ctx, source, strict)
+    syntax = _syntax_of(meta, data, pos, source, strict)
+    stop = _FIRST_PIXEL_TAG if stop_before_pixels else None
+    implicit_vr = syntax.implicit_vr
+    if not syntax.deflated:
+        implicit_vr = _check_explicitness(data, pos, syntax, source, strict)
+    ctx = base_ctx.with_syntax(little_endian=syntax.little_endian, implicit_vr=implicit_vr)
+    if syntax.deflated:
+        inflated = _inflate(data, pos, source, strict, max_inflated)
+        options = ReadOptions(stop_before=stop, source=f"{source or '<bytes>'} (inflated)")
+        dataset, _, _ = read_dataset(inflated, ctx, options=options)
+    else:
+        options = ReadOptions(defer_size=defer_size, defer=defer, stop_before=stop, source=source)
+        dataset, _, _ = read_dataset(data, ctx, offset=pos, options=options)
+    return FileDataset(meta, dataset, syntax, preamble, source)
+
+
+def _find_start(
+    data: bytes | mmap.mmap, source: str | None, strict: bool
+) -> tuple[bytes | None, int]:
+    """(preamble, offset of the first meta element) per PS3.10 §7.1, or the quirks."""
+    if len(data) >= PREAMBLE_LENGTH + 4 and data[PREAMBLE_LENGTH : PREAMBLE_LENGTH + 4] == MAGIC:
+        return bytes(data[:PREAMBLE_LENGTH]), PREAMBLE_LENGTH + 4
+    if data[:4] == MAGIC:
+        _problem(strict, 'no 128-byte preamble before "DICM" (PS3.10 §7.1)', source, 0)
+        return None, 4
+    _problem(strict, 'no preamble and no "DICM" prefix (PS3.10 §7.1)', source, 0)
+    return None, 0
+
+
+def _read_meta(
+    data: bytes | mmap.mmap, pos: int, base: CodecContext, source: str | None, strict: bool
+) -> tuple[Dataset, int]:
+    """The File Meta Information group and the offset just after it."""
+    if len(data) < pos + 8 or data[pos : pos + 2] != b"\x02\x00":
+        if pos:
+            _problem(strict, "no File Meta Information after the prefix (PS3.10 §7.1)", source, pos)
+        return Dataset(), pos
+    explicit = bytes(data[pos + 4 : pos + 6]) in VR_HEADERS
+    if not explicit:
+        _problem(strict, "File Meta Information in implicit VR (PS3.10 §7.1)", source, pos)
+    ctx = base.with_syntax(little_endian=True, implicit_vr=not explicit)
+    meta, end, _ = read_dataset(
+        data,
+        ctx,
+        offset=pos,
+        options=ReadOptions(stop_before=0x00030000, stop_below=0x00020000, source=source),
+    )
+    group_length = meta.get(_META_GROUP_LENGTH)
+    # Elements of other groups before the end (a meta group with no group 0003+ after it).
+    stray = [tag for tag in meta.tags() if tag >> 16 != 0x0002]
+    if stray:
+        _problem(strict, "elements of other groups inside the File Meta Information", source, pos)
+    if group_length is None:
+        _problem(strict, "no File Meta Information Group Length (0002,0000)", source, pos)
+    else:
+        value = group_length.value
+        first = meta.tags()[0] if len(meta) else None
+        if isinstance(value, int) and first == _META_GROUP_LENGTH:
+            expected = pos + 12 + value  # the group length element itself is 12 bytes
+            if expected != end:
+                _problem(
+                    strict,
+                    f"File Meta Information Group Length says {value} bytes but the group "
+                    f"has {end - pos - 12}; the elements were read as they are",
+                    source,
+                    pos,
+                )
+    return meta, end
+
+
+def _syntax_of(
+    meta: Dataset, data: bytes | mmap.mmap, pos: int, source: str | None, strict: bool
+) -> TransferSyntax:
+    uid_element = meta.get(_TRANSFER_SYNTAX)
+    uid = uid_element.value if uid_element is not None else None
+    if isinstance(uid, str) and uid:
+        return syntax_for_uid(uid)
+    guessed = guess_syntax(data, pos)
+    _problem(
+        strict,
+        f"no Transfer Syntax UID (0002,0010); guessed {guessed.name} from the data set",
+        source,
+        pos,
+    )
+    return guessed
+
+
+def _check_explicitness(
+    data: bytes | mmap.mmap, pos: int, syntax: TransferSyntax, source: str | None, strict: bool
+) -> bool:
+    """Whether the data set is implicit VR: as the syntax says, unless its first element
+    plainly says otherwise (files labelled explicit but written implicit, and vice versa)."""
+    if len(data) < pos + 8 or not syntax.little_endian:
+        return syntax.implicit_vr
+    has_vr = bytes(data[pos + 4 : pos + 6]) in VR_HEADERS
+    if has_vr == (not syntax.implicit_vr):
+        return syntax.implicit_vr
+    found, expected = ("explicit", "implicit") if has_vr else ("implicit", "explicit")
+    _problem(
+        strict,
+        f"{syntax.name} says {expected} VR but the data set is {found} VR; read as {found}",
+        source,
+        pos,
+    )
+    return not has_vr
+
+
+def guess_syntax(data: bytes | mmap.mmap, pos: int) -> TransferSyntax:
+    """The native transfer syntax the data set at ``pos`` most likely uses.
+
+    Explicit VR if bytes 4-5 of the first element are a VR; little endian if its group
+    number reads smaller that way (groups of a data set start low, e.g. 0008).
+    """
+    if len(data) < pos + 8:
+        return EXPLICIT_LE
+    head = bytes(data[pos : pos + 8])
+    little = int.from_bytes(head[0:2], "little")
+    big = int.from_bytes(head[0:2], "big")
+    little_endian = little <= big
+    if head[4:6] in VR_HEADERS:
+        return EXPLICIT_LE if little_endian else EXPLICIT_BE
+    return IMPLICIT_LE
+
+
+def _inflate(
+    data: bytes | mmap.mmap, pos: int, source: str | None, strict: bool, limit: int
+) -> bytes:
+    """The inflated data set of Deflated Explicit VR Little Endian (PS3.5 A.5)."""
+    compressed = data[pos:]
+    try:
+        return _inflate_with(compressed, -zlib.MAX_WBITS, source, pos, limit)
+    except zlib.error:
+        pass
+    try:
+        inflated = _inflate_with(compressed, zlib.MAX_WBITS, source, pos, limit)
+    except zlib.error as exc:
+        raise DecodeError(
+            f"deflated data set cannot be inflated: {exc}", source=source, offset=pos
+        ) from exc
+    _problem(
+        strict, "deflated data set has a zlib header (PS3.5 A.5 wants raw deflate)", source, pos
+    )
+    return inflated
+
+
+def _inflate_with(compressed: bytes, wbits: int, source: str | None, pos: int, limit: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    out = bytearray()
+    chunk = compressed
+    while chunk:
+        out += inflater.decompress(chunk, 1 << 24)
+        if len(out) > limit:
+            raise DecodeError(
+                f"deflated data set inflates past {limit} bytes (deflate bomb guard)",
+                source=source,
+                offset=pos,
+            )
+        chunk = inflater.unconsumed_tail
+    out += inflater.flush()
+    return bytes(out)
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def build_meta(
+    dataset: Dataset,
+    syntax: TransferSyntax,
+    *,
+    base: Dataset | None = None,
+    implementation_class_uid: str = IMPLEMENTATION_CLASS_UID,
+    implementation_version_name: str | None = IMPLEMENTATION_VERSION_NAME,
+    strict: bool = False,
+) -> Dataset:
+    """A complete File Meta Information group for ``dataset`` (PS3.10 §7.1, Table 7.1-1).
+
+    Keeps from ``base`` the elements this function does not set (source/sending/receiving
+    AE titles, private information); Media Storage SOP Class/Instance UID come from the
+    data set's (0008,0016)/(0008,0018) when present, else from ``base``.
+
+    Raises
+    ------
+    EncodeError
+        Neither the data set nor ``base`` gives a SOP Class or Instance UID (strict only;
+        lenient mode writes them empty with a warning).
+    """
+    meta = Dataset()
+    if base is not None:
+        for element in base:
+            if element.tag >> 16 == 0x0002:
+                meta.add(element)
+    meta.add(DataElement(_META_GROUP_LENGTH, VR.UL, 0))  # the writer computes it
+    meta.add(DataElement(_META_VERSION, VR.OB, b"\x00\x01"))
+    for meta_tag, ds_tag, what in (
+        (_MEDIA_SOP_CLASS, _SOP_CLASS, "SOP Class UID (0008,0016)"),
+        (_MEDIA_SOP_INSTANCE, _SOP_INSTANCE, "SOP Instance UID (0008,0018)"),
+    ):
+        found = dataset.get(ds_tag)
+        value = found.value if found is not None else None
+        if isinstance(value, str) and value:
+            meta.add(DataElement(meta_tag, VR.UI, value))
+        elif meta_tag not in meta:
+            message = f"the data set has no {what} for the File Meta Information"
+            if strict:
+                raise EncodeError(message)
+            warnings.warn(message, DicomWarning, stacklevel=3)
+            meta.add(DataElement(meta_tag, VR.UI, None))
+    meta.add(DataElement(_TRANSFER_SYNTAX, VR.UI, syntax.uid))
+    meta.add(DataElement(_IMPLEMENTATION_CLASS, VR.UI, implementation_class_uid))
+    if implementation_version_name:
+        meta.add(DataElement(_IMPLEMENTATION_VERSION, VR.SH, implementation_version_name))
+    else:
+        meta.pop(_IMPLEMENTATION_VERSION)
+    return meta
+
+
+def _check_pixels(dataset: Dataset, syntax: TransferSyntax, source: TransferSyntax | None) -> None:
+    pixels = dataset.get(_PIXEL_DATA)
+    if pixels is None:
+        return
+    encapsulated = pixels.raw is None and isinstance(pixels.value, Encapsulated)
+    if syntax.encapsulated and not encapsulated:
+        raise EncodeError(
+            f"{syntax.name} needs encapsulated (compressed) pixel data; this data set has "
+            "native pixel data and dicompile does not compress"
+        )
+    if not syntax.encapsulated and encapsulated:
+        raise EncodeError(
+            f"{syntax.name} needs native pixel data; this data set's pixel data is "
+            "encapsulated and dicompile does not decompress"
+        )
+    if syntax.encapsulated and source is not None and source.uid != syntax.uid:
+        raise EncodeError(
+            f"encapsulated pixel data of {source.name} cannot be relabelled as {syntax.name}"
+        )
+
+
+def encode_file(
+    dataset: Dataset | FileDataset,
+    *,
+    transfer_syntax: str | TransferSyntax | None = None,
+    meta: Dataset | None = None,
+    preamble: bytes | None = None,
+    lengths: LengthPolicy = LengthPolicy.PRESERVE,
+    strict: bool = False,
+    implementation_class_uid: str = IMPLEMENTATION_CLASS_UID,
+    implementation_version_name: str | None = IMPLEMENTATION_VERSION_NAME,
+) -> list[Piece]:
+    """The pieces of a Part 10 file (see :func:`write_file`), deferred values unread."""
+    source_syntax: TransferSyntax | None = None
+    if isinstance(dataset, FileDataset):
+        source_syntax = dataset.transfer_syntax
+        meta = meta if meta is not None else dataset.meta
+        if preamble is None and dataset.preamble is not None:
+            preamble = dataset.preamble
+        body = dataset.dataset
+    else:
+        body = dataset
+    if transfer_syntax is None:
+        syntax = source_syntax or EXPLICIT_LE
+    elif isinstance(transfer_syntax, TransferSyntax):
+        syntax = transfer_syntax
+    else:
+        syntax = syntax_for_uid(transfer_syntax)
+    _check_pixels(body, syntax, source_syntax)
+    if preamble is None:
+        preamble = bytes(PREAMBLE_LENGTH)
+    if len(preamble) != PREAMBLE_LENGTH:
+        raise EncodeError(f"the preamble is {PREAMBLE_LENGTH} bytes, not {len(preamble)}")
+    full_meta = build_meta(
+        body,
+        syntax,
+        base=meta,
+        implementation_class_uid=implementation_class_uid,
+        implementation_version_name=implementation_version_name,
+        strict=strict,
+    )
+    meta_ctx = CodecContext(strict=strict)
+    body_ctx = CodecContext(
+        little_endian=syntax.little_endian, implicit_vr=syntax.implicit_vr, strict=strict
+    )
+    options = WriteOptions(lengths=lengths)
+    pieces: list[Piece] = [bytearray(preamble + MAGIC)]
+    pieces += encode_pieces(full_meta, meta_ctx, options)
+    body_pieces = encode_pieces(body, body_ctx, options)
+    if syntax.deflated:
+        body_pieces = [_DeflatedPieces(body_pieces)]
+    pieces += body_pieces
+    return pieces
+
+
+@attrs.frozen
+class _DeflatedPieces:
+    """Pieces compressed with raw deflate while streamed (PS3.5 A.5)."""
+
+    pieces: list[Piece]
+
+    @property
+    def length(self) -> int:  # pragma: no cover - not known before compression
+        return -1
+
+    def read(self) -> bytes:
+        return b"".join(self.iter_chunks(1 << 20))
+
+    def iter_chunks(self, chunk_size: int) -> Iterator[bytes]:
+        deflater = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        produced = 0
+        for piece in self.pieces:
+            chunks = [piece] if isinstance(piece, bytearray) else piece.iter_chunks(chunk_size)
+            for chunk in chunks:
+                out = deflater.compress(chunk)
+                if out:
+                    produced += len(out)
+                    yield out
+        tail = deflater.flush()
+        produced += len(tail)
+        # "If the deflate algorithm produces an odd number of bytes then a single trailing
+        # NULL byte shall be added" (PS3.5 A.5).
+        yield tail + b"\x00" if produced & 1 else tail
+
+
+def write_file(
+    path: str | os.PathLike[str],
+    dataset: Dataset | FileDataset,
+    *,
+    transfer_syntax: str | TransferSyntax | None = None,
+    meta: Dataset | None = None,
+    preamble: bytes | None = None,
+    lengths: LengthPolicy = LengthPolicy.PRESERVE,
+    strict: bool = False,
+    implementation_class_uid: str = IMPLEMENTATION_CLASS_UID,
+    implementation_version_name: str | None = IMPLEMENTATION_VERSION_NAME,
+) -> int:
+    """Write a DICOM file atomically; returns its size in bytes.
+
+    Parameters
+    ----------
+    path
+        Target file; replaced atomically if it exists.
+    dataset
+        A data set, or a :class:`FileDataset` (its meta is the base of the new one and its
+        transfer syntax the default).
+    transfer_syntax
+        Target syntax UID; any of the four native syntaxes, or the data set's own
+        encapsulated syntax (pixel data is passed through, never recompressed).
+    meta
+        Elements of group 0002 to keep (AE titles, private information); the rest is made.
+    preamble
+        128 bytes; zeros by default (PS3.10 §7.1).
+    lengths
+        Sequence and item length form (default: as read; explicit for new ones).
+
+    Raises
+    ------
+    EncodeError
+        The data set cannot be encoded in that syntax (see :func:`build_meta` too).
+
+    References
+    ----------
+    PS3.10 §7.1, Table 7.1-1; PS3.5 Annex A.
+    """
+    pieces = encode_file(
+        dataset,
+        transfer_syntax=transfer_syntax,
+        meta=meta,
+        preamble=preamble,
+        lengths=lengths,
+        strict=strict,
+        implementation_class_uid=implementation_class_uid,
+        implementation_version_name=implementation_version_name,
+    )
+    target = Path(os.fspath(path))
+    directory = target.parent if str(target.parent) else Path(".")
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            written = _write_all(pieces, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+    _fsync_directory(directory)
+    return written
+
+
+def _write_all(pieces: list[Piece], stream: BinaryIO) -> int:
+    return write_pieces(pieces, stream)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def file_bytes(
+    dataset: Dataset | FileDataset,
+    *,
+    transfer_syntax: str | TransferSyntax | None = None,
+    lengths: LengthPolicy = LengthPolicy.PRESERVE,
+    strict: bool = False,
+) -> bytes:
+    """The bytes of a Part 10 file in memory (deferred values are read in)."""
+    pieces = encode_file(dataset, transfer_syntax=transfer_syntax, lengths=lengths, strict=strict)
+    return b"".join(piece if isinstance(piece, bytearray) else piece.read() for piece in pieces)
