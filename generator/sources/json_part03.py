@@ -66,7 +66,12 @@ from dicompile.generator.iod_model import (
 )
 from dicompile.generator.model import Provenance, TagPattern
 from dicompile.generator.sources.docbook.common import normalise_text
-from dicompile.generator.sources.part03_text import condition_text, context_refs, value_list_title
+from dicompile.generator.sources.part03_text import (
+    LIST_ITEM,
+    condition_text,
+    context_refs,
+    value_list_title,
+)
 from dicompile.runtime.errors import StandardSourceError
 
 FILES = (
@@ -223,7 +228,7 @@ def _blocks(
                 target.extend(f"{t.value}: {t.meaning}".strip(": ") for t in terms)
             pending_title = None
         elif tag in ("ol", "ul"):
-            target.extend(t for t in (_inline(li) for li in child.iter("li")) if t)
+            target.extend(LIST_ITEM + t for t in (_inline(li) for li in child.iter("li")) if t)
         elif tag in ("div", "td"):
             _blocks(child, paragraphs, notes, lists, in_note=in_note)
         else:

@@ -44,8 +44,59 @@ _CONTINUATION = re.compile(
 _SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)[.;:]\s+(?=[A-Z(])")
 
 
+# Where a sentence ends inside a condition: ". " before a capital ("May be present otherwise").
+_FULL_STOP = re.compile(r"(?<!\be\.g)(?<!\bi\.e)\.\s+(?=[A-Z])")
+LIST_ITEM = "\u2022 "  # how readers mark the paragraphs of a list item ("• …")
+
+
+def _condition_like(sentence: str) -> bool:
+    return bool(
+        _CONTINUATION.match(sentence)
+        or _CONDITION.search(sentence)
+        or _LOOSE_CONDITION.search(sentence)
+    )
+
+
+def _leading_condition(text: str) -> tuple[str, bool]:
+    """The sentences of ``text`` (which starts a condition) that state it; and whether all did.
+
+    "Required if Shutter Shape (0018,1600) is RECTANGULAR. Location of the left edge …" keeps
+    the first sentence only; "Required if X. May be present otherwise." keeps both.
+    """
+    kept_end = len(text)
+    first = True
+    position = 0
+    for stop in _FULL_STOP.finditer(text):
+        if first:
+            first = False
+        else:
+            sentence = text[position : stop.start() + 1]
+            if not _condition_like(sentence):
+                kept_end = position
+                break
+        position = stop.end()
+    else:
+        if not first and not _condition_like(text[position:]):
+            kept_end = position
+    kept = text[:kept_end].strip()
+    return kept, kept_end == len(text)
+
+
+def _end_item(found: list[str], mark: str) -> None:
+    """Close the last list item of a condition with ``mark`` unless it ends a clause already."""
+    last = found[-1]
+    if last.endswith((":", ";", ",", ".", " or", " and")):
+        return
+    found[-1] = last + mark
+
+
 def condition_text(paragraphs: Sequence[str]) -> str:
     """The condition of a 1C/2C attribute: the requirement sentences of its description.
+
+    The condition starts at the sentence that states a requirement and runs while its sentences
+    do ("May be present otherwise."); a condition that ends with ``:`` takes the list items
+    (paragraphs marked with :data:`LIST_ITEM`) that follow it.  Later paragraphs that state
+    requirements are added too.
 
     Parameters
     ----------
@@ -62,10 +113,22 @@ def condition_text(paragraphs: Sequence[str]) -> str:
     PS3.5 §7.4.2 and §7.4.4 (Type 1C and 2C data elements); PS3.3 §5.4.
     """
     found: list[str] = []
+    open_list = False
     for paragraph in paragraphs:
         if found:
+            if paragraph.startswith(LIST_ITEM):
+                if open_list:
+                    # Items of one list are kept apart by "; " (2016c items carry no "or").
+                    _end_item(found, ";")
+                    found.append(paragraph.removeprefix(LIST_ITEM))
+                continue
+            if open_list:
+                _end_item(found, ".")
+            open_list = False
             if _CONTINUATION.match(paragraph) or _CONDITION.search(paragraph):
-                found.append(paragraph)
+                kept, _ = _leading_condition(paragraph)
+                found.append(kept)
+                open_list = kept.endswith(":")
             continue
         match = _CONDITION.search(paragraph)
         if match is None:
@@ -75,9 +138,11 @@ def condition_text(paragraphs: Sequence[str]) -> str:
             if end.end() > match.start():
                 break
             start = end.end()
-        found.append(paragraph[start:].strip())
+        kept, _ = _leading_condition(paragraph[start:].strip())
+        found.append(kept)
+        open_list = kept.endswith(":")
     if not found:
-        found = [p for p in paragraphs if _LOOSE_CONDITION.search(p)]
+        found = [p.removeprefix(LIST_ITEM) for p in paragraphs if _LOOSE_CONDITION.search(p)]
     return " ".join(found)
 
 

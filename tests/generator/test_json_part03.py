@@ -247,7 +247,8 @@ def test_description_parsing() -> None:
         "<td><p>Text.</p><div><h3>Note</h3><p>Aside.</p></div><div><ol><li><p>one</p></li>"
         "</ol></div></td>"
     )
-    assert parsed.paragraphs == ("Text.", "one") and parsed.notes == ("Aside.",)
+    # List items are marked, so that a condition can take the items of its list.
+    assert parsed.paragraphs == ("Text.", "\u2022 one") and parsed.notes == ("Aside.",)
     assert anchor_of(BASE + "sect_C.8.2.html#table_C.8-3") == "table_C.8-3"
 
 

@@ -23,7 +23,7 @@ from lxml import etree
 
 from dicompile.generator.iod_model import ValueList, ValueTerm
 from dicompile.generator.sources.docbook.common import DocBookPart, normalise_text, q, text_of
-from dicompile.generator.sources.part03_text import value_list_title
+from dicompile.generator.sources.part03_text import LIST_ITEM, value_list_title
 
 _PREFIX = {
     "table": "Table",
@@ -149,7 +149,9 @@ class _Collector:
                     self.block(child, in_note=True)
         elif tag in (q("itemizedlist"), q("orderedlist")):
             for item in element.iter(q("listitem")):
-                self._add(self.text(item), in_note=in_note)
+                text = self.text(item)
+                if text:
+                    self._add(LIST_ITEM + text, in_note=in_note)
         elif tag == q("para") and any(child.tag in _BLOCKS for child in element):
             # A paragraph holding a list: its own text, then the blocks inside it.
             own: list[str] = [element.text or ""]
