@@ -356,11 +356,27 @@ def _merge_items(
     return result
 
 
+def _renamed_uses(iod: IODDef, renamed: dict[str, str]) -> IODDef:
+    """``iod`` with its module and macro keys translated to the newer source's keys."""
+    if not renamed:
+        return iod
+    return attrs.evolve(
+        iod,
+        modules=tuple(attrs.evolve(u, module=renamed.get(u.module, u.module)) for u in iod.modules),
+        functional_groups=tuple(
+            attrs.evolve(g, macro=renamed.get(g.macro, g.macro)) for g in iod.functional_groups
+        ),
+    )
+
+
 def _merge_two(old: Part03Model, new: Part03Model) -> Part03Model:
     conflicts: list[IODConflict] = []
-    iods = _merge_items(old.iods, new.iods, conflicts)
     modules = _merge_items(old.modules, new.modules, conflicts)
     macros = _merge_items(old.macros, new.macros, conflicts)
+    # A module or macro renumbered between the editions: the older IODs name its new key.
+    renamed = _pair(old.modules, new.modules).renamed | _pair(old.macros, new.macros).renamed
+    old_iods = tuple(_renamed_uses(iod, renamed) for iod in old.iods)
+    iods = _merge_items(old_iods, new.iods, conflicts)
     value_tables = {v.key: v for v in old.value_tables} | {v.key: v for v in new.value_tables}
     sections = {s.section_id: s for s in old.sections} | {s.section_id: s for s in new.sections}
     return Part03Model(
