@@ -1,0 +1,1 @@
+"""Emitters: render the model into generated/ through the jinja2 templates."""
