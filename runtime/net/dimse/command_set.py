@@ -22,9 +22,10 @@ Theory of operation
   replacement characters rather than refused: an odd byte in an Error Comment must not abort
   an association.  UIDs and AE titles, which are matched and compared, are checked.
 
-This is a small, focused codec: the core implicit VR reader/writer was not yet available when
-it was written; command sets need only the VRs above, so it may later delegate to
-``runtime/codec``.
+This is a small, focused codec.  ``runtime/codec``'s implicit VR reader/writer looks VRs up in
+the PS3.6 dictionary, which has no group 0000 (command elements are defined in PS3.7), and
+reports :class:`~dicompile.runtime.errors.DecodeError`; delegating to it would need a command
+dictionary lookup passed in and the structural checks above kept here.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ contexts) until the current message is complete.  Rules enforced, each a
 * a fragment of odd length (E.1);
 * a data fragment before any command fragment, or before the last command fragment;
 * a command fragment after the last one, while the data set is awaited;
-* a data fragment for a message whose Command Data Set Type says it has none;
+* a data fragment for a message whose Command Data Set Type says it has none, or a Command
+  Data Set Type announcing a data set for a message that never has one (C-ECHO-RQ ...);
 * PDVs of another message after a message completed in the same P-DATA-TF (E.1);
 * a command set or data set beyond the local size limits.
 
@@ -36,17 +37,23 @@ receiver cannot tell, and passes on what it got.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from typing import Final
+from typing import Final, Protocol
 
 import attrs
 
 from dicompile.runtime.errors import DIMSEProtocolError, LocalProtocolError
-from dicompile.runtime.net.dimse.command_set import CommandValue, decode_command_set
+from dicompile.runtime.net.dimse.command_set import (
+    COMMAND_DATA_SET_TYPE,
+    CommandValue,
+    decode_command_set,
+)
 from dicompile.runtime.net.dimse.messages import (
+    DataSetPresence,
     DimseMessage,
     decode_message,
     encode_command,
     has_data_set,
+    message_type,
 )
 from dicompile.runtime.net.ul.pdu import (
     PDV_OVERHEAD,
@@ -64,6 +71,13 @@ DEFAULT_MAX_COMMAND_LENGTH: Final = 1 << 16
 DEFAULT_MAX_DATA_SET_LENGTH: Final[int | None] = None
 
 
+class CarriesPDVs(Protocol):
+    """A P-DATA-TF PDU or a P-DATA indication primitive: anything with a PDV list."""
+
+    @property
+    def pdvs(self) -> tuple[PresentationDataValue, ...]: ...
+
+
 def _check_part(what: str, data: bytes) -> None:
     if not data:
         raise LocalProtocolError(f"an empty {what} cannot be sent (PS3.8 E.1: no empty PDVs)")
@@ -76,7 +90,7 @@ def fragment(
     data_set: bytes | None,
     *,
     context_id: int,
-    max_pdu_length: int,
+    max_pdu_length: int | None,
     unlimited_pdu_length: int = UNLIMITED_PDU_LENGTH,
 ) -> Iterator[PDataTF]:
     """Cut one message into P-DATA-TF PDUs for a peer with Maximum Length ``max_pdu_length``.
@@ -90,8 +104,9 @@ def fragment(
     context_id
         The presentation context of the message (odd, 1-255).
     max_pdu_length
-        The peer's Maximum Length (the PDU-length limit of its P-DATA-TF PDUs); 0 for none,
-        in which case ``unlimited_pdu_length`` is used.
+        The peer's Maximum Length (the PDU-length limit of its P-DATA-TF PDUs); 0 or None
+        for none (``UpperLayer.peer_max_pdata_length``), and then ``unlimited_pdu_length``
+        is used.
 
     Raises
     ------
@@ -143,7 +158,7 @@ def fragment_message(
     message: DimseMessage,
     *,
     context_id: int,
-    max_pdu_length: int,
+    max_pdu_length: int | None,
     unlimited_pdu_length: int = UNLIMITED_PDU_LENGTH,
 ) -> Iterator[PDataTF]:
     """Encode ``message`` and cut it into P-DATA-TF PDUs (see :func:`fragment`).
@@ -216,8 +231,8 @@ class Reassembler:
         """The presentation context of the message in progress, if any."""
         return self._context
 
-    def receive(self, pdata: PDataTF) -> ReceivedMessage | None:
-        """Take the PDVs of one P-DATA-TF; return the message they complete, if any.
+    def receive(self, pdata: CarriesPDVs) -> ReceivedMessage | None:
+        """Take the PDVs of one P-DATA-TF (or P-DATA indication); return the message they end.
 
         Raises
         ------
@@ -294,10 +309,19 @@ class Reassembler:
             raise DIMSEProtocolError(
                 exc.message, context_id=pdv.context_id, tag=exc.tag, offset=exc.offset
             ) from None
-        if has_data_set(elements, context_id=pdv.context_id):
-            self._elements = elements
-            return None
-        return self._complete(pdv.context_id, elements, None)
+        if not has_data_set(elements, context_id=pdv.context_id):
+            return self._complete(pdv.context_id, elements, None)
+        # Refuse now, not after the data set: a message that never has one (PS3.7 §9.3).
+        cls = message_type(elements, context_id=pdv.context_id)
+        if cls.DATA_SET is DataSetPresence.ABSENT:
+            raise DIMSEProtocolError(
+                "this message never carries a data set (Command Data Set Type must be 0101H)",
+                context_id=pdv.context_id,
+                command=cls.MESSAGE,
+                tag=COMMAND_DATA_SET_TYPE,
+            )
+        self._elements = elements
+        return None
 
     def _data_fragment(self, pdv: PresentationDataValue) -> ReceivedMessage | None:
         if self._context is None:

@@ -215,6 +215,11 @@ STORE_COMMAND = encode_command(STORE)
             r"data fragment without a command",
         ),
         (
+            # A C-ECHO-RQ whose Command Data Set Type announces a data set: refused at once.
+            [PDataTF((_pdv(COMMAND_LAST, ECHO_COMMAND[:-2] + b"\x01\x00"),))],
+            r"C-ECHO-RQ, \(0000,0800\): this message never carries a data set",
+        ),
+        (
             [PDataTF((_pdv(COMMAND_LAST, ECHO_COMMAND), _pdv(COMMAND_LAST, ECHO_COMMAND)))],
             r"C-ECHO-RQ: PDV 2 of a P-DATA-TF follows the end of a message",
         ),
@@ -265,3 +270,15 @@ def test_progress_is_visible() -> None:
     reassembler = Reassembler()
     assert reassembler.receive(PDataTF((_pdv(COMMAND_LAST, STORE_COMMAND, 7),))) is None
     assert reassembler.in_progress and reassembler.context_id == 7
+
+
+def test_works_with_the_upper_layer_primitives() -> None:
+    # The association layer sends PDataRequest(pdu.pdvs) and feeds PDataIndication back;
+    # None is how UpperLayer.peer_max_pdata_length says "no maximum".
+    from dicompile.runtime.net.ul.primitives import PDataIndication, PDataRequest
+
+    requests = [
+        PDataRequest(p.pdvs) for p in fragment_message(STORE, context_id=1, max_pdu_length=None)
+    ]
+    reassembler = Reassembler({1})
+    assert reassembler.receive(PDataIndication(requests[-1].pdvs)) == ReceivedMessage(1, STORE)
