@@ -348,6 +348,7 @@ class IssueKind(enum.Enum):
     UNREADABLE_ROW = "row not understood"
     INCLUDE_CYCLE = "include cycle"
     DUPLICATE_ATTRIBUTE = "attribute listed twice at one level"
+    ERRATUM = "erratum corrected"  # an error of the text, corrected by passes/part03_errata.py
 
 
 @attrs.frozen
