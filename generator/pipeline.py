@@ -36,6 +36,7 @@ from pathlib import Path
 import attrs
 
 from dicompile.generator.emit.dictionary import emit_dictionary, emit_tags
+from dicompile.generator.emit.dimse import DIMSE_FILE, render_dimse
 from dicompile.generator.emit.package import emit_package
 from dicompile.generator.emit.render import GeneratedFile
 from dicompile.generator.emit.uids import emit_context_groups, emit_uids
@@ -193,6 +194,7 @@ EMIT_JOBS: tuple[EmitJob, ...] = (
         from_model(emit_context_groups, _has_context_groups, "PS3.6 Table A-3"),
     ),
     EmitJob("ul_table", (UL_TABLE_FILE,), from_file("part08.xml", render_ul_table)),
+    EmitJob("dimse", (DIMSE_FILE,), from_file("part07.xml", render_dimse)),
 )
 
 
