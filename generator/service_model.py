@@ -342,6 +342,13 @@ class ServiceModel:
                 return service
         raise KeyError(name)
 
+    def service_class_by_annex(self, annex: str) -> ServiceClassDef:
+        """The service class that annex ``annex`` defines; :class:`KeyError` if none."""
+        for service in self.service_classes:
+            if service.annex == annex:
+                return service
+        raise KeyError(annex)
+
     def information_model(self, name: str) -> InformationModelDef:
         """The information model called ``name``; :class:`KeyError` if none."""
         for model in self.information_models:
