@@ -349,6 +349,7 @@ class IssueKind(enum.Enum):
     INCLUDE_CYCLE = "include cycle"
     DUPLICATE_ATTRIBUTE = "attribute listed twice at one level"
     ERRATUM = "erratum corrected"  # an error of the text, corrected by passes/part03_errata.py
+    UNKNOWN_TAG = "tag not in the data dictionary"  # passes/part03_names.py
 
 
 @attrs.frozen
