@@ -8,9 +8,10 @@ two shapes:
 
 * **Without code extensions** — (0008,0005) absent, or one value such as ``ISO_IR 100``,
   ``ISO_IR 192`` (UTF-8), ``GB18030`` or ``GBK``.  Decoding a value is one
-  ``bytes.decode(codec)`` call (the fast path).  The VRs that may not use the specific
-  character set (AE, AS, CS, DA, DS, DT, IS, TM, UI, UR; PS3.5 §6.1.2.3) are decoded as
-  ASCII.
+  ``bytes.decode(codec)`` call (the fast path), whatever the VR: every such codec reads
+  the default repertoire as ASCII, so the VRs limited to it (AE, AS, CS, DA, DS, DT, IS,
+  TM, UI, UR; PS3.5 §6.1.2.3) decode alike, and other bytes in them are reported by the
+  validator (``values.validate_text``), not the decoder.  Encoding those VRs is ASCII only.
 * **With ISO/IEC 2022 code extensions** — several values, the extension ones spelled
   ``ISO 2022 IR nnn``.  Bytes are read through a small state machine: G0 is invoked in
   GL (bytes 21-7E) and G1 in GR (A1-FE), escape sequences re-designate G0 or G1 (Tables
@@ -66,7 +67,7 @@ class Element(enum.Enum):
 # --- graphic character sets -------------------------------------------------------------
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)  # singletons: identity equality and hashing are what is meant
 class GraphicSet:
     """One graphic character set that can be designated to G0 or G1.
 
@@ -82,9 +83,9 @@ class GraphicSet:
     bytes_per_char: int = 1
     description: str = ""
 
-    @property
-    def name(self) -> str:
-        return f"ISO-IR {self.ir}"
+    name: str = attrs.field(
+        init=False, default=attrs.Factory(lambda gs: f"ISO-IR {gs.ir}", takes_self=True)
+    )
 
 
 _G0, _G1 = Element.G0, Element.G1
@@ -387,19 +388,13 @@ class _SingleCharacterSet(CharacterSet):
         )
 
     def decode(self, raw: bytes, vr: VR) -> str:
-        codec = self._codec if vr in CHARSET_VRS else "ascii"
+        # Fast path, one C call: every codec here reads ASCII as ASCII, so the VRs limited
+        # to the default repertoire (AE, CS, DA, ...) decode alike; bytes of theirs outside
+        # it are the validator's to report (validate_text), not the decoder's.
         try:
-            return raw.decode(codec)
+            return raw.decode(self._codec)
         except UnicodeDecodeError:
-            pass
-        if vr not in CHARSET_VRS and self._codec != "ascii":
-            # A default-repertoire VR with other bytes: read them as the dataset's text.
-            _warn(
-                f"{vr} value {raw[:40]!r} has bytes outside the default repertoire "
-                f"(PS3.5 §6.1.2.3); read with {self._what}"
-            )
             return _lenient_decode(raw, self._codec, self._what)
-        return _lenient_decode(raw, codec, self._what)
 
     def encode(self, text: str, vr: VR, *, errors: EncodeErrors = "strict") -> bytes:
         codec = self._codec if vr in CHARSET_VRS else "ascii"
@@ -417,11 +412,13 @@ class _SingleCharacterSet(CharacterSet):
 _ESCAPE_SEQUENCE: Final = re.compile(rb"\x1b[\x20-\x2f]*[\x30-\x7e]")
 _GL_GR_RUNS: Final = re.compile(rb"[\x00-\x7f]+|[\x80-\xff]+")
 _DOUBLE_BYTE_RUNS: Final = re.compile(rb"[\x21-\x7e]+|[\x00-\x20\x7f]+")
+_DOUBLE_BYTES_ONLY: Final = re.compile(rb"[\x21-\x7e]+")
 _SET_HIGH_BIT: Final = bytes(range(128, 256)) * 2
 _CLEAR_HIGH_BIT: Final = bytes(range(128)) * 2
 # Control characters that restore the initial state (PS3.5 §6.1.2.5.3; HT of later editions).
 _LINE_CONTROLS: Final = b"\t\n\x0c\r"
 _LINE_SPLIT: Final = re.compile(r"([\t\n\x0c\r])")
+_LINE_CONTROL_BYTES: Final = re.compile(rb"[\t\n\x0c\r]")
 
 # JIS X 0201 (ISO-IR 14 / 13): 05/12 is YEN SIGN and 07/14 OVERLINE (PS3.5 H.1.1);
 # 05/12 stays "\\" in multi-valued VRs, where it can only be the value delimiter.
@@ -452,6 +449,11 @@ def _decode_gl(raw: bytes, gs: GraphicSet, vr: VR) -> str:
         if gs is IR14:
             return text.translate(_IR14_TEXT if vr in _TEXT_VRS else _IR14_MULTI)
         return text
+    if _DOUBLE_BYTES_ONLY.fullmatch(raw) is not None:  # the usual case: only characters
+        high = raw.translate(_SET_HIGH_BIT)
+        if gs is IR159:
+            high = b"".join(b"\x8f" + high[i : i + 2] for i in range(0, len(high), 2))
+        return _lenient_decode(high, "euc_jp", gs.name)
     parts: list[str] = []
     for match in _DOUBLE_BYTE_RUNS.finditer(raw):
         run = match.group()
@@ -489,16 +491,19 @@ def _reset_pattern(vr: VR) -> re.Pattern[bytes]:
     return re.compile(b"[" + re.escape(_LINE_CONTROLS) + delimiters + b"]")
 
 
-@attrs.frozen
-class _State:
-    g0: GraphicSet
-    g1: GraphicSet | None
+#: The designations in force: (G0, G1); a plain tuple because it is made per segment.
+_State = tuple[GraphicSet, GraphicSet | None]
+
+
+def _describe(state: _State) -> str:
+    g0, g1 = state
+    return f"{g0.name} in G0, " + (f"{g1.name} in G1" if g1 is not None else "no G1 set designated")
 
 
 class _Iso2022CharacterSet(CharacterSet):
     """Code extensions per ISO/IEC 2022 as PS3.5 §6.1.2.5 restricts them."""
 
-    __slots__ = ("_declared", "_extensions", "_initial")
+    __slots__ = ("_declared", "_extensions", "_initial", "_initial_codec", "_initial_what")
 
     def __init__(
         self,
@@ -511,9 +516,13 @@ class _Iso2022CharacterSet(CharacterSet):
         self._initial = initial
         # Sets that may be designated, in the order the encoder tries them.
         self._extensions = extensions
-        self._declared = frozenset(
-            gs for gs in (initial.g0, initial.g1, *extensions) if gs is not None
-        )
+        self._declared = frozenset(gs for gs in (*initial, *extensions) if gs is not None)
+        # Without escape sequences and with ISO-IR 6 in G0, the initial state is exactly
+        # what one Python codec reads (ASCII, or an ISO 8859 part).
+        g0, g1 = initial
+        single = g0 is IR6 and (g1 is None or (g1.bytes_per_char == 1 and g1 is not IR13))
+        self._initial_codec = (g1.codec if g1 is not None else "ascii") if single else ""
+        self._initial_what = _describe(initial)
 
     @property
     def uses_code_extensions(self) -> bool:
@@ -522,35 +531,22 @@ class _Iso2022CharacterSet(CharacterSet):
     # decoding ---------------------------------------------------------------------------
 
     def decode(self, raw: bytes, vr: VR) -> str:
-        if vr not in CHARSET_VRS:
-            try:
-                return raw.decode("ascii")
-            except UnicodeDecodeError:
-                _warn(
-                    f"{vr} value {raw[:40]!r} has bytes outside the default repertoire "
-                    "(PS3.5 §6.1.2.3); read with the dataset's character sets"
-                )
-        if b"\x1b" not in raw and self._initial.g0 is IR6:
-            # No escape sequence: the initial sets only; one codec call when possible.
-            g1 = self._initial.g1
-            if g1 is None or g1.codec not in ("", "euc_kr", "gb2312"):
-                codec = g1.codec if g1 is not None else "ascii"
-                return _lenient_decode(raw, codec, self._describe(self._initial))
+        if self._initial_codec and b"\x1b" not in raw:
+            return _lenient_decode(raw, self._initial_codec, self._initial_what)
         return self._decode_with_state(raw, vr)
 
-    def _describe(self, state: _State) -> str:
-        g1 = f"{state.g1.name} in G1" if state.g1 is not None else "no G1 set designated"
-        return f"{state.g0.name} in G0, {g1}"
-
     def _decode_with_state(self, raw: bytes, vr: VR) -> str:
-        state = self._initial
+        initial = state = self._initial
         resets = _reset_pattern(vr)
         parts: list[str] = []
         position = 0
         for match in _ESCAPE_SEQUENCE.finditer(raw):
-            if match.start() > position:
-                segment = raw[position : match.start()]
-                state = self._decode_segment(segment, state, resets, vr, parts)
+            start = match.start()
+            if start > position:
+                if state == initial:
+                    parts.append(self._decode_run(raw[position:start], state, vr))
+                else:
+                    state = self._decode_segment(raw[position:start], state, resets, vr, parts)
             sequence = match.group()
             gs = _BY_ESCAPE.get(sequence)
             if gs is None:
@@ -568,15 +564,14 @@ class _Iso2022CharacterSet(CharacterSet):
                         f"declared in Specific Character Set {list(self.terms)!r} "
                         "(PS3.5 §6.1.2.5.1); decoded anyway"
                     )
-                state = _State(gs, state.g1) if gs.element is Element.G0 else _State(state.g0, gs)
+                state = (gs, state[1]) if gs.element is Element.G0 else (state[0], gs)
             position = match.end()
         if position < len(raw):
-            self._decode_segment(raw[position:], state, resets, vr, parts)
+            if state == initial:
+                parts.append(self._decode_run(raw[position:], state, vr))
+            else:
+                self._decode_segment(raw[position:], state, resets, vr, parts)
         return "".join(parts)
-
-    def _reset(self, state: _State) -> _State:
-        g1 = self._initial.g1 if self._initial.g1 is not None else state.g1
-        return _State(self._initial.g0, g1)
 
     def _decode_segment(
         self,
@@ -588,34 +583,46 @@ class _Iso2022CharacterSet(CharacterSet):
     ) -> _State:
         """Decode bytes without escape sequences; returns the state at their end."""
         while raw:
-            if state.g0.bytes_per_char == 2:
-                # Any GL byte may be half of a character: only controls end the run.
-                index = next((i for i, b in enumerate(raw) if b in _LINE_CONTROLS), -1)
-            else:
-                match = resets.search(raw)
-                index = match.start() if match is not None else -1
-            after = self._reset(state)
-            if index < 0 or after == state:
+            g0, g1 = state
+            # The initial G0; the initial G1, or the last designated one when value 1 has
+            # none (see the module docstring).
+            initial_g0, initial_g1 = self._initial
+            after = (initial_g0, initial_g1 if initial_g1 is not None else g1)
+            if after == state:
                 parts.append(self._decode_run(raw, state, vr))
                 return state
-            parts.append(self._decode_run(raw[: index + 1], state, vr))
-            raw = raw[index + 1 :]
+            if g0.bytes_per_char == 2:
+                # Any GL byte may be half of a character: only controls end the run.
+                match = _LINE_CONTROL_BYTES.search(raw)
+            else:
+                match = resets.search(raw)
+            if match is None:
+                parts.append(self._decode_run(raw, state, vr))
+                return state
+            index = match.end()
+            parts.append(self._decode_run(raw[:index], state, vr))
+            raw = raw[index:]
             state = after
         return state
 
     def _decode_run(self, raw: bytes, state: _State, vr: VR) -> str:
-        if state.g0 is IR6 and state.g1 is not None and state.g1 is not IR13:
-            # ASCII in GL plus the G1 set in GR: exactly what its Python codec reads.
-            return _lenient_decode(raw, state.g1.codec, self._describe(state))
-        if state.g0 is IR6 and state.g1 is None and raw.isascii():
-            return raw.decode("ascii")
+        g0, g1 = state
+        if g0 is IR6:
+            if g1 is None:
+                if raw.isascii():
+                    return raw.decode("ascii")
+            elif g1 is not IR13:
+                # ASCII in GL plus the G1 set in GR: exactly what its Python codec reads.
+                return _lenient_decode(raw, g1.codec, _describe(state))
+        if raw.isascii():
+            return _decode_gl(raw, g0, vr)
         parts: list[str] = []
         for match in _GL_GR_RUNS.finditer(raw):
             run = match.group()
             if run[0] < 0x80:
-                parts.append(_decode_gl(run, state.g0, vr))
+                parts.append(_decode_gl(run, g0, vr))
             else:
-                parts.append(_decode_gr(run, state.g1))
+                parts.append(_decode_gr(run, g1))
         return "".join(parts)
 
     # encoding ---------------------------------------------------------------------------
@@ -655,13 +662,13 @@ class _Iso2022CharacterSet(CharacterSet):
         return b"\\".join(out)
 
     def _candidates(self, state: _State, alphabetic: bool) -> list[GraphicSet]:
-        initial = self._initial
-        order: list[GraphicSet] = [state.g0]
-        if state.g1 is not None:
-            order.append(state.g1)
-        order.append(initial.g0)
-        if initial.g1 is not None:
-            order.append(initial.g1)
+        initial_g0, initial_g1 = self._initial
+        order: list[GraphicSet] = [state[0]]
+        if state[1] is not None:
+            order.append(state[1])
+        order.append(initial_g0)
+        if initial_g1 is not None:
+            order.append(initial_g1)
         if not alphabetic:
             order += self._extensions
         return order
@@ -670,13 +677,13 @@ class _Iso2022CharacterSet(CharacterSet):
         """Encode text without delimiters or line controls, ending in the initial state."""
         if not chunk:
             return b""
-        initial = self._initial
-        state = initial
+        initial_g0, initial_g1 = self._initial
+        g0, g1 = self._initial
         out = bytearray()
         used_close = False
         for position, char in enumerate(chunk):
             encoded = None
-            for gs in self._candidates(state, alphabetic):
+            for gs in self._candidates((g0, g1), alphabetic):
                 encoded = _encode_char(char, gs, vr)
                 if encoded is not None:
                     break
@@ -692,8 +699,9 @@ class _Iso2022CharacterSet(CharacterSet):
                         break
             if encoded is None:
                 if errors == "replace":
-                    out += self._to_initial_g0(state)
-                    state = _State(initial.g0, state.g1)
+                    if g0 is not initial_g0:
+                        out += initial_g0.escape
+                        g0 = initial_g0
                     out += b"?"
                     continue
                 what = f"Specific Character Set {list(self.terms)!r}"
@@ -701,23 +709,27 @@ class _Iso2022CharacterSet(CharacterSet):
                     f"{char!r} (position {position} of a {vr} value) cannot be encoded "
                     f"with {what} (PS3.5 §6.1.2.5)"
                 )
-            if gs.element is Element.G0 and gs is not state.g0:
-                out += gs.escape
-                state = _State(gs, state.g1)
-            elif gs.element is Element.G1 and gs is not state.g1:
-                out += gs.escape
-                state = _State(state.g0, gs)
+            if gs.element is Element.G0:
+                if gs is not g0:
+                    out += gs.escape
+                    g0 = gs
+            else:
+                if g0.bytes_per_char == 2:
+                    # GR bytes while JIS X 0208/0212 holds GL are legal 8-bit ISO 2022,
+                    # but ISO-2022-JP decoders (7-bit) fail on them: leave the kanji first.
+                    out += initial_g0.escape
+                    g0 = initial_g0
+                if gs is not g1:
+                    out += gs.escape
+                    g1 = gs
             used_close = used_close or gs in _CLOSE_WITH_G0
             out += encoded
         # Value 1 must be in force again before a delimiter or the end (§6.1.2.5.3).
-        if state.g0 is not initial.g0 or used_close:
-            out += initial.g0.escape
-        if state.g1 is not initial.g1 and initial.g1 is not None:
-            out += initial.g1.escape
+        if g0 is not initial_g0 or used_close:
+            out += initial_g0.escape
+        if g1 is not initial_g1 and initial_g1 is not None:
+            out += initial_g1.escape
         return bytes(out)
-
-    def _to_initial_g0(self, state: _State) -> bytes:
-        return self._initial.g0.escape if state.g0 is not self._initial.g0 else b""
 
 
 def _encode_char(char: str, gs: GraphicSet, vr: VR) -> bytes | None:
@@ -851,11 +863,11 @@ def _single_or_2022(terms: tuple[DefinedTerm, ...], problems: list[str]) -> Char
             "(PS3.3 C.12.1.1.2); read as that"
         )
     g0 = initial_term.g0 if initial_term.g0 is not None else IR6
-    initial = _State(g0, initial_term.g1)
+    initial: _State = (g0, initial_term.g1)
     extensions: list[GraphicSet] = []
     for term in extension_terms:
         for gs in (term.g0, term.g1):
-            if gs is not None and gs not in extensions and gs is not g0 and gs is not initial.g1:
+            if gs is not None and gs not in extensions and gs is not g0 and gs is not initial[1]:
                 extensions.append(gs)
     # ISO-IR 6 is always reachable when an extension set takes over G0.
     return _Iso2022CharacterSet(names, tuple(problems), initial, tuple(extensions))

@@ -191,7 +191,9 @@ def is_values(texts: Iterable[str]) -> tuple[IS, ...]:
         except ValueError:
             value = IS(text)
         else:
-            if not _is_canonical_int_text(text):
+            # Inline test of the common canonical form (digits, no leading zero) first.
+            common = text.isdigit() and text.isascii() and (text[0] != "0" or len(text) == 1)
+            if not common and not _is_canonical_int_text(text):
                 value._original = text
         append(value)
     return tuple(out)

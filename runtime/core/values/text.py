@@ -51,7 +51,13 @@ PADDING: Final[dict[VR, Padding]] = {
 #: Text VRs that never split on backslash.
 SINGLE_VALUED: Final = frozenset({VR.LT, VR.ST, VR.UT, VR.UR})
 
-_BOTH: Final = frozenset(vr for vr, rule in PADDING.items() if rule is Padding.BOTH)
+_SINGLE: Final = "single"
+_STRIP_BOTH: Final = "both"
+_STRIP_TRAILING: Final = "trailing"
+_RULE: Final[dict[VR, str]] = {
+    vr: _SINGLE if vr in SINGLE_VALUED else _STRIP_BOTH if rule is Padding.BOTH else _STRIP_TRAILING
+    for vr, rule in PADDING.items()
+}
 
 
 def split_values(text: str, vr: VR) -> tuple[str, ...]:
@@ -78,15 +84,12 @@ def split_values(text: str, vr: VR) -> tuple[str, ...]:
     text = text.rstrip(" \x00")
     if not text:
         return ()
-    if vr in SINGLE_VALUED:
-        return (text,)
-    if vr in _BOTH:
-        if "\\" not in text:
-            return (text.lstrip(" "),)
-        return tuple(value.strip(" ") for value in text.split("\\"))
-    if "\\" not in text:
-        return (text,)
-    return tuple(value.rstrip(" ") for value in text.split("\\"))
+    rule = _RULE[vr]  # one lookup: hashing a VR member is not free
+    if rule is _SINGLE or "\\" not in text:
+        return (text.lstrip(" "),) if rule is _STRIP_BOTH else (text,)
+    if rule is _STRIP_BOTH:
+        return tuple([value.strip(" ") for value in text.split("\\")])
+    return tuple([value.rstrip(" ") for value in text.split("\\")])
 
 
 def join_values(values: Iterable[str], vr: VR) -> str:

@@ -191,7 +191,7 @@ _IR58_ESCAPE = "\x1b$)A"
 def _unpadded(text: str, vr: str) -> str:
     values = [value.strip(" ") for value in text.split("\\")]
     if vr == "PN":  # pydicom drops trailing empty groups of each name
-        values = [value.rstrip("=") for value in values]
+        values = [value.rstrip("=").rstrip(" ") for value in values]
     return "\\".join(values)
 
 
