@@ -248,8 +248,10 @@ class InformationModelDef:
 class StatusDef:
     """A service-specific status of one operation (PS3.4 ``... Status`` tables).
 
-    ``scope`` narrows the statuses to a SOP class or SOP class group where the table is not
-    for the whole service class (``"Basic Film Session SOP Class"``), else ``""``.
+    ``scope`` narrows the statuses where the table is not for the whole service class: to a
+    SOP class, by its name as read (``"Basic Film Session SOP Class"``), to an information
+    model (``"Composite Instance Root Retrieve"``) or to an operation as its section is titled
+    (``"Request UPS Cancel"``); else it is ``""``.
     ``related_fields`` are the command fields the response carries with the status
     (``("(0000,0902)",)``, ``("Identifier",)``); ``error_comment`` and ``error_id`` the
     values of (0000,0902) and (0000,0903) that Table F.7.2-2 prescribes.
@@ -323,6 +325,24 @@ class DimseAttributeTable:
 
 
 @attrs.frozen
+class DimseServiceUsage:
+    """A DIMSE service a SOP class uses, and whether SCU and SCP must support it.
+
+    ``scu``/``scp`` are ``"M"`` (mandatory) or ``"U"`` (user option), PS3.4 H.2.2 and the
+    "DIMSE Service Group" tables; ``qualifier`` distinguishes two rows of one operation
+    (Table CC.2-3: "N-ACTION - Un/Subscribe", "N-ACTION - Request UPS Cancel").
+    """
+
+    service_class: str
+    scope: str  # the SOP class ("Modality Performed Procedure Step SOP Class")
+    operation: DimseOperation
+    scu: str
+    scp: str
+    provenance: Provenance
+    qualifier: str = ""
+
+
+@attrs.frozen
 class ServiceModel:
     """Everything read from PS3.4 (and merged with the JSON rendition's storage classes)."""
 
@@ -333,6 +353,7 @@ class ServiceModel:
     information_models: tuple[InformationModelDef, ...] = ()
     statuses: tuple[StatusDef, ...] = ()
     attribute_tables: tuple[DimseAttributeTable, ...] = ()
+    service_usages: tuple[DimseServiceUsage, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
 
     def service_class(self, name: str) -> ServiceClassDef:

@@ -39,6 +39,7 @@ class ServicesSummary:
     statuses_by_operation: tuple[tuple[str, int], ...]
     attribute_tables: int
     attribute_requirements: int
+    service_usages: int
     conflicts_by_kind: tuple[tuple[str, int], ...]
 
     def lines(self) -> list[str]:
@@ -55,6 +56,7 @@ class ServicesSummary:
             *(f"  {operation}: {count}" for operation, count in self.statuses_by_operation),
             f"DIMSE-N attribute tables: {self.attribute_tables}"
             f" ({self.attribute_requirements} attribute requirements)",
+            f"DIMSE service usages (SOP class x operation): {self.service_usages}",
             "conflicts: "
             + (", ".join(f"{kind} {count}" for kind, count in self.conflicts_by_kind) or "none"),
         ]
@@ -90,6 +92,7 @@ def summarise(model: ServiceModel) -> ServicesSummary:
         statuses_by_operation=tuple(sorted(statuses_by_operation.items())),
         attribute_tables=len(model.attribute_tables),
         attribute_requirements=sum(sum(1 for _ in t.walk()) for t in model.attribute_tables),
+        service_usages=len(model.service_usages),
         conflicts_by_kind=tuple(sorted(Counter(c.kind.value for c in model.conflicts).items())),
     )
 

@@ -22,11 +22,13 @@ from dicompile.generator.sources.docbook.part04 import (
     read_attribute_list,
     read_key_table,
     read_part04,
+    read_service_group,
     read_status_table,
     read_typed_table,
 )
 from dicompile.generator.sources.docbook.part04_tables import (
     AttributeListSpec,
+    ServiceGroupSpec,
     StatusTableSpec,
     TypedTableSpec,
 )
@@ -236,6 +238,34 @@ def test_attribute_list_table_per_operation(fixture_part: DocBookPart) -> None:
     assert protocol.final_state == "1"
     others = update.attributes[-1]  # name cell spanning the Tag column
     assert others.tag is None and (others.scu, others.scp) == ("3", "3")
+
+
+def test_service_group_table(fixture_part: DocBookPart) -> None:
+    spec = ServiceGroupSpec("table_J.3.1-1", ("A SOP Class", "B SOP Class"))
+    usages = read_service_group(fixture_part, spec, "Storage Commitment Service Class")
+    assert [(u.scope, u.operation, u.qualifier, u.scu, u.scp) for u in usages] == [
+        ("A SOP Class", OP.N_EVENT_REPORT, "", "M", "M"),
+        ("A SOP Class", OP.N_ACTION, "Request", "U", "M"),
+        ("B SOP Class", OP.N_EVENT_REPORT, "", "M", "M"),
+        ("B SOP Class", OP.N_ACTION, "Request", "U", "M"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("<para>N-EVENT-REPORT</para>", "<para>N-EVENT</para>", "not a DIMSE service"),
+        (
+            "<para>M/M</para></td></tr>\n          <tr><td><para>N-ACTION",
+            "<para>M/3</para></td></tr>\n          <tr><td><para>N-ACTION",
+            "not an SCU/SCP usage",
+        ),
+    ],
+)
+def test_service_group_errors(tmp_path: Path, old: str, new: str, message: str) -> None:
+    part = _variant(tmp_path, old, new)
+    with pytest.raises(StandardSourceError, match=message):
+        read_service_group(part, ServiceGroupSpec("table_J.3.1-1", ("X",)), "S")
 
 
 def test_requirement_errors(tmp_path: Path) -> None:
@@ -499,3 +529,35 @@ def test_erratum_is_reported(model_2013: ServiceModel) -> None:
     model = model_2013.information_model("Implant Assembly Template Information Model")
     name = next(k for k in model.levels[0].keys if k.name == "Implant Assembly Template Name")
     assert name.tag == TagPattern.parse("(0076,0001)")
+
+
+def test_service_groups(model_2013: ServiceModel) -> None:
+    usages = {
+        (u.scope, u.operation, u.qualifier): (u.scu, u.scp) for u in model_2013.service_usages
+    }
+    mpps = "Modality Performed Procedure Step SOP Class"
+    assert usages[(mpps, OP.N_CREATE, "")] == ("M", "M")  # Table F.7.1-1
+    assert usages[(mpps, OP.N_SET, "")] == ("M", "M")
+    commitment = "Storage Commitment Push Model SOP Class"
+    assert usages[(commitment, OP.N_ACTION, "")] == ("M", "M")  # Table J.3.1-1
+    assert usages[(commitment, OP.N_EVENT_REPORT, "")] == ("M", "M")
+    assert usages[("Basic Film Session SOP Class", OP.N_DELETE, "")] == ("U", "M")  # H.4-1
+    assert usages[("UPS Watch SOP Class", OP.N_ACTION, "Un/Subscribe")] == ("M", "M")  # CC.2-3
+    assert usages[("UPS Watch SOP Class", OP.C_FIND, "")] == ("U", "M")
+
+
+def test_scopes_name_sop_classes_read(model_2013: ServiceModel) -> None:
+    """Every scope that names a SOP class names one the reader found (so emitters can join
+    statuses, attribute tables and service groups to SOP classes by name)."""
+    names = {s.name for s in model_2013.sop_classes}
+    scopes = {
+        *(u.scope for u in model_2013.service_usages),
+        *(t.scope for t in model_2013.attribute_tables),
+        *(s.scope for s in model_2013.statuses),
+    }
+    unknown = {s for s in scopes if s.endswith("SOP Class") and s not in names}
+    # PS3.4 2013 defines these two without giving their UIDs (PS3.6 does).
+    assert unknown == {
+        "RT Conventional Machine Verification SOP Class",
+        "RT Ion Machine Verification SOP Class",
+    }

@@ -45,6 +45,7 @@ from dicompile.generator.service_model import (
     DimseAttributeRequirement,
     DimseAttributeTable,
     DimseOperation,
+    DimseServiceUsage,
     InformationModelDef,
     MatchingKeyType,
     QueryKeyDef,
@@ -75,6 +76,7 @@ from dicompile.generator.sources.docbook.part04_tables import (
     INFORMATION_MODELS,
     PART_OF,
     SERVICE_CLASS_UID_SECTIONS,
+    SERVICE_GROUP_TABLES,
     SOP_CLASS_SECTIONS,
     SOP_CLASS_TABLES,
     STATUS_TABLES,
@@ -83,6 +85,7 @@ from dicompile.generator.sources.docbook.part04_tables import (
     WELL_KNOWN_SECTIONS,
     AttributeListSpec,
     ModelSpec,
+    ServiceGroupSpec,
     StatusTableSpec,
     TypedTableSpec,
 )
@@ -204,6 +207,7 @@ def read_part04(path: Path) -> ServiceModel:
         information_models=read_information_models(part, names, conflicts),
         statuses=read_statuses(part, names),
         attribute_tables=read_attribute_tables(part, names, conflicts),
+        service_usages=read_service_groups(part, names),
         conflicts=tuple(conflicts),
     )
 
@@ -1119,3 +1123,68 @@ def read_typed_table(
         )
         for number, name, comment, first, items in groups
     ]
+
+
+# ----------------------------------------------------------------------------- DIMSE service groups
+
+_OPERATION_CELL = re.compile(r"^(?P<op>[CN]-[A-Z-]+?)(?:\s+-\s+(?P<qualifier>.+))?$")
+_USAGE = re.compile(r"^(?P<scu>[MU])\s*/\s*(?P<scp>[MU])$")
+_BY_VALUE = {op.value: op for op in DimseOperation}
+
+
+def read_service_groups(part: DocBookPart, names: dict[str, str]) -> tuple[DimseServiceUsage, ...]:
+    """The DIMSE services of each SOP class with a "DIMSE Service Group" table.
+
+    References
+    ----------
+    PS3.4 F.7.1, F.8.1, F.9.1, H.4.x.2, J.3.1, P.2.1, P.3.1, R.3.1, S.3.1, CC.2, DD.3.2.
+    """
+    return tuple(
+        usage
+        for spec in SERVICE_GROUP_TABLES
+        for usage in read_service_group(part, spec, _service_of(part, names, spec.table_id))
+    )
+
+
+def read_service_group(
+    part: DocBookPart, spec: ServiceGroupSpec, service: str
+) -> list[DimseServiceUsage]:
+    """The rows "N-CREATE | M/M" of one DIMSE service group table."""
+    table_id = spec.table_id
+    columns = _columns(
+        part,
+        table_id,
+        {"operation": ("DIMSE Service Element",), "usage": ("Usage SCU/SCP", "SCU/SCP")},
+    )
+    out: list[DimseServiceUsage] = []
+    for scope in spec.scopes:
+        out.extend(_service_group_rows(part, table_id, columns, scope, service))
+    return out
+
+
+def _service_group_rows(
+    part: DocBookPart, table_id: str, columns: dict[str, int], scope: str, service: str
+) -> list[DimseServiceUsage]:
+    out: list[DimseServiceUsage] = []
+    for row in body_rows(part.table(table_id)):
+        texts = row.texts()
+        operation = _OPERATION_CELL.match(texts[columns["operation"]])
+        usage = _USAGE.match(texts[columns["usage"]])
+        if operation is None or operation["op"] not in _BY_VALUE:
+            raise _error(
+                part, table_id, row, f"not a DIMSE service: {texts[columns['operation']]!r}"
+            )
+        if usage is None:
+            raise _error(part, table_id, row, f"not an SCU/SCP usage: {texts[columns['usage']]!r}")
+        out.append(
+            DimseServiceUsage(
+                service_class=service,
+                scope=scope,
+                operation=_BY_VALUE[operation["op"]],
+                scu=usage["scu"],
+                scp=usage["scp"],
+                provenance=_provenance(part, table_id, row.index),
+                qualifier=operation["qualifier"] or "",
+            )
+        )
+    return out

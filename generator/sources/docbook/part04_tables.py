@@ -319,10 +319,52 @@ TYPED_TABLES: tuple[TypedTableSpec, ...] = (
     TypedTableSpec("table_P.3-2", "Substance Administration Logging SOP Class", OP.N_ACTION),
     TypedTableSpec("table_S.3.2.2.1-1", "Media Creation Management SOP Class", OP.N_ACTION),
     TypedTableSpec("table_S.3.2.3.1-1", "Media Creation Management SOP Class", OP.N_ACTION),
-    TypedTableSpec("table_CC.2.1-1", "Unified Procedure Step", OP.N_ACTION),
-    TypedTableSpec("table_CC.2.2-1", "Unified Procedure Step", OP.N_ACTION),
-    TypedTableSpec("table_CC.2.3-1", "Unified Procedure Step", OP.N_ACTION),
-    TypedTableSpec("table_CC.2.4-1", "Unified Procedure Step", OP.N_EVENT_REPORT),
+    # Tables CC.2-1 to CC.2-4 assign the UPS operations to the four UPS SOP classes; Request
+    # UPS Cancel is an N-ACTION of UPS Push and UPS Watch alike (named here by the first).
+    TypedTableSpec("table_CC.2.1-1", "UPS Pull SOP Class", OP.N_ACTION),
+    TypedTableSpec("table_CC.2.2-1", "UPS Push SOP Class", OP.N_ACTION),
+    TypedTableSpec("table_CC.2.3-1", "UPS Watch SOP Class", OP.N_ACTION),
+    TypedTableSpec("table_CC.2.4-1", "UPS Event SOP Class", OP.N_EVENT_REPORT),
+)
+
+
+@attrs.frozen
+class ServiceGroupSpec:
+    """A "DIMSE Service Element | Usage SCU/SCP" table: the DIMSE services of a SOP class."""
+
+    table_id: str
+    scopes: tuple[str, ...]  # the SOP classes the table is about (Table DD.3.2-1: two)
+
+
+SERVICE_GROUP_TABLES: tuple[ServiceGroupSpec, ...] = (
+    ServiceGroupSpec("table_F.7.1-1", (_MPPS,)),
+    ServiceGroupSpec("table_F.8.1-1", ("Modality Performed Procedure Step Retrieve SOP Class",)),
+    ServiceGroupSpec(
+        "table_F.9.1-1", ("Modality Performed Procedure Step Notification SOP Class",)
+    ),
+    ServiceGroupSpec("table_H.4-1", ("Basic Film Session SOP Class",)),
+    ServiceGroupSpec("table_H.4-5", ("Basic Film Box SOP Class",)),
+    ServiceGroupSpec("table_H.4.3.1.2-1", ("Basic Grayscale Image Box SOP Class",)),
+    ServiceGroupSpec("table_H.4.3.2.2-1", ("Basic Color Image Box SOP Class",)),
+    ServiceGroupSpec("table_H.4.4.2", ("Basic Annotation Box SOP Class",)),
+    ServiceGroupSpec("table_H.4.5.2-1", ("Print Job SOP Class",)),
+    ServiceGroupSpec("table_H.4.6.2-1", ("Printer SOP Class",)),
+    ServiceGroupSpec("table_H.4.9.2-1", ("Presentation LUT SOP Class",)),
+    ServiceGroupSpec("table_H.4.11.2-1", ("Printer Configuration Retrieval SOP Class",)),
+    ServiceGroupSpec("table_J.3.1-1", ("Storage Commitment Push Model SOP Class",)),
+    ServiceGroupSpec("table_P.2-1", ("Procedural Event Logging SOP Class",)),
+    ServiceGroupSpec("table_P.3-1", ("Substance Administration Logging SOP Class",)),
+    ServiceGroupSpec("table_R.3.1-1", ("Instance Availability Notification SOP Class",)),
+    ServiceGroupSpec("table_S.3.1-1", ("Media Creation Management SOP Class",)),
+    ServiceGroupSpec("table_CC.2-1", ("UPS Push SOP Class",)),
+    ServiceGroupSpec("table_CC.2-2", ("UPS Pull SOP Class",)),
+    ServiceGroupSpec("table_CC.2-3", ("UPS Watch SOP Class",)),
+    ServiceGroupSpec("table_CC.2-4", ("UPS Event SOP Class",)),
+    # PS3.4 2013 gives no UIDs for these two SOP classes (PS3.6 does).
+    ServiceGroupSpec(
+        "table_DD.3.2-1",
+        ("RT Conventional Machine Verification SOP Class", "RT Ion Machine Verification SOP Class"),
+    ),
 )
 
 
@@ -336,6 +378,7 @@ def _all_table_ids() -> tuple[str, ...]:
     ids += [s.table_id for s in STATUS_TABLES]
     ids += [s.table_id for s in ATTRIBUTE_LIST_TABLES]
     ids += [s.table_id for s in TYPED_TABLES]
+    ids += [s.table_id for s in SERVICE_GROUP_TABLES]
     return tuple(dict.fromkeys(ids))
 
 
