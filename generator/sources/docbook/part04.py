@@ -80,7 +80,6 @@ from dicompile.generator.sources.docbook.part04_tables import (
     SOP_CLASS_SECTIONS,
     SOP_CLASS_TABLES,
     STATUS_TABLES,
-    TABLES,
     TYPED_TABLES,
     WELL_KNOWN_SECTIONS,
     AttributeListSpec,
@@ -192,15 +191,7 @@ def read_part04(path: Path) -> ServiceModel:
         [*read_sop_class_tables(part, names), *read_sop_class_sentences(part, names)],
         conflicts,
     )
-    digest = SourceDigest(
-        part=part.part,
-        edition=part.edition,
-        source_file=part.source_file,
-        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-        table_ids=TABLES,
-    )
-    return ServiceModel(
-        sources=(digest,),
+    model = ServiceModel(
         service_classes=services,
         sop_classes=tuple(sop_classes),
         well_known_instances=read_well_known_instances(part, names),
@@ -209,6 +200,37 @@ def read_part04(path: Path) -> ServiceModel:
         attribute_tables=read_attribute_tables(part, names, conflicts),
         service_usages=read_service_groups(part, names),
         conflicts=tuple(conflicts),
+    )
+    digest = SourceDigest(
+        part=part.part,
+        edition=part.edition,
+        source_file=part.source_file,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        table_ids=_cited_ids(model),
+    )
+    return attrs.evolve(model, sources=(digest,))
+
+
+def _cited_ids(model: ServiceModel) -> tuple[str, ...]:
+    """Every table and section id the model's records cite, in document-label order."""
+    cited: set[str] = {s.provenance.table_id for s in model.service_classes}
+    cited |= {s.provenance.table_id for s in model.sop_classes}
+    cited |= {w.provenance.table_id for w in model.well_known_instances}
+    for im in model.information_models:
+        cited.add(im.provenance.table_id)
+        cited |= {level.provenance.table_id for level in im.levels}
+    cited |= {s.provenance.table_id for s in model.statuses}
+    cited |= {t.provenance.table_id for t in model.attribute_tables}
+    cited |= {u.provenance.table_id for u in model.service_usages}
+    return tuple(sorted(cited, key=_id_sort_key))
+
+
+def _id_sort_key(xml_id: str) -> tuple[tuple[int, int | str], ...]:
+    """``table_C.6-10`` after ``table_C.6-9``: numbers compare as numbers."""
+    label = xml_id.partition("_")[2]
+    return tuple(
+        (0, int(piece)) if piece.isdigit() else (1, piece)
+        for piece in re.findall(r"\d+|[^\d.\-]+", label)
     )
 
 
