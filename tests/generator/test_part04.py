@@ -17,7 +17,7 @@ from dicompile.generator.service_model import (
     StatusCategory,
     StatusCode,
 )
-from dicompile.generator.sources.docbook.common import DocBookPart, load_part
+from dicompile.generator.sources.docbook.common import DocBookPart, body_rows, load_part
 from dicompile.generator.sources.docbook.part04 import (
     read_attribute_list,
     read_key_table,
@@ -27,11 +27,14 @@ from dicompile.generator.sources.docbook.part04 import (
     read_typed_table,
 )
 from dicompile.generator.sources.docbook.part04_tables import (
+    ERRATA,
     AttributeListSpec,
     ServiceGroupSpec,
     StatusTableSpec,
+    TagErratum,
     TypedTableSpec,
 )
+from dicompile.generator.sources.docbook.part06 import read_part06
 from dicompile.runtime.errors import StandardSourceError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "part04" / "part04.xml"
@@ -517,18 +520,46 @@ def test_storage_commitment_attributes(model_2013: ServiceModel) -> None:
     assert all(t.operation is OP.N_EVENT_REPORT for t in events.values())
 
 
-def test_erratum_is_reported(model_2013: ServiceModel) -> None:
-    """ERRATUM canary: PS3.4 2013 Table BB.6-2 gives no tag for Implant Assembly Template
-    Name; this fails once an edition in ../shared fixes it (then drop the ERRATA entry)."""
-    (erratum,) = [c for c in model_2013.conflicts if c.kind is ConflictKind.ERRATUM]
-    assert (erratum.item, erratum.kept_value, erratum.other_value) == (
-        "table_BB.6-2 Implant Assembly Template Name",
-        "(0076,0001)",
-        "",
-    )
+def test_errata_are_applied_and_reported(model_2013: ServiceModel) -> None:
+    errata = {c.item: c for c in model_2013.conflicts if c.kind is ConflictKind.ERRATUM}
+    assert set(errata) == {f"{e.table_id} {e.name}" for e in ERRATA if e.edition == "2013"}
     model = model_2013.information_model("Implant Assembly Template Information Model")
     name = next(k for k in model.levels[0].keys if k.name == "Implant Assembly Template Name")
     assert name.tag == TagPattern.parse("(0076,0001)")
+    (get,) = [t for t in model_2013.attribute_tables if t.provenance.table_id == "table_F.8.2-1"]
+    birth = next(a for a in get.attributes if a.name == "Patient's Birth Date")
+    assert birth.tag == TagPattern.parse("(0010,0030)")
+
+
+@pytest.mark.parametrize("erratum", ERRATA, ids=lambda e: f"{e.table_id}:{e.name}")
+def test_errata_canary(shared_dir: Path, erratum: TagErratum) -> None:
+    """ERRATUM canary: the error is still in the edition's text; when an edition in ../shared
+    fixes it, this fails and the ERRATA entry should go."""
+    part = load_part(shared_dir / "standard-xml" / erratum.edition / "part04.xml")
+    rows = [r for r in body_rows(part.table(erratum.table_id)) if r.texts()[0] == erratum.name]
+    assert len(rows) == 1
+    assert rows[0].texts()[1] == erratum.wrong
+
+
+def test_tags_are_registered_in_ps36(model_2013: ServiceModel, shared_dir: Path) -> None:
+    """Every tag of every key and attribute requirement is in the PS3.6 2013 registry (an
+    independent source: this is how the errata above were found)."""
+    registry = read_part06(shared_dir / "standard-xml" / "2013" / "part06.xml")
+    known = {e.tag.text for e in registry.data_elements}
+    tags = [
+        (path[-1].tag.text, path[-1].provenance.cite())
+        for im in model_2013.information_models
+        for level in im.levels
+        for path in level.walk()
+        if path[-1].tag is not None
+    ] + [
+        (path[-1].tag.text, path[-1].provenance.cite())
+        for table in model_2013.attribute_tables
+        for path in table.walk()
+        if path[-1].tag is not None
+    ]
+    assert len(tags) > 1000
+    assert [t for t in tags if t[0] not in known] == []
 
 
 def test_service_groups(model_2013: ServiceModel) -> None:

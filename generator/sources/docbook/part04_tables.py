@@ -409,4 +409,24 @@ ERRATA: tuple[TagErratum, ...] = (
         "(0076,0001)",
         "empty Tag cell; PS3.6 Table 6-1 gives (0076,0001)",
     ),
+    # ERRATUM: PS3.4 2013 Table BB.6-3 gives Implant Template Group Name the group length tag
+    # (0078,0000); PS3.6 2013 Table 6-1 registers it as (0078,0001).
+    TagErratum(
+        "2013",
+        "table_BB.6-3",
+        "Implant Template Group Name",
+        "(0078,0000)",
+        "(0078,0001)",
+        "group length tag; PS3.6 Table 6-1 gives (0078,0001)",
+    ),
+    # ERRATUM: PS3.4 2013 Table F.8.2-1 gives Patient's Birth Date the tag of Patient's Birth
+    # Time (0010,0032); PS3.6 2013 Table 6-1 and Table F.7.2-1 give (0010,0030).
+    TagErratum(
+        "2013",
+        "table_F.8.2-1",
+        "Patient's Birth Date",
+        "(0010,0032)",
+        "(0010,0030)",
+        "tag of Patient's Birth Time; PS3.6 Table 6-1 gives (0010,0030)",
+    ),
 )
