@@ -32,10 +32,15 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import attrs
 
 from dicompile.generator.model import Provenance, TagPattern
+
+if TYPE_CHECKING:
+    # Only for the annotation: the model does not import the parser at run time.
+    from dicompile.generator.conditions.ast import ParsedCondition
 
 PART = "PS3.3"
 
@@ -160,6 +165,7 @@ class MacroInclude:
     # sequence the included macro defines (PS3.3 Table C.18.4-1 adds ">Referenced Frame
     # Number" to the Referenced SOP Sequence of the included Table C.18.3-1).
     children: tuple[Entry, ...] = ()
+    parsed_condition: ParsedCondition | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -188,9 +194,8 @@ class AttributeRule:
     # Conditions of the includes it came through ("if and only if Value Type (0040,A040) is
     # NUM."): the rule applies only where they hold.  Filled by the linker.
     include_conditions: tuple[str, ...] = ()
-    # Filled by the conditions pass (generator/conditions.py); None until then.  Typed as
-    # ``object`` so the model does not depend on the parser's classes.
-    parsed_condition: object | None = attrs.field(default=None, eq=False)
+    # Filled by a conditions pass (generator/conditions: parse_condition); None until then.
+    parsed_condition: ParsedCondition | None = attrs.field(default=None, eq=False)
 
     @property
     def is_sequence(self) -> bool:
@@ -257,6 +262,7 @@ class ModuleUse:
     condition: str  # "Required if contrast media was used in this image", "" for M/U
     provenance: Provenance
     reference: str = ""  # "C.8.2.1": the section the Reference column points to
+    parsed_condition: ParsedCondition | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -269,6 +275,7 @@ class FunctionalGroupUse:
     condition: str  # the text after the usage letter ("May not be used as a Shared …")
     provenance: Provenance
     reference: str = ""  # section label of the macro
+    parsed_condition: ParsedCondition | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
