@@ -196,6 +196,24 @@ class QueryKeyDef:
 
 
 @attrs.frozen
+class IdentifierAttributeDef:
+    """An attribute of the C-FIND identifier that is not a key of the model: its type in the
+    request and in the response (PS3.4 Table K.6-1a, Table Q.4-2), nested for sequences.
+
+    ``request_type``/``response_type`` use the type vocabulary of return keys (``"1C"``,
+    ``"-"`` for "not sent").
+    """
+
+    tag: TagPattern
+    name: str
+    request_type: ReturnKeyType
+    response_type: ReturnKeyType
+    provenance: Provenance
+    remark: str = ""
+    children: tuple[IdentifierAttributeDef, ...] = ()
+
+
+@attrs.frozen
 class QueryLevelDef:
     """A level of an information model: its Query/Retrieve Level value and its keys.
 
@@ -227,6 +245,7 @@ class InformationModelDef:
     levels: tuple[QueryLevelDef, ...]
     sop_classes: tuple[tuple[DimseOperation, str], ...]
     provenance: Provenance  # the model's SOP class table
+    identifier_attributes: tuple[IdentifierAttributeDef, ...] = ()
 
     @property
     def root(self) -> str:

@@ -426,6 +426,23 @@ def test_worklist_keys(model_2013: ServiceModel) -> None:
     assert sum(1 for _ in level.walk()) == 125 - 11
 
 
+def test_worklist_identifier_attributes(model_2013: ServiceModel) -> None:
+    worklist = model_2013.information_model("Modality Worklist Information Model")
+    by_tag = {a.tag.text: a for a in worklist.identifier_attributes}  # Table K.6-1a
+    charset = by_tag["00080005"]
+    assert (charset.name, charset.request_type, charset.response_type) == (
+        "Specific Character Set",
+        ReturnKeyType.TYPE_1C,
+        ReturnKeyType.TYPE_1C,
+    )
+    hl7 = by_tag["0040A390"]
+    assert (hl7.request_type, hl7.response_type) == (
+        ReturnKeyType.NOT_RETURNED,
+        ReturnKeyType.TYPE_1C,
+    )
+    assert [c.name for c in hl7.children][-1] == "Retrieve URI"
+
+
 def test_statuses(model_2013: ServiceModel) -> None:
     find = {s.code.text: s for s in model_2013.statuses if s.provenance.table_id == "table_C.4-1"}
     assert set(find) == {"A700", "A900", "Cxxx", "FE00", "0000", "FF00", "FF01"}

@@ -46,6 +46,7 @@ from dicompile.generator.service_model import (
     DimseAttributeTable,
     DimseOperation,
     DimseServiceUsage,
+    IdentifierAttributeDef,
     InformationModelDef,
     MatchingKeyType,
     QueryKeyDef,
@@ -219,6 +220,7 @@ def _cited_ids(model: ServiceModel) -> tuple[str, ...]:
     for im in model.information_models:
         cited.add(im.provenance.table_id)
         cited |= {level.provenance.table_id for level in im.levels}
+        cited |= {a.provenance.table_id for a in im.identifier_attributes}
     cited |= {s.provenance.table_id for s in model.statuses}
     cited |= {t.provenance.table_id for t in model.attribute_tables}
     cited |= {u.provenance.table_id for u in model.service_usages}
@@ -696,12 +698,16 @@ def _read_model(
                 provenance=_provenance(part, table_id),
             )
         )
+    identifier: tuple[IdentifierAttributeDef, ...] = ()
+    if spec.identifier_table is not None:
+        identifier = read_identifier_table(part, spec.identifier_table)
     return InformationModelDef(
         name=spec.name,
         service_class=_service_of(part, names, spec.sop_table),
         levels=tuple(model_levels),
         sop_classes=sop_classes,
         provenance=_provenance(part, spec.sop_table),
+        identifier_attributes=identifier,
     )
 
 
@@ -848,6 +854,59 @@ def read_key_table(
 
 
 _QR_TYPES = (MatchingKeyType.UNIQUE, MatchingKeyType.REQUIRED, MatchingKeyType.OPTIONAL)
+
+_IDENTIFIER_COLUMNS = {
+    "name": ("Description", "Attribute"),
+    "tag": ("Tag",),
+    "request": ("Request Identifier", "Type in Request Identifier"),
+    "response": ("Response Identifier", "Type in Response Identifier"),
+    "remark": ("Remark Type", "Remark"),
+}
+
+
+def read_identifier_table(part: DocBookPart, table_id: str) -> tuple[IdentifierAttributeDef, ...]:
+    """Further attributes of a C-FIND identifier, with their request and response types.
+
+    References
+    ----------
+    PS3.4 K.6.1.2.2 (Table K.6-1a), Q.4.3.1.2 (Table Q.4-2).
+    """
+    columns = _columns(part, table_id, _IDENTIFIER_COLUMNS)
+    items: list[tuple[int, Row, IdentifierAttributeDef]] = []
+    for row in body_rows(part.table(table_id)):
+        texts = row.texts()
+        if len(texts) <= max(columns.values()):
+            raise _error(part, table_id, row, f"expected {len(columns)} cells: {texts}")
+        depth, name = _split_depth(texts[columns["name"]])
+        tag = _tag(part, table_id, row, _tag_text(row, columns), name)
+        if tag is None:
+            raise _error(part, table_id, row, f"no tag for {name!r}")
+        request = _RETURN.get(texts[columns["request"]])
+        response = _RETURN.get(texts[columns["response"]])
+        if request is None or response is None:
+            raise _error(
+                part,
+                table_id,
+                row,
+                f"not request/response types: {texts[columns['request']]!r},"
+                f" {texts[columns['response']]!r}",
+            )
+        items.append(
+            (
+                depth,
+                row,
+                IdentifierAttributeDef(
+                    tag=tag,
+                    name=name,
+                    request_type=request,
+                    response_type=response,
+                    provenance=_provenance(part, table_id, row.index),
+                    remark=_rich_text(row.cells[columns["remark"]].element),
+                ),
+            )
+        )
+    return _nest(part, table_id, items, lambda a, kids: attrs.evolve(a, children=kids))
+
 
 # ----------------------------------------------------------------------------- statuses
 

@@ -108,6 +108,7 @@ class ModelSpec:
     level_sources: tuple[str, ...]
     level_table: str | None = None
     operation: DimseOperation | None = None
+    identifier_table: str | None = None  # further C-FIND identifier attributes
 
 
 INFORMATION_MODELS: tuple[ModelSpec, ...] = (
@@ -135,12 +136,18 @@ INFORMATION_MODELS: tuple[ModelSpec, ...] = (
         ("table_Z.6-1",),
         level_table="table_Z.6.1-1",
     ),
-    ModelSpec("Modality Worklist Information Model", "table_K.6.1.4-1", ("table_K.6-1",)),
+    ModelSpec(
+        "Modality Worklist Information Model",
+        "table_K.6.1.4-1",
+        ("table_K.6-1",),
+        identifier_table="table_K.6-1a",
+    ),
     ModelSpec(
         "Relevant Patient Information Model",
         "table_Q.4-3",
         ("table_Q.4-1",),
         operation=OP.C_FIND,
+        identifier_table="table_Q.4-2",
     ),
     ModelSpec("Hanging Protocol Information Model", "table_U.6.1.4-1", ("table_U.6-1",)),
     ModelSpec(
@@ -375,6 +382,8 @@ def _all_table_ids() -> tuple[str, ...]:
         if model.level_table:
             ids.append(model.level_table)
         ids.extend(s for s in model.level_sources if s.startswith("table_"))
+        if model.identifier_table:
+            ids.append(model.identifier_table)
     ids += [s.table_id for s in STATUS_TABLES]
     ids += [s.table_id for s in ATTRIBUTE_LIST_TABLES]
     ids += [s.table_id for s in TYPED_TABLES]
