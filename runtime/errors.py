@@ -164,3 +164,26 @@ class DIMSEProtocolError(RemoteProtocolError):
             if part
         )
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class TransportConnectError(NetworkError):
+    """The TCP (or TLS) connection to a peer could not be opened (PS3.8 §9.1.1); names it."""
+
+
+class AssociationRejectedError(NetworkError):
+    """The peer answered our A-ASSOCIATE-RQ with an A-ASSOCIATE-RJ (PS3.8 §9.3.4, Table 9-21).
+
+    ``result``, ``source`` and ``reason`` are the RJ's fields as decoded (enum members of
+    ``runtime.net.ul.pdu`` or ``Reserved``).
+    """
+
+    def __init__(self, message: str, *, result: object, source: object, reason: object) -> None:
+        self.result = result
+        self.source = source
+        self.reason = reason
+        super().__init__(message)
+
+
+class AssociationAbortedError(NetworkError):
+    """The association ended without an orderly release: A-ABORT, A-P-ABORT, a lost
+    connection or a timeout (PS3.8 §7.3, §7.4); the message says which."""
