@@ -2,9 +2,10 @@
 
 Theory of operation
 -------------------
-* Which table holds what is declared in ``part04_tables.py``, by ``xml:id``: the
-  SOP class tables, the key tables of each information model, the status tables and the
-  attribute requirement tables of the DIMSE-N operations.  A declared table that is missing,
+* Which table holds what is declared in ``part04_tables.py``, by ``xml:id``: the SOP class
+  tables, the key and identifier tables of each information model, the status tables, the
+  attribute requirement tables of the DIMSE-N operations and the "DIMSE Service Group"
+  tables.  A declared table that is missing,
   or whose header changed, is a :class:`StandardSourceError` naming the file and table; so is
   a row that cannot be read (naming the row and its source line).  Nothing is skipped
   silently.
@@ -20,7 +21,9 @@ Theory of operation
   Heading rows that span the whole width ("Scheduled Procedure Step") name the module the
   following keys belong to.  ``>`` prefixes give the nesting of sequence items.
 * Values are checked against their vocabularies (key types, requirement types, status codes);
-  texts are kept as the standard writes them.
+  texts are kept as the standard writes them, cross references in remarks spelled out
+  ("See C.2.2.2.6").  Known errors of the text (``part04_tables.ERRATA``) are corrected and
+  reported as ``ERRATUM`` conflicts.
 """
 
 from __future__ import annotations
@@ -498,7 +501,7 @@ def read_service_classes(part: DocBookPart) -> tuple[ServiceClassDef, ...]:
         if not _ANNEX_LABEL.fullmatch(label) or label in PART_OF or "(Informative)" in title:
             continue
         name = _ANNEX_SUFFIX.sub("", title)
-        body = normalise_body(chapter, title)
+        body = _chapter_body(chapter, title)
         uid = ""
         if label in uids:
             stated, uid = uids[label]
@@ -518,7 +521,7 @@ def read_service_classes(part: DocBookPart) -> tuple[ServiceClassDef, ...]:
     return tuple(services)
 
 
-def normalise_body(chapter: etree._Element, title: str) -> str:
+def _chapter_body(chapter: etree._Element, title: str) -> str:
     """The text of a chapter after its title (to recognise "Retired. See PS 3.4-2004.")."""
     return text_of(chapter).removeprefix(title).strip()
 
