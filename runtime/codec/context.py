@@ -14,6 +14,8 @@ they were read in (it is their :class:`~dicompile.runtime.core.element.ValueDeco
 
 from __future__ import annotations
 
+from typing import Final
+
 import attrs
 
 from dicompile.runtime.codec.value_wiring import DEFAULT_TEXT, TextCodec, text_codec
@@ -36,7 +38,7 @@ class CodecContext:
 
     def decode_value(self, vr: VR, raw: bytes) -> ElementValue:
         """Decode ``raw`` bytes of VR ``vr`` (the ValueDecoder protocol of core)."""
-        return VR_CODECS[vr].decode(raw, self)
+        return _DECODERS[vr](raw, self)
 
     def with_charset(self, terms: tuple[str, ...]) -> CodecContext:
         """This context for a data set whose Specific Character Set is ``terms``."""
@@ -56,6 +58,9 @@ class CodecContext:
         (same byte order and character set; VR explicitness does not change values)."""
         return self.little_endian == other.little_endian and self.text is other.text
 
+
+#: The decode function of each VR (one dict lookup per decoded element).
+_DECODERS: Final = {vr: codec.decode for vr, codec in VR_CODECS.items()}
 
 #: Explicit VR Little Endian, default character repertoire, lenient.
 EXPLICIT_LE = CodecContext()

@@ -36,7 +36,7 @@ import mmap
 import struct
 import warnings
 from collections.abc import Callable
-from typing import Final, NamedTuple, TypeAlias
+from typing import Any, Final, NamedTuple, TypeAlias
 
 import attrs
 
@@ -148,6 +148,71 @@ class ReadOptions:
 _NEVER: Final = 1 << 62
 _new = object.__new__
 
+# Parse modes: the top-level data set, an item of defined or undefined length, or the
+# items of a single sequence (a UN element re-read as SQ).
+_TOP: Final = 0
+_ITEM_DEFINED: Final = 1
+_ITEM_UNDEFINED: Final = 2
+_SEQ_ROOT: Final = 3
+
+_Unpack: TypeAlias = Callable[[Buffer, int], tuple[Any, ...]]
+#: (element header explicit, element header implicit / item header, 32-bit length) per
+#: byte order (True: little endian).
+_UNPACKERS: Final[dict[bool, tuple[_Unpack, _Unpack, _Unpack]]] = {
+    True: (_HEAD_LE.unpack_from, _IHEAD_LE.unpack_from, _U32_LE.unpack_from),
+    False: (_HEAD_BE.unpack_from, _IHEAD_BE.unpack_from, _U32_BE.unpack_from),
+}
+_ITEM_HEADERS: Final[dict[bool, _Unpack]] = {
+    True: _IHEAD_LE.unpack_from,
+    False: _IHEAD_BE.unpack_from,
+}
+
+
+class _SeqFrame:
+    """A sequence whose items are being read."""
+
+    __slots__ = ("depth", "end", "item_ctx", "item_header", "items", "tag", "undefined", "vr")
+
+    def __init__(
+        self,
+        tag: int,
+        vr: VR,
+        end: int,
+        undefined: bool,
+        item_ctx: CodecContext,
+        depth: int,
+    ) -> None:
+        self.tag = tag
+        self.vr = vr
+        # The value being built: items are appended with list.append (they are Datasets
+        # by construction, so the type check of Sequence.append is skipped).
+        self.items: Sequence = Sequence._from_list([], undefined)
+        self.end = end
+        self.undefined = undefined
+        self.item_ctx = item_ctx
+        self.item_header = _ITEM_HEADERS[item_ctx.little_endian]
+        self.depth = depth
+
+
+#: A saved data set level (see _Reader.parse).
+_Level: TypeAlias = tuple[
+    dict[int, DataElement],
+    int,
+    bool,
+    CodecContext,
+    PixelFacts,
+    int,
+    int,
+    Path,
+    "_SeqFrame | None",
+    bool,
+    _Unpack,
+    _Unpack,
+    _Unpack,
+    int,
+    int,
+]
+
 
 class _Reader:
     """One read of one buffer; holds the buffer and the policy, no other state."""
@@ -221,189 +286,305 @@ class _Reader:
             return VR.SS if facts.pixel_representation == 1 else VR.US
         return choices[0]
 
-    # -- data sets ----------------------------------------------------------------------------
+    # -- the parse loop -----------------------------------------------------------------------
 
-    def dataset(
+    def parse(
         self,
         pos: int,
         end: int,
         ctx: CodecContext,
-        path: Path,
         facts: PixelFacts,
-        *,
-        item: bool,
-        top: bool = False,
-    ) -> tuple[dict[int, DataElement], int, bool, CodecContext]:
-        """Elements from ``pos`` up to ``end`` or an Item Delimitation Item (when ``item``).
+        path: Path,
+        mode: int,
+        seq: _SeqFrame | None = None,
+    ) -> tuple[dict[int, DataElement], int, bool, int, CodecContext, DataElement | None]:
+        """Parse a data set (``mode`` _TOP, _ITEM_DEFINED, _ITEM_UNDEFINED) from ``pos`` up to
+        ``end``, or the items of one sequence (_SEQ_ROOT with ``seq``).
 
-        Returns (elements, position after the data set, tags ascended, context at the end).
+        Nested sequences and items are handled in this one loop with an explicit stack
+        rather than by recursion: header-heavy files (SR content trees) hold more items
+        than elements per item, and a call per item with its set-up would cost a third of
+        the time.  The loop is in *data set mode* (``seq is None``: reading elements of the
+        current level) or in *sequence mode* (between the items of ``seq``, an SQ element
+        of the current level).  Entering an item pushes the current level; ending it pops.
+
+        Returns (elements, end position, tags ascended, last tag, context at the end, the
+        sequence element for _SEQ_ROOT).
         """
-        if ctx.implicit_vr:
-            return self._implicit(pos, end, ctx, path, facts, item, top)
-        return self._explicit(pos, end, ctx, path, facts, item, top)
-
-    def _explicit(
-        self,
-        pos: int,
-        end: int,
-        ctx: CodecContext,
-        path: Path,
-        facts: PixelFacts,
-        item: bool,
-        top: bool,
-    ) -> tuple[dict[int, DataElement], int, bool, CodecContext]:
         buf = self.buf
-        le = ctx.little_endian
-        unpack_head = (_HEAD_LE if le else _HEAD_BE).unpack_from
-        unpack_u32 = (_U32_LE if le else _U32_BE).unpack_from
         headers = VR_HEADERS
         defer_size = self.defer_size
-        stop_before = self.stop_before if top and self.stop_before is not None else _NEVER
-        stop_below = self.stop_below if top and self.stop_below is not None else -1
+        cache = self.vr_cache
         fact_tags = _LEVEL_FACT_TAGS
         sq = VR.SQ
         un = VR.UN
         new = _new
         element_class = DataElement
         undecoded = UNDECODED
-        elements: dict[int, DataElement] = {}
-        last = -1
-        in_order = True
-        while pos < end:
-            if pos + 8 > end:
-                self._trailing(ctx, pos, end, path, top)
-                pos = end
-                break
-            group, number, code, length = unpack_head(buf, pos)
-            tag = (group << 16) | number
-            if group == 0xFFFE:
-                if tag == _ITEM_END and item:
-                    return elements, pos + 8, in_order, ctx
-                self._stray_delimiter(ctx, tag, pos, path)
-                pos += 8
-                continue
-            if tag >= stop_before or tag < stop_below:
-                return elements, pos, in_order, ctx
-            header = headers.get(code)
-            if header is not None:
-                vr, long_header = header
-                if long_header:
-                    if pos + 12 > end:
-                        self._trailing(ctx, pos, end, path, top)
-                        pos = end
-                        break
-                    length = unpack_u32(buf, pos + 8)[0]
-                    start = pos + 12
-                else:
-                    start = pos + 8
-            else:
-                # Not a VR: some writers put an implicit-VR element in an explicit stream.
-                if not self._looks_implicit(ctx, pos, end, tag, path):
-                    pos = end
-                    break
-                vr = self.implicit_vr(ctx, tag, facts)
-                length = unpack_u32(buf, pos + 4)[0]
-                start = pos + 8
-            if length == UNDEFINED:
-                element, pos = self.undefined_length(tag, vr, start, end, ctx, path, facts)
-            elif vr is sq:
-                stop = self._value_end(ctx, tag, start, length, end, path)
-                element, pos = self.sequence(tag, vr, start, stop, ctx, path, facts, False)
-            else:
-                stop = start + length
-                if stop > end or length & 1 or vr is un:
-                    element, stop = self._unusual(tag, vr, start, length, end, ctx, path, facts)
-                elif length >= defer_size:
-                    assert self.defer is not None
-                    element = raw_element(tag, vr, self.defer(start, length), ctx)
-                else:
-                    element = new(element_class)
-                    element.tag = tag
-                    element.vr = vr
-                    element._raw = buf[start:stop]
-                    element._value = undecoded
-                    element._ctx = ctx
-                pos = stop
-            if tag <= last:
-                in_order = self._order_problem(ctx, tag, last, pos, path, elements) and in_order
-            last = tag
-            elements[tag] = element
-            if tag in fact_tags:
-                ctx, facts = self._level_facts(tag, element, ctx, facts)
-        return elements, pos, in_order, ctx
+        dataset_class = Dataset
+        list_append = list.append
 
-    def _implicit(
-        self,
-        pos: int,
-        end: int,
-        ctx: CodecContext,
-        path: Path,
-        facts: PixelFacts,
-        item: bool,
-        top: bool,
-    ) -> tuple[dict[int, DataElement], int, bool, CodecContext]:
-        buf = self.buf
-        unpack_head = (_IHEAD_LE if ctx.little_endian else _IHEAD_BE).unpack_from
-        defer_size = self.defer_size
-        stop_before = self.stop_before if top and self.stop_before is not None else _NEVER
-        stop_below = self.stop_below if top and self.stop_below is not None else -1
-        cache = self.vr_cache
-        fact_tags = _LEVEL_FACT_TAGS
-        sq = VR.SQ
-        new = _new
-        element_class = DataElement
-        undecoded = UNDECODED
         elements: dict[int, DataElement] = {}
         last = -1
         in_order = True
-        while pos < end:
-            if pos + 8 > end:
-                self._trailing(ctx, pos, end, path, top)
-                pos = end
-                break
-            group, number, length = unpack_head(buf, pos)
-            tag = (group << 16) | number
-            if group == 0xFFFE:
-                if tag == _ITEM_END and item:
-                    return elements, pos + 8, in_order, ctx
-                self._stray_delimiter(ctx, tag, pos, path)
-                pos += 8
-                continue
-            if tag >= stop_before or tag < stop_below:
-                return elements, pos, in_order, ctx
-            choices = cache.get(tag)
-            if choices is not None and len(choices) == 1:
-                vr = choices[0]
-            else:
-                vr = self.implicit_vr(ctx, tag, facts)
-            start = pos + 8
-            if length == UNDEFINED:
-                element, pos = self.undefined_length(tag, vr, start, end, ctx, path, facts)
-            elif vr is sq:
-                stop = self._value_end(ctx, tag, start, length, end, path)
-                element, pos = self.sequence(tag, vr, start, stop, ctx, path, facts, False)
-            else:
-                stop = start + length
-                if stop > end or length & 1:
-                    element, stop = self._unusual(tag, vr, start, length, end, ctx, path, facts)
-                elif length >= defer_size:
-                    assert self.defer is not None
-                    element = raw_element(tag, vr, self.defer(start, length), ctx)
+        implicit = ctx.implicit_vr
+        unpack_e, unpack_i, unpack_u32 = _UNPACKERS[ctx.little_endian]
+        if mode == _TOP:
+            stop_hi = self.stop_before if self.stop_before is not None else _NEVER
+            stop_lo = self.stop_below if self.stop_below is not None else -1
+        else:
+            stop_hi, stop_lo = _NEVER, -1
+        stack: list[_Level] = []
+
+        while True:
+            if seq is None:
+                # ---- data set mode: the next element of the current level ----
+                if pos + 8 <= end:
+                    if implicit:
+                        group, number, length = unpack_i(buf, pos)
+                        code = b""
+                    else:
+                        group, number, code, length = unpack_e(buf, pos)
+                    tag = (group << 16) | number
+                    if group != 0xFFFE:
+                        if tag >= stop_hi or tag < stop_lo:
+                            return elements, pos, in_order, last, ctx, None
+                        if implicit:
+                            choices = cache.get(tag)
+                            if choices is not None and len(choices) == 1:
+                                vr = choices[0]
+                            else:
+                                vr = self.implicit_vr(ctx, tag, facts)
+                            start = pos + 8
+                        else:
+                            header = headers.get(code)
+                            if header is not None:
+                                vr, long_header = header
+                                if long_header:
+                                    if pos + 12 > end:
+                                        self._trailing(ctx, pos, end, path, mode == _TOP)
+                                        pos = end
+                                        continue
+                                    length = unpack_u32(buf, pos + 8)[0]
+                                    start = pos + 12
+                                else:
+                                    start = pos + 8
+                            else:
+                                # Not a VR: some writers put implicit-VR elements in an
+                                # explicit stream.
+                                if not self._looks_implicit(ctx, pos, end, tag, path):
+                                    pos = end
+                                    continue
+                                vr = self.implicit_vr(ctx, tag, facts)
+                                length = unpack_u32(buf, pos + 4)[0]
+                                start = pos + 8
+                        if tag <= last:
+                            in_order = (
+                                self._order_problem(ctx, tag, last, pos, path, elements)
+                                and in_order
+                            )
+                        last = tag
+                        if vr is sq:
+                            # The common case of _start_sequence, inline.
+                            depth = 1 if path is None else path[3] + 1
+                            if length == UNDEFINED:
+                                seq_end = end
+                            elif start + length <= end:
+                                seq_end = start + length
+                            else:
+                                seq_end = self._value_end(ctx, tag, start, length, end, path)
+                            if depth > MAX_DEPTH:
+                                raise self.error(
+                                    f"sequences nested deeper than {MAX_DEPTH}", pos, path, tag
+                                )
+                            seq = _SeqFrame(tag, sq, seq_end, length == UNDEFINED, ctx, depth)
+                            pos = start
+                            continue
+                        if length == UNDEFINED and vr is un:
+                            seq = self._start_sequence(tag, vr, start, length, end, ctx, path)
+                            pos = start
+                            continue
+                        if length == UNDEFINED:
+                            found = self.undefined_length(tag, vr, start, end, ctx, path)
+                            if found is None:
+                                seq = self._start_sequence(tag, sq, start, length, end, ctx, path)
+                                pos = start
+                                continue
+                            element, pos = found
+                        else:
+                            stop = start + length
+                            if stop > end or length & 1 or vr is un:
+                                element, stop = self._unusual(
+                                    tag, vr, start, length, end, ctx, path, facts
+                                )
+                            elif length >= defer_size:
+                                assert self.defer is not None
+                                element = raw_element(tag, vr, self.defer(start, length), ctx)
+                            else:
+                                element = new(element_class)
+                                element.tag = tag
+                                element.vr = vr
+                                element._raw = buf[start:stop]
+                                element._value = undecoded
+                                element._ctx = ctx
+                            pos = stop
+                        elements[tag] = element
+                        if tag in fact_tags:
+                            ctx, facts = self._level_facts(tag, element, ctx, facts)
+                        continue
+                    # (FFFE,xxxx): an item delimiter ends an undefined-length item.
+                    if tag == _ITEM_END and mode == _ITEM_UNDEFINED:
+                        pos += 8
+                    else:
+                        self._stray_delimiter(ctx, tag, pos, path)
+                        pos += 8
+                        continue
                 else:
-                    element = new(element_class)
-                    element.tag = tag
-                    element.vr = vr
-                    element._raw = buf[start:stop]
-                    element._value = undecoded
-                    element._ctx = ctx
-                pos = stop
-            if tag <= last:
-                in_order = self._order_problem(ctx, tag, last, pos, path, elements) and in_order
-            last = tag
-            elements[tag] = element
-            if tag in fact_tags:
-                ctx, facts = self._level_facts(tag, element, ctx, facts)
-        return elements, pos, in_order, ctx
+                    # ---- the end of the current level's bytes ----
+                    if pos < end:
+                        self._trailing(ctx, pos, end, path, mode == _TOP)
+                        pos = end
+                    if mode == _TOP or not stack:
+                        return elements, pos, in_order, last, ctx, None
+                    if mode == _ITEM_UNDEFINED:
+                        self.problem(
+                            ctx,
+                            "item of undefined length ends without an Item Delimitation Item",
+                            pos,
+                            path,
+                            None,
+                        )
+                # ---- the item is complete: back to its sequence ----
+                item = new(dataset_class)
+                item._elements = elements
+                item._sorted = in_order
+                item._last = last
+                item.undefined_length = mode == _ITEM_UNDEFINED
+                (
+                    elements,
+                    last,
+                    in_order,
+                    ctx,
+                    facts,
+                    end,
+                    mode,
+                    path,
+                    seq,
+                    implicit,
+                    unpack_e,
+                    unpack_i,
+                    unpack_u32,
+                    stop_hi,
+                    stop_lo,
+                ) = stack.pop()
+                assert seq is not None
+                list_append(seq.items, item)
+                continue
+
+            # ---- sequence mode: the next item of ``seq`` ----
+            seq_end = seq.end
+            finished = False
+            if pos + 8 > seq_end:
+                if pos < seq_end:
+                    self.problem(ctx, "truncated item header", pos, path, seq.tag)
+                    pos = seq_end
+                elif seq.undefined:
+                    self.problem(
+                        ctx,
+                        "sequence of undefined length ends without a Sequence Delimitation Item",
+                        pos,
+                        path,
+                        seq.tag,
+                    )
+                finished = True
+            else:
+                item_ctx = seq.item_ctx
+                group, number, length = seq.item_header(buf, pos)
+                item_tag = (group << 16) | number
+                if item_tag == _ITEM:
+                    item_path: Path = (path, seq.tag, len(seq.items), seq.depth)
+                    if length == UNDEFINED:
+                        item_mode = _ITEM_UNDEFINED
+                        item_end = seq_end
+                    else:
+                        item_mode = _ITEM_DEFINED
+                        item_end = pos + 8 + length
+                        if item_end > seq_end:
+                            self.problem(
+                                ctx,
+                                f"item length {length} goes past the end of the sequence",
+                                pos,
+                                item_path,
+                                None,
+                            )
+                            item_end = seq_end
+                    stack.append(
+                        (
+                            elements,
+                            last,
+                            in_order,
+                            ctx,
+                            facts,
+                            end,
+                            mode,
+                            path,
+                            seq,
+                            implicit,
+                            unpack_e,
+                            unpack_i,
+                            unpack_u32,
+                            stop_hi,
+                            stop_lo,
+                        )
+                    )
+                    elements = {}
+                    last = -1
+                    in_order = True
+                    ctx = item_ctx
+                    implicit = item_ctx.implicit_vr
+                    unpack_e, unpack_i, unpack_u32 = _UNPACKERS[item_ctx.little_endian]
+                    end = item_end
+                    mode = item_mode
+                    path = item_path
+                    seq = None
+                    stop_hi, stop_lo = _NEVER, -1
+                    pos += 8
+                    continue
+                if item_tag == _SEQ_END:
+                    pos += 8
+                    if seq.undefined:
+                        finished = True
+                    else:
+                        self.problem(
+                            ctx,
+                            "Sequence Delimitation Item in a sequence of defined length",
+                            pos - 8,
+                            path,
+                            seq.tag,
+                        )
+                else:
+                    self.problem(
+                        ctx,
+                        f"{format_tag(item_tag)} where an item was expected (PS3.5 §7.5)",
+                        pos,
+                        path,
+                        seq.tag,
+                    )
+                    # Best reading: the sequence ends here.
+                    if not seq.undefined:
+                        pos = seq_end
+                    finished = True
+            if finished:
+                element = new(element_class)
+                element.tag = seq.tag
+                element.vr = seq.vr
+                element._raw = None
+                element._value = seq.items
+                element._ctx = None
+                if mode == _SEQ_ROOT and not stack:
+                    return elements, pos, in_order, last, ctx, element
+                elements[seq.tag] = element
+                seq = None
 
     # -- pieces of the loops ------------------------------------------------------------------
 
@@ -515,6 +696,24 @@ class _Reader:
         )
         return False
 
+    def _start_sequence(
+        self, tag: int, vr: VR, start: int, length: int, end: int, ctx: CodecContext, path: Path
+    ) -> _SeqFrame:
+        """The frame of a sequence whose items start at ``start`` (PS3.5 §7.5)."""
+        depth = path_depth(path) + 1
+        if depth > MAX_DEPTH:
+            raise self.error(f"sequences nested deeper than {MAX_DEPTH}", start, path, tag)
+        if length == UNDEFINED:
+            seq_end = end
+        else:
+            seq_end = self._value_end(ctx, tag, start, length, end, path)
+        if vr is VR.UN:
+            # PS3.5 §6.2.2: a UN of undefined length holds Implicit VR Little Endian items.
+            known = self.dictionary_vrs(ctx, tag) == (VR.SQ,)
+            implicit = ctx.with_syntax(little_endian=True, implicit_vr=True)
+            return _SeqFrame(tag, VR.SQ if known else VR.UN, seq_end, True, implicit, depth)
+        return _SeqFrame(tag, vr, seq_end, length == UNDEFINED, ctx, depth)
+
     def unknown(
         self,
         tag: int,
@@ -533,32 +732,18 @@ class _Reader:
         if vr is not VR.SQ:
             return raw_element(tag, vr, raw, ctx)
         # A sequence sent as UN: its items are Implicit VR Little Endian (PS3.5 §6.2.2).
-        inner = _Reader(raw, ReadOptions(source=self.source))
         implicit = ctx.with_syntax(little_endian=True, implicit_vr=True)
-        element, _ = inner.sequence(tag, VR.SQ, 0, len(raw), implicit, path, facts, False)
+        frame = _SeqFrame(tag, VR.SQ, len(raw), False, implicit, path_depth(path) + 1)
+        inner = _Reader(raw, ReadOptions(source=self.source))
+        element = inner.parse(0, len(raw), implicit, facts, path, _SEQ_ROOT, frame)[5]
+        assert element is not None
         return element
 
     def undefined_length(
-        self,
-        tag: int,
-        vr: VR,
-        start: int,
-        end: int,
-        ctx: CodecContext,
-        path: Path,
-        facts: PixelFacts,
-    ) -> tuple[DataElement, int]:
-        """An element of undefined length: a sequence or encapsulated pixel data."""
-        if vr is VR.SQ:
-            return self.sequence(tag, vr, start, end, ctx, path, facts, True)
-        if vr is VR.UN:
-            # PS3.5 §6.2.2: the value is a sequence in Implicit VR Little Endian.
-            known = self.dictionary_vrs(ctx, tag)
-            implicit = ctx.with_syntax(little_endian=True, implicit_vr=True)
-            element, pos = self.sequence(tag, VR.SQ, start, end, implicit, path, facts, True)
-            if known != (VR.SQ,):
-                element = decoded_element(tag, VR.UN, element.value)
-            return element, pos
+        self, tag: int, vr: VR, start: int, end: int, ctx: CodecContext, path: Path
+    ) -> tuple[DataElement, int] | None:
+        """A non-SQ element of undefined length: encapsulated pixel data, or None when it
+        is to be read as a sequence (after a warning)."""
         if vr in (VR.OB, VR.OW) or tag == _PIXEL_DATA:
             return self.encapsulated(tag, start, end, ctx, path)
         self.problem(
@@ -568,7 +753,7 @@ class _Reader:
             path,
             tag,
         )
-        return self.sequence(tag, VR.SQ, start, end, ctx, path, facts, True)
+        return None
 
     def encapsulated(
         self, tag: int, start: int, end: int, ctx: CodecContext, path: Path
@@ -617,103 +802,6 @@ class _Reader:
             source = buf[start:pos]
         return decoded_element(tag, VR.OB, Encapsulated(source)), pos
 
-    def sequence(
-        self,
-        tag: int,
-        vr: VR,
-        start: int,
-        end: int,
-        ctx: CodecContext,
-        path: Path,
-        facts: PixelFacts,
-        undefined: bool,
-    ) -> tuple[DataElement, int]:
-        """A sequence's items, up to ``end`` (defined length) or the delimiter (undefined).
-
-        Returns the element and the position after the sequence.
-        """
-        depth = path_depth(path) + 1
-        if depth > MAX_DEPTH:
-            raise self.error(f"sequences nested deeper than {MAX_DEPTH}", start, path, tag)
-        buf = self.buf
-        unpack = (_IHEAD_LE if ctx.little_endian else _IHEAD_BE).unpack_from
-        from_dict = Dataset._from_dict
-        read_items = self._implicit if ctx.implicit_vr else self._explicit
-        items: list[Dataset] = []
-        pos = start
-        while True:
-            if pos >= end:
-                if undefined:
-                    self.problem(
-                        ctx,
-                        "sequence of undefined length ends without a Sequence Delimitation Item",
-                        pos,
-                        path,
-                        tag,
-                    )
-                break
-            if pos + 8 > end:
-                self.problem(ctx, "truncated item header", pos, path, tag)
-                pos = end
-                break
-            group, number, length = unpack(buf, pos)
-            item_tag = (group << 16) | number
-            if item_tag != _ITEM:
-                if item_tag == _SEQ_END:
-                    pos += 8
-                    if undefined:
-                        break
-                    self.problem(
-                        ctx,
-                        "Sequence Delimitation Item in a sequence of defined length",
-                        pos - 8,
-                        path,
-                        tag,
-                    )
-                    continue
-                self.problem(
-                    ctx,
-                    f"{format_tag(item_tag)} where an item was expected (PS3.5 §7.5)",
-                    pos,
-                    path,
-                    tag,
-                )
-                # Best reading: the sequence ends here.
-                if not undefined:
-                    pos = end
-                break
-            item_path: Path = (path, tag, len(items), depth)
-            if length == UNDEFINED:
-                elements, pos, in_order, _ = read_items(
-                    pos + 8, end, ctx, item_path, facts, True, False
-                )
-                items.append(from_dict(elements, in_order, True))
-            else:
-                item_end = pos + 8 + length
-                if item_end > end:
-                    self.problem(
-                        ctx,
-                        f"item length {length} goes past the end of the sequence",
-                        pos,
-                        item_path,
-                        None,
-                    )
-                    item_end = end
-                elements, stop, in_order, _ = read_items(
-                    pos + 8, item_end, ctx, item_path, facts, True, False
-                )
-                if stop != item_end:
-                    self.problem(
-                        ctx,
-                        "Item Delimitation Item inside an item of defined length",
-                        stop,
-                        item_path,
-                        None,
-                    )
-                items.append(from_dict(elements, in_order, False))
-                pos = item_end
-        return decoded_element(tag, vr, Sequence._from_list(items, undefined)), pos
-
 
 def _delimiter(little_endian: bool) -> bytes:
     return (_IHEAD_LE if little_endian else _IHEAD_BE).pack(0xFFFE, 0xE0DD, 0)
@@ -757,13 +845,13 @@ def read_dataset(
     if paused:
         gc.disable()
     try:
-        elements, pos, in_order, final_ctx = reader.dataset(
-            offset, stop, ctx, None, _NO_FACTS, item=False, top=True
+        elements, pos, in_order, last, final_ctx, _ = reader.parse(
+            offset, stop, ctx, _NO_FACTS, None, _TOP
         )
     finally:
         if paused:
             gc.enable()
-    return Dataset._from_dict(elements, in_order, None), pos, final_ctx
+    return Dataset._from_dict(elements, in_order, last, None), pos, final_ctx
 
 
 def read_element_header(

@@ -92,25 +92,33 @@ class StringCodec:
             return None
         if not self._multi:
             return [text]
-        if self._strip_leading:
-            if "\\" in text:
-                return [part.strip(" \x00") for part in text.split("\\")]
-            return [text.lstrip(" ")]
         if "\\" in text:
+            if self._strip_leading:
+                return [part.strip(" \x00") for part in text.split("\\")]
             return [part.rstrip(" \x00") for part in text.split("\\")]
-        return [text]
+        return [text.lstrip(" ") if self._strip_leading else text]
 
     def decode(self, raw: bytes, ctx: CodecContext) -> ElementValue:
+        # The common case -- one value, no factory -- inline: this runs once per element.
         if not raw:
             return None
-        parts = self._split(raw, ctx)
-        if parts is None:
+        text = ctx.text.decode(raw, self.vr) if self._charset else raw.decode("latin-1")
+        text = text.rstrip(" \x00")
+        if not text:
             return None
         factory = self._factory
+        if not self._multi:
+            return text if factory is None else factory(text)
+        if "\\" not in text:
+            if self._strip_leading:
+                text = text.lstrip(" ")
+            return text if factory is None else factory(text)
+        if self._strip_leading:
+            parts = [part.strip(" \x00") for part in text.split("\\")]
+        else:
+            parts = [part.rstrip(" \x00") for part in text.split("\\")]
         if factory is None:
-            return parts[0] if len(parts) == 1 else tuple(parts)
-        if len(parts) == 1:
-            return factory(parts[0])
+            return tuple(parts)
         return tuple([factory(part) for part in parts])
 
     def _format(self, value: ScalarValue | None) -> str:

@@ -27,6 +27,8 @@ from dicompile.runtime.core.sequence import Sequence
 from dicompile.runtime.core.tag import format_tag
 from dicompile.runtime.core.vr import VR, dictionary_vr
 
+_new = object.__new__
+
 #: How elements are addressed: a tag as int, or a PS3.6 keyword.
 Key: TypeAlias = int | str
 
@@ -54,13 +56,18 @@ class Dataset:
 
     @classmethod
     def _from_dict(
-        cls, elements: dict[int, DataElement], in_order: bool, undefined_length: bool | None
+        cls,
+        elements: dict[int, DataElement],
+        in_order: bool,
+        last: int,
+        undefined_length: bool | None,
     ) -> Dataset:
-        """A dataset over a reader's dict (no copy); ``in_order`` if keys ascend."""
-        ds = cls.__new__(cls)
+        """A dataset over a reader's dict (no copy); ``in_order`` if keys ascend, ``last``
+        the largest tag (-1 when empty)."""
+        ds = _new(cls)
         ds._elements = elements
         ds._sorted = in_order
-        ds._last = next(reversed(elements)) if elements else -1
+        ds._last = last
         ds.undefined_length = undefined_length
         return ds
 
@@ -198,8 +205,9 @@ class Dataset:
     def iter_all(self) -> Iterator[DataElement]:
         """Every element, depth first: each element, then the elements of its items."""
         # An explicit stack of iterators: nested generators would pass every element up
-        # through one generator frame per nesting level.
-        stack = [iter(list(self._ordered().values()))]
+        # through one generator frame per nesting level.  (Like any dict iteration, the
+        # tree must not change while this runs.)
+        stack = [iter(self._ordered().values())]
         sq = VR.SQ
         un = VR.UN
         while stack:
@@ -207,7 +215,7 @@ class Dataset:
                 yield element
                 if element.vr is sq or element.vr is un:
                     value = element.value
-                    if isinstance(value, Sequence) and len(value):
+                    if isinstance(value, Sequence) and value:
                         stack.append(_items_elements(value))
                         break
             else:
@@ -240,7 +248,7 @@ class Dataset:
             if element.vr is VR.SQ and isinstance(element.value, Sequence):
                 element = DataElement(tag, VR.SQ, element.value.copy())
             copied[tag] = element
-        return Dataset._from_dict(copied, True, self.undefined_length)
+        return Dataset._from_dict(copied, True, max(copied, default=-1), self.undefined_length)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Dataset):
@@ -264,7 +272,7 @@ class Dataset:
 
 def _items_elements(sequence: Sequence) -> Iterator[DataElement]:
     """The elements of a sequence's items, one item after another (for iter_all)."""
-    return chain.from_iterable([list(item._ordered().values()) for item in sequence])
+    return chain.from_iterable([item._ordered().values() for item in sequence])
 
 
 __all__ = ["Dataset", "Key"]

@@ -140,18 +140,14 @@ class DataElement:
         """The decoded value (decoded from the raw bytes on first access, then cached)."""
         value = self._value
         if value is UNDECODED:
-            return self._decode()
-        return value
-
-    def _decode(self) -> ElementValue:
-        raw = self._raw
-        ctx = self._ctx
-        if raw is None or ctx is None:  # pragma: no cover - made only by raw_element
-            raise AssertionError("an undecoded element without raw bytes")
-        if not isinstance(raw, bytes):
-            raw = raw.read()
-        value = ctx.decode_value(self.vr, raw)
-        self._value = value
+            raw = self._raw
+            ctx = self._ctx
+            if raw is None or ctx is None:  # pragma: no cover - made only by raw_element
+                raise AssertionError("an undecoded element without raw bytes")
+            value = self._value = ctx.decode_value(
+                self.vr,
+                raw if type(raw) is bytes else raw.read(),  # type: ignore[union-attr]
+            )
         return value
 
     @property

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, overload
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, SupportsIndex, overload
 
 if TYPE_CHECKING:
     from dicompile.runtime.core.dataset import Dataset
 
 
-class Sequence:
+class Sequence(list["Dataset"]):
     """An ordered list of item Datasets (PS3.5 §7.5.1).
+
+    A ``list`` subclass (one object per sequence instead of two: header-heavy files hold
+    tens of thousands of sequences) whose mutators accept only Datasets.
 
     ``undefined_length`` records how the sequence was encoded when read (True: undefined
     length with a Sequence Delimitation Item, False: explicit length, None: made in memory),
@@ -18,76 +21,68 @@ class Sequence:
     Items record their own length form in :attr:`Dataset.undefined_length`.
     """
 
-    __slots__ = ("_items", "undefined_length")
+    __slots__ = ("undefined_length",)
 
     def __init__(
         self, items: Iterable[Dataset] = (), *, undefined_length: bool | None = None
     ) -> None:
-        from dicompile.runtime.core.dataset import Dataset
-
-        self._items: list[Dataset] = list(items)
-        for item in self._items:
-            if not isinstance(item, Dataset):
-                raise TypeError(f"a sequence item is a Dataset, not {type(item).__name__}")
+        super().__init__(items)
+        for item in self:
+            _check(item)
         self.undefined_length = undefined_length
 
     @classmethod
     def _from_list(cls, items: list[Dataset], undefined_length: bool | None) -> Sequence:
-        """A sequence over an already checked list (for readers; no copy)."""
+        """A sequence of already checked items (for readers)."""
         seq = cls.__new__(cls)
-        seq._items = items
+        list.extend(seq, items)
         seq.undefined_length = undefined_length
         return seq
 
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self) -> Iterator[Dataset]:
-        return iter(self._items)
-
     @overload
-    def __getitem__(self, index: int) -> Dataset: ...
+    def __setitem__(self, index: SupportsIndex, item: Dataset, /) -> None: ...
     @overload
-    def __getitem__(self, index: slice) -> list[Dataset]: ...
-    def __getitem__(self, index: int | slice) -> Dataset | list[Dataset]:
-        return self._items[index]
-
-    def __setitem__(self, index: int, item: Dataset) -> None:
-        self._check(item)
-        self._items[index] = item
-
-    def __delitem__(self, index: int) -> None:
-        del self._items[index]
+    def __setitem__(self, index: slice, item: Iterable[Dataset], /) -> None: ...
+    def __setitem__(self, index: SupportsIndex | slice, item: object, /) -> None:
+        if isinstance(index, slice):
+            if not isinstance(item, Iterable):
+                raise TypeError("can only assign an iterable of Datasets to a slice")
+            items = list(item)
+            for one in items:
+                _check(one)
+            super().__setitem__(index, items)
+        else:
+            super().__setitem__(index, _check(item))
 
     def append(self, item: Dataset) -> None:
-        self._check(item)
-        self._items.append(item)
+        _check(item)
+        super().append(item)
 
-    def insert(self, index: int, item: Dataset) -> None:
-        self._check(item)
-        self._items.insert(index, item)
+    def insert(self, index: SupportsIndex, item: Dataset) -> None:
+        _check(item)
+        super().insert(index, item)
 
     def extend(self, items: Iterable[Dataset]) -> None:
-        for item in items:
-            self.append(item)
+        checked = list(items)
+        for item in checked:
+            _check(item)
+        super().extend(checked)
 
-    @staticmethod
-    def _check(item: object) -> None:
-        from dicompile.runtime.core.dataset import Dataset
-
-        if not isinstance(item, Dataset):
-            raise TypeError(f"a sequence item is a Dataset, not {type(item).__name__}")
+    def __iadd__(self, items: Iterable[Dataset]) -> Sequence:  # type: ignore[override,misc]
+        self.extend(items)
+        return self
 
     def copy(self) -> Sequence:
         """A deep copy: new item Datasets (elements themselves are immutable and shared)."""
-        return Sequence._from_list([item.copy() for item in self._items], self.undefined_length)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return self._items == other._items
-
-    __hash__ = None  # type: ignore[assignment]
+        return Sequence._from_list([item.copy() for item in self], self.undefined_length)
 
     def __repr__(self) -> str:
-        return f"Sequence(<{len(self._items)} items>)"
+        return f"Sequence(<{len(self)} items>)"
+
+
+def _check(item: object) -> Dataset:
+    from dicompile.runtime.core.dataset import Dataset
+
+    if not isinstance(item, Dataset):
+        raise TypeError(f"a sequence item is a Dataset, not {type(item).__name__}")
+    return item
