@@ -330,11 +330,12 @@ class ValueTableDef:
 
 @attrs.frozen
 class SectionNote:
-    """A section that refines attributes ("C.8.2.1.1.1 Image Type"): its value lists.
+    """A section that refines attributes ("C.8.2.1.1.1 Image Type"): its text and value lists.
 
     Attribute rules point to it through :attr:`AttributeRule.references`; the value lists it
     holds (its own variable lists and the value tables it references) apply to the attribute
-    its title names.
+    its title names, and its paragraphs may restate a type or values ("For NM images, Image
+    Type (0008,0008) Value 3 is specified to be Type 1", C.8.4.9.1.1).
     """
 
     section_id: str  # "sect_C.8.2.1.1.1"
@@ -343,6 +344,7 @@ class SectionNote:
     value_lists: tuple[ValueList, ...]
     tables: tuple[str, ...]  # ids of the tables the section references or contains
     provenance: Provenance
+    paragraphs: tuple[str, ...] = ()  # its prose (sub-sections excluded), notes left out
 
 
 class IssueKind(enum.Enum):
@@ -442,6 +444,11 @@ class Part03Model:
             if table.key == key:
                 return table
         raise KeyError(key)
+
+    def refinements(self, rule: AttributeRule) -> tuple[SectionNote, ...]:
+        """The sections ``rule``'s description points to that this model holds, in order."""
+        sections = {s.section_id: s for s in self.sections}
+        return tuple(sections[r] for r in rule.references if r in sections)
 
     def attribute_tables(self) -> dict[str, AttributeTable]:
         """Modules and macros by key (modules first when a key were shared)."""

@@ -597,14 +597,22 @@ class _JsonReader:
             if not anchor.startswith("sect_") or not isinstance(html, str):
                 continue
             description = parse_description(html)
-            if not description.value_lists:
-                continue
             label = anchor.removeprefix("sect_")
             heading = re.search(r"<h\d>\s*(?P<title>[^<]*)</h\d>", html)
             title = normalise_text(heading["title"]) if heading else ""
             title = title.removeprefix(label).strip()
             lists = tuple(attrs.evolve(v, source=anchor) for v in description.value_lists)
+            # The first paragraph of the scrape is the heading itself: leave it out.
+            paragraphs = tuple(p for p in description.paragraphs if not p.startswith(label))
             notes.append(
-                SectionNote(anchor, label, title, lists, (), self.provenance(name, anchor, index))
+                SectionNote(
+                    anchor,
+                    label,
+                    title,
+                    lists,
+                    (),
+                    self.provenance(name, anchor, index),
+                    paragraphs,
+                )
             )
         return tuple(notes)

@@ -308,6 +308,23 @@ def test_known_rules_2020(rendition: Part03Model) -> None:
     assert enhanced["frame-content"].usage is Usage.MANDATORY
 
 
+def test_refining_sections_2020(rendition: Part03Model) -> None:
+    # PS3.3 C.8.4.9.1.1 (NM Image Module, Image Type): a type and the values of Value 3.
+    nm = {s.section_id: s for s in rendition.sections}["sect_C.8.4.9.1.1"]
+    assert nm.title == "Image Type"
+    assert nm.paragraphs[0] == (
+        "For NM images, Image Type (0008,0008) Value 3 is specified to be Type 1."
+    )
+    value_3 = nm.value_lists[0]
+    assert value_3.value_index == 3 and {"STATIC", "WHOLE BODY", "GATED TOMO"} <= set(
+        value_3.values
+    )
+    # The rule points to the section that refines it.
+    module = rendition.attribute_table("table_C.8-3")
+    image_type = rules_by_path(module.expanded)["00080008"]
+    assert [s.label for s in rendition.refinements(image_type)] == ["C.8.2.1.1.1"]
+
+
 def test_linker_leaves_the_rendition_alone(rendition: Part03Model) -> None:
     linked = link_part03(rendition)
     assert linked.modules == rendition.modules and linked.macros == rendition.macros

@@ -188,6 +188,8 @@ def test_refining_section_and_value_table(tiny: Part03Model) -> None:
     assert by_index[1].values == ("ORIGINAL", "DERIVED") and by_index[1].source == "table_C.1-2"
     # The parent section does not absorb its sub-section's lists.
     assert all(s.section_id != "sect_C.1.1.1" for s in tiny.sections)
+    assert tiny.refinements(image_type) == (note,)
+    assert note.paragraphs == ("Value 1 is taken from Table C.1-2.",)
 
 
 def test_linker_expands_includes_and_reports_dangling(tiny: Part03Model) -> None:

@@ -65,6 +65,7 @@ from dicompile.generator.iod_model import (
     ValueListKind,
     ValueTableDef,
     ValueTerm,
+    walk,
 )
 from dicompile.generator.model import Provenance, TagPattern
 from dicompile.generator.sources.docbook.common import (
@@ -530,8 +531,16 @@ class _Reader:
         return ValueTableDef(table_id, caption, values, self.provenance(table_id))
 
     def read_sections(self) -> tuple[SectionNote, ...]:
-        """Sections that refine attributes: their value lists and the value tables they cite."""
+        """Sections that refine attributes: those with value lists or that a rule points to."""
         value_tables = {v.key: v for v in self.value_tables}
+        tables: list[ModuleDef | MacroDef] = [*self.modules, *self.macros]
+        referenced = {
+            reference
+            for table in tables
+            for entry in walk(table.entries)
+            if isinstance(entry, AttributeRule)
+            for reference in entry.references
+        }
         attribute_tables = {
             t.table_id for t in self.tables if t.kind in (TableKind.MODULE, TableKind.MACRO)
         }
@@ -550,7 +559,7 @@ class _Reader:
             lists = [attrs.evolve(v, source=section_id) for v in body.value_lists] + [
                 value_tables[t].values for t in cited
             ]
-            if not lists:
+            if not lists and section_id not in referenced:
                 continue
             title = section.find(q("title"))
             notes.append(
@@ -561,6 +570,7 @@ class _Reader:
                     value_lists=tuple(lists),
                     tables=tuple(cited),
                     provenance=self.provenance(section_id),
+                    paragraphs=body.paragraphs,
                 )
             )
         return tuple(notes)
