@@ -83,7 +83,11 @@ from dicompile.generator.sources.docbook.richtext import inline_text, linkends, 
 from dicompile.generator.sources.part03_text import condition_text, context_refs, usage_of
 from dicompile.runtime.errors import StandardSourceError
 
-_IOD_HEADER = ("ie", "module", "reference", "usage")
+# Some IOD tables spell the first column out ("Information Entity").
+_IOD_HEADERS = (
+    ("ie", "module", "reference", "usage"),
+    ("information entity", "module", "reference", "usage"),
+)
 _FG_HEADER = ("functional group macro", "section", "usage")
 _ATTRIBUTE_HEADER = ("attribute name", "tag")
 _CAPTION_SUFFIX = re.compile(
@@ -193,7 +197,7 @@ class _Reader:
     @staticmethod
     def kind_of(table: etree._Element, caption: str) -> TableKind:
         header = tuple(h.casefold() for h in header_texts(table))
-        if header == _IOD_HEADER:
+        if header in _IOD_HEADERS:
             return TableKind.IOD_MODULES
         if header == _FG_HEADER:
             return TableKind.FUNCTIONAL_GROUPS
