@@ -24,6 +24,8 @@ Theory of operation
   it, PS3.8 §9.3.2.3).
 * Offsets in comments are the standard's 1-based "PDU bytes"/"Item bytes" numbers; the
   code indexes 0-based (PDU byte *n* is ``data[n - 1]``).
+* AE titles are 16 ISO 646 G0 characters (PS3.8 Table 9-11) without the backslash, which
+  PS3.5's VR AE excludes and PS3.8 Annex C defers to.
 * Leniencies, each a deliberate reading of "not tested when received": reserved bytes are
   never checked; the A-ASSOCIATE-AC copies of the AE titles (bytes 11-42, "reserved" there)
   are decoded without validation; a single trailing NUL after a UID (a common PS3.5-style
@@ -647,14 +649,19 @@ def _is_g0(raw: bytes) -> bool:
     return all(0x20 <= b <= 0x7E for b in raw)
 
 
+def _is_ae(raw: bytes) -> bool:
+    # PS3.8 Annex C sends AE titles to PS3.5 (VR AE), which also excludes 5CH (backslash).
+    return _is_g0(raw) and b"\\" not in raw
+
+
 def encode_ae_title(title: str) -> bytes:
     """An AE title as the 16 bytes of PS3.8 Table 9-11 bytes 11-26/27-42 (space padded)."""
     raw = title.encode("ascii", "replace")
     stripped = raw.strip(b" ")
-    if not stripped or len(raw) > 16 or not _is_g0(raw):
+    if not stripped or len(raw) > 16 or not _is_ae(raw):
         raise LocalProtocolError(
-            f"AE title {title!r} is not 1-16 ISO 646 G0 characters with a non-space"
-            " (PS3.8 Table 9-11)"
+            f"AE title {title!r} is not 1-16 ISO 646 G0 characters, no backslash, with a"
+            " non-space (PS3.8 Table 9-11, Annex C; PS3.5 VR AE)"
         )
     return stripped.ljust(16, b" ")
 
@@ -1134,8 +1141,12 @@ def _decode_presentation_context_ac(r: _Reader, start: int, end: int) -> Present
 
 def _decode_ae_title(r: _Reader, offset: int, what: str) -> str:
     raw = r.data[offset : offset + 16]
-    if not _is_g0(raw):
-        raise r.fail(f"{what} {raw!r} has characters outside ISO 646 G0 (PS3.8 9.3.2)", offset)
+    if not _is_ae(raw):
+        raise r.fail(
+            f"{what} {raw!r} has characters outside ISO 646 G0 or a backslash"
+            " (PS3.8 Table 9-11, Annex C; PS3.5 VR AE)",
+            offset,
+        )
     title = raw.decode("ascii").strip(" ")
     if not title:
         raise r.fail(f"{what} is all spaces, which shall not be used (PS3.8 9.3.2)", offset)
