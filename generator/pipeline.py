@@ -19,6 +19,15 @@ To add an emitter (a PS3.8 state table, PS3.3 modules, ...) append an :class:`Em
 renders from the merged model, also a :class:`SourceReader` for a new source and
 :class:`Pass` entries for derived data.
 
+PS3.3 (IODs, modules, macros) has a model of its own (``generator/iod_model.py``) and is built
+beside the standard model: :func:`generator.iod_build.build_iods` reads every folder holding a
+DocBook ``part03.xml`` or the JSON rendition's PS3.3 files, corrects (errata), links, merges
+(newest edition wins), names the rules after the merged dictionary and parses every condition.
+Emit jobs find it as :attr:`Build.iods` (an :class:`~dicompile.generator.iod_build.IODModel`:
+``.model`` the :class:`Part03Model` whose rules carry ``parsed_condition``, ``.condition(text)``
+for usage and include conditions, ``.names`` the name index); :func:`from_iods` makes a job that
+renders from it and is skipped when the folders hold no PS3.3.
+
 Everything is rendered in memory and written to a temporary folder beside the output first;
 only when every job has rendered are the owned paths moved into place, so a failure never
 leaves a partial dictionary.  ``check`` renders the same way and compares instead of moving.
@@ -41,6 +50,7 @@ from dicompile.generator.emit.package import emit_package
 from dicompile.generator.emit.render import GeneratedFile
 from dicompile.generator.emit.uids import emit_context_groups, emit_uids
 from dicompile.generator.emit.ul_table import UL_TABLE_FILE, render_ul_table
+from dicompile.generator.iod_build import IODModel, build_iods
 from dicompile.generator.model import Conflict, StandardModel, edition_sort_key
 from dicompile.generator.passes.context_group_keywords import name_context_group_keywords
 from dicompile.generator.passes.element_keywords import check_element_keywords
@@ -74,10 +84,14 @@ class Pass:
 
 @attrs.frozen
 class Build:
-    """What emit jobs render from: the final model and the ``--standard`` folders."""
+    """What emit jobs render from: the final model, the ``--standard`` folders and PS3.3.
+
+    ``iods`` is ``None`` when no folder holds PS3.3 (see the module docstring).
+    """
 
     model: StandardModel
     folders: tuple[Path, ...]
+    iods: IODModel | None = None
 
     def newest(self, file_name: str) -> Path:
         """The file named ``file_name`` of the newest edition among the folders.
@@ -137,6 +151,17 @@ def from_model(
         if not needs(build.model):
             raise MissingSource(f"the --standard folders give no {what}")
         return emit(build.model)
+
+    return render
+
+
+def from_iods(emit: Callable[[IODModel, StandardModel], Sequence[GeneratedFile]]) -> Render:
+    """A job rendering from PS3.3 (and the dictionary); skipped when no folder holds PS3.3."""
+
+    def render(build: Build) -> Sequence[GeneratedFile]:
+        if build.iods is None or not build.iods.model.iods:
+            raise MissingSource("the --standard folders give no PS3.3 IOD (part03.xml, ciods.json)")
+        return emit(build.iods, build.model)
 
     return render
 
@@ -206,6 +231,7 @@ class Result:
     files: tuple[GeneratedFile, ...]
     differences: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()  # "job: why" for each job without a source
+    iods: IODModel | None = None  # PS3.3, when a folder holds it
 
     @property
     def conflicts(self) -> tuple[Conflict, ...]:
@@ -362,7 +388,8 @@ def generate(
     DESIGN.md, "Generator: three stages, one intermediate model"; STYLE.md §8 and §10.
     """
     model = build_model(folders)
-    files, done, skipped = render_files(Build(model, tuple(folders)), jobs)
+    iods = build_iods(folders, model.data_elements)
+    files, done, skipped = render_files(Build(model, tuple(folders), iods), jobs)
     if not done:
         raise StandardSourceError(f"nothing to generate from these folders: {'; '.join(skipped)}")
     parent = out.resolve().parent
@@ -372,6 +399,6 @@ def generate(
         _write_tree(files, staging)
         if check:
             differences = compare_trees(staging, out, done)
-            return Result(model, tuple(files), tuple(differences), tuple(skipped))
+            return Result(model, tuple(files), tuple(differences), tuple(skipped), iods)
         _move_into_place(staging, out, done)
-    return Result(model, tuple(files), skipped=tuple(skipped))
+    return Result(model, tuple(files), skipped=tuple(skipped), iods=iods)

@@ -37,7 +37,11 @@ def test_folders_are_recognised_by_content(tmp_path: Path) -> None:
     assert is_standard_folder(FIXTURE_DIR)
     excerpt = tmp_path / "2016c-part03-excerpt"
     excerpt.mkdir()
-    (excerpt / "part03.xml").write_text("<book/>")
+    # A PS3.3 without any IOD table: the PS3.3 jobs have nothing to render from either.
+    (excerpt / "part03.xml").write_text(
+        '<book xmlns="http://docbook.org/ns/docbook" version="5.0">'
+        "<subtitle>DICOM PS3.3 2016c - Information Object Definitions</subtitle></book>"
+    )
     assert is_standard_folder(excerpt)
     assert read_sources([excerpt]) == []  # nothing consumed yet, and no error
     empty = tmp_path / "empty"
@@ -182,7 +186,11 @@ def test_partial_sources_never_empty_the_dictionary(tmp_path: Path) -> None:
     before = _tree(out)
     excerpt = tmp_path / "excerpt"
     excerpt.mkdir()
-    (excerpt / "part03.xml").write_text("<book/>")
+    # A PS3.3 without any IOD table: the PS3.3 jobs have nothing to render from either.
+    (excerpt / "part03.xml").write_text(
+        '<book xmlns="http://docbook.org/ns/docbook" version="5.0">'
+        "<subtitle>DICOM PS3.3 2016c - Information Object Definitions</subtitle></book>"
+    )
     with pytest.raises(StandardSourceError, match="nothing to generate"):
         generate([excerpt], out)
     assert _tree(out) == before

@@ -1,0 +1,173 @@
+"""PS3.3 as the emitters see it: the merged, linked, named model with every condition parsed.
+
+Theory of operation
+-------------------
+* :func:`build_iods` runs ``part03_build.build_part03`` on the ``--standard`` folders (DocBook
+  ``part03.xml`` excerpts and the JSON rendition: read, errata, link, merge, name) and then
+  parses every condition prose the model holds (Type 1C/2C rules, the conditions of includes,
+  conditional module usages, functional group usages) with ``generator/conditions``.
+* The result, :class:`IODModel`, is what the pipeline's ``Build.iods`` holds; the emitters of
+  ``generated/modules``, ``generated/iods`` and ``generated/requirements`` all render from it.
+* Every :class:`~dicompile.generator.iod_model.AttributeRule` (in ``entries`` and in
+  ``expanded``, at every depth) gets its ``parsed_condition`` filled (``None`` for a rule without
+  condition text).  Usage and include conditions, which the model keeps as text, are looked up
+  with :meth:`IODModel.condition`.  Parsing depends only on the text and the dictionary, so each
+  distinct text is parsed once.
+
+References
+----------
+PS3.3 §5.4 (usage "C", Include), PS3.5 §7.4 (Types 1C/2C); DESIGN.md ("Conditions").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+import attrs
+
+from dicompile.generator.conditions import NameEntry, NameIndex, ParsedCondition, parse_condition
+from dicompile.generator.iod_model import (
+    AttributeRule,
+    AttributeTable,
+    Entry,
+    MacroDef,
+    MacroInclude,
+    ModuleDef,
+    Part03Model,
+)
+from dicompile.generator.model import DataElementDef
+from dicompile.generator.part03_build import build_part03
+
+
+@attrs.frozen
+class IODModel:
+    """The PS3.3 standard set with parsed conditions (``Build.iods`` in the pipeline).
+
+    Attributes
+    ----------
+    model
+        The merged PS3.3 model; every attribute rule carries its ``parsed_condition``.
+    names
+        The name index the conditions were parsed against (PS3.6 names of the dictionary).
+    conditions
+        Every distinct condition text of the model → its parse (rules, includes, usages).
+    """
+
+    model: Part03Model
+    names: NameIndex = attrs.field(eq=False, repr=False)
+    conditions: Mapping[str, ParsedCondition] = attrs.field(eq=False, repr=False)
+
+    def condition(self, text: str) -> ParsedCondition | None:
+        """The parse of a condition text of the model; ``None`` for ``""``.
+
+        Raises :class:`KeyError` for a text the model does not hold.
+        """
+        return self.conditions[text] if text else None
+
+
+def name_index(elements: Iterable[DataElementDef]) -> NameIndex:
+    """The condition parser's index of the data dictionary (repeating groups at their base).
+
+    References
+    ----------
+    PS3.6 §6, Table 6-1.
+    """
+    return NameIndex(
+        NameEntry(name=e.name, tag=e.tag.base, vr=e.vr or None, retired=e.retired)
+        for e in elements
+        if e.name
+    )
+
+
+def _entry_texts(entries: Iterable[Entry]) -> Iterator[str]:
+    for entry in entries:
+        if isinstance(entry, AttributeRule):
+            yield entry.condition
+            yield from entry.include_conditions
+        else:
+            yield entry.condition
+        yield from _entry_texts(entry.children)
+
+
+def condition_texts(model: Part03Model) -> list[str]:
+    """Every distinct non-empty condition text of ``model``, sorted."""
+    texts: set[str] = set()
+    tables: tuple[AttributeTable, ...] = (*model.modules, *model.macros)
+    for table in tables:
+        texts.update(_entry_texts(table.entries))
+        texts.update(_entry_texts(table.expanded or ()))
+    for iod in model.iods:
+        texts.update(use.condition for use in iod.modules)
+        texts.update(use.condition for use in iod.functional_groups)
+    texts.discard("")
+    return sorted(texts)
+
+
+def _with_parsed(entry: Entry, parsed: Mapping[str, ParsedCondition]) -> Entry:
+    children = tuple(_with_parsed(c, parsed) for c in entry.children)
+    if isinstance(entry, MacroInclude):
+        return attrs.evolve(entry, children=children)
+    return attrs.evolve(
+        entry,
+        children=children,
+        parsed_condition=parsed[entry.condition] if entry.condition else None,
+    )
+
+
+def _rule_with_parsed(rule: AttributeRule, parsed: Mapping[str, ParsedCondition]) -> AttributeRule:
+    done = _with_parsed(rule, parsed)
+    assert isinstance(done, AttributeRule)
+    return done
+
+
+def _table(
+    table: ModuleDef | MacroDef, parsed: Mapping[str, ParsedCondition]
+) -> ModuleDef | MacroDef:
+    entries = tuple(_with_parsed(e, parsed) for e in table.entries)
+    expanded = (
+        tuple(_rule_with_parsed(r, parsed) for r in table.expanded)
+        if table.expanded is not None
+        else None
+    )
+    return attrs.evolve(table, entries=entries, expanded=expanded)
+
+
+def parse_conditions(model: Part03Model, names: NameIndex) -> IODModel:
+    """Parse every condition of ``model`` and fill the rules' ``parsed_condition``.
+
+    References
+    ----------
+    PS3.3 §5.4; PS3.5 §7.4.
+    """
+    parsed = {text: parse_condition(text, names=names) for text in condition_texts(model)}
+    modules = tuple(_table(m, parsed) for m in model.modules)
+    macros = tuple(_table(m, parsed) for m in model.macros)
+    linked = attrs.evolve(
+        model,
+        modules=tuple(m for m in modules if isinstance(m, ModuleDef)),
+        macros=tuple(m for m in macros if isinstance(m, MacroDef)),
+    )
+    return IODModel(model=linked, names=names, conditions=parsed)
+
+
+def build_iods(folders: Sequence[Path], elements: Sequence[DataElementDef]) -> IODModel | None:
+    """The PS3.3 of the ``--standard`` folders with parsed conditions; ``None`` without PS3.3.
+
+    Parameters
+    ----------
+    folders
+        ``--standard`` folders; those holding ``part03.xml`` or the JSON rendition's PS3.3
+        files contribute, the others are ignored.
+    elements
+        The merged data dictionary (``StandardModel.data_elements``): rules are named after it
+        and conditions resolved against its names.
+
+    References
+    ----------
+    PS3.3 Annex A, Annex C, Chapter 10; PS3.6 §6.
+    """
+    model = build_part03(folders, elements)
+    if model is None:
+        return None
+    return parse_conditions(model, name_index(elements))
