@@ -102,9 +102,11 @@ def test_first_fetch_writes_cache_and_lock(
     assert (cache / "2099a" / "part06.xml").read_bytes() == PS36
     assert files_in(cache) == ["2099a/part03.xml", "2099a/part06.xml"]
     url03 = f"{server.base_url}2099a/source/docbook/part03/part03.xml"
+    # Built separately: replacing "03" would also rewrite a port number such as 39003.
+    url06 = f"{server.base_url}2099a/source/docbook/part06/part06.xml"
     assert read_lock(lock).entries == (
         LockEntry("2099a", "03", sha(PS33), len(PS33), url03),
-        LockEntry("2099a", "06", sha(PS36), len(PS36), url03.replace("03", "06")),
+        LockEntry("2099a", "06", sha(PS36), len(PS36), url06),
     )
     assert server.requests == [
         "/2099a/source/docbook/part03/part03.xml",
