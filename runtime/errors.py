@@ -187,3 +187,8 @@ class AssociationRejectedError(NetworkError):
 class AssociationAbortedError(NetworkError):
     """The association ended without an orderly release: A-ABORT, A-P-ABORT, a lost
     connection or a timeout (PS3.8 §7.3, §7.4); the message says which."""
+
+
+class TLSConfigurationError(NetworkError):
+    """A TLS setting or file (certificate, key, CA, cipher list) cannot be used (PS3.15
+    Annex B secure transport profiles); names the setting or file."""

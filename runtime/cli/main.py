@@ -21,6 +21,7 @@ COMMAND_MODULES: Sequence[str] = (
     "dicompile.runtime.cli.cmd_standard",
     "dicompile.runtime.cli.cmd_generate",
     "dicompile.runtime.cli.cmd_dictionary",
+    "dicompile.runtime.cli.cmd_net",
 )
 
 Handler = Callable[[argparse.Namespace], int]

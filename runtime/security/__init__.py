@@ -1,0 +1,1 @@
+"""Security profiles of PS3.15: secure transport connections (``tls``)."""
