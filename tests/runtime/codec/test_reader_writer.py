@@ -73,11 +73,12 @@ def test_explicit_le_bytes_by_hand() -> None:
 
 
 def test_big_endian_words_swapped() -> None:
-    ds = Dataset([DataElement(0x00280010, VR.US, 0x0102), DataElement(0x7FE00010, VR.OW, b"\x01\x02")])
+    ds = Dataset(
+        [DataElement(0x00280010, VR.US, 0x0102), DataElement(0x7FE00010, VR.OW, b"\x01\x02")]
+    )
     data = encode_dataset(ds, SYNTAXES["explicit-be"])
     assert data == (
-        b"\x00\x28\x00\x10US\x00\x02\x01\x02"
-        b"\x7f\xe0\x00\x10OW\x00\x00\x00\x00\x00\x02\x02\x01"
+        b"\x00\x28\x00\x10US\x00\x02\x01\x02\x7f\xe0\x00\x10OW\x00\x00\x00\x00\x00\x02\x02\x01"
     )
     back, _, _ = read_dataset(data, SYNTAXES["explicit-be"])
     assert back[0x7FE00010].value == b"\x01\x02"
