@@ -7,6 +7,21 @@ import errno
 from pathlib import Path
 
 import pytest
+from net_support import (
+    CT_IMAGE,
+    DEFLATED_LE,
+    EXPLICIT_BE,
+    EXPLICIT_LE,
+    IMPLICIT_LE,
+    JPEG_BASELINE,
+    make_ct,
+    make_jpeg_like,
+    run,
+    running_server,
+    same_elements,
+    scp_ae,
+    scu_ae,
+)
 
 from dicompile.runtime.net.association import associate
 from dicompile.runtime.net.dimse import CEchoRQ, CStoreRQ
@@ -25,22 +40,6 @@ from dicompile.runtime.net.services.storage import (
     store_instances,
 )
 from dicompile.runtime.net.services.verification import VERIFICATION_SCP, handle_echo
-
-from .helpers import (
-    CT_IMAGE,
-    DEFLATED_LE,
-    EXPLICIT_BE,
-    EXPLICIT_LE,
-    IMPLICIT_LE,
-    JPEG_BASELINE,
-    make_ct,
-    make_jpeg_like,
-    run,
-    running_server,
-    same_elements,
-    scp_ae,
-    scu_ae,
-)
 
 ALL_NATIVE = (EXPLICIT_LE, IMPLICIT_LE, EXPLICIT_BE, DEFLATED_LE)
 

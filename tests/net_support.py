@@ -1,5 +1,6 @@
-"""Helpers for the association and service tests: bounded asyncio runs, a test server,
-and small DICOM files written by pydicom (a test-only oracle, independent of our writer)."""
+"""Helpers for the network tests (tests/runtime/net, tests/interop): bounded asyncio runs,
+a test server, and small DICOM files written by pydicom (a test-only oracle, independent
+of our writer)."""
 
 from __future__ import annotations
 
