@@ -270,7 +270,13 @@ def normalize_value(vr: VR, value: object) -> ElementValue:
         if not items:
             return None
         return items[0] if len(items) == 1 else items
-    return _check_scalar(vr, value)
+    scalar = _check_scalar(vr, value)
+    # An empty text is a zero-length value, which decodes as None (PS3.5 §7.1.1: a value
+    # of length 0 is "empty"); normalising it here makes a set '' equal to the value read
+    # back.  Inside a multi-valued tuple an empty string is a real (empty) value and stays.
+    if isinstance(scalar, (str, PersonName, DA, TM, DT)) and not str(scalar):
+        return None
+    return scalar
 
 
 _TEXT_TYPES: Final[dict[VR, type[PersonName | DA | TM | DT]]] = {
