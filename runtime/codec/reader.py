@@ -23,8 +23,8 @@ tag path, e.g. ``(0008,1115)[0]/(0008,1150)``.
 
 Rule 3 -- VRs.  Explicit VR streams give each element's VR; a UN element whose tag the data
 dictionary knows is re-read with its real VR (PS3.5 §6.2.2).  Implicit VR streams take the
-dictionary's VR; unknown tags are UN; "US or SS" follows Pixel Representation (0028,0103),
-"OB or OW" Bits Allocated (0028,0100) (PS3.5 Annex A.1 notes).  An undefined length is a
+dictionary's VR; unknown tags are UN; "US or SS" follows Pixel Representation (0028,0103)
+(LUT descriptors are always US), and "OB or OW" is OW (PS3.5 Annex A.1).  An undefined length is a
 sequence for SQ and UN (a UN of undefined length holds Implicit VR Little Endian items,
 PS3.5 §6.2.2) and encapsulated pixel data for OB/OW (PS3.5 §A.4).
 """
@@ -70,12 +70,9 @@ _ITEM_END: Final = 0xFFFEE00D
 _SEQ_END: Final = 0xFFFEE0DD
 _SPECIFIC_CHARACTER_SET: Final = 0x00080005
 _PIXEL_REPRESENTATION: Final = 0x00280103
-_BITS_ALLOCATED: Final = 0x00280100
 _PIXEL_DATA: Final = 0x7FE00010
 #: Elements whose values later elements of the same data set depend on.
-_LEVEL_FACT_TAGS: Final = frozenset(
-    {_SPECIFIC_CHARACTER_SET, _PIXEL_REPRESENTATION, _BITS_ALLOCATED}
-)
+_LEVEL_FACT_TAGS: Final = frozenset({_SPECIFIC_CHARACTER_SET, _PIXEL_REPRESENTATION})
 
 #: 2-byte VR code -> (VR, has the 12-byte header with a 32-bit length) (PS3.5 Table 7.1-1/2).
 VR_HEADERS: Final[dict[bytes, tuple[VR, bool]]] = {
@@ -124,7 +121,6 @@ class PixelFacts(NamedTuple):
     """Facts of the current data set that implicit VR resolution needs; items inherit them."""
 
     pixel_representation: int | None = None
-    bits_allocated: int | None = None
 
 
 _NO_FACTS: Final = PixelFacts()
@@ -274,11 +270,10 @@ class _Reader:
             return choices[0]
         if not choices:
             return VR.UN
-        if VR.OW in choices and (VR.OB in choices or VR.US in choices):
-            # "OB or OW", "US or OW", "US or SS or OW": OB only for 8-bit pixel data, which
-            # must not be byte-swapped as words on conversion to big endian (PS3.5 A.1, A.3).
-            if VR.OB in choices and facts.bits_allocated is not None:
-                return VR.OB if facts.bits_allocated <= 8 else VR.OW
+        if VR.OW in choices:
+            # "OB or OW" (Pixel Data, Overlay Data, Waveform Data), "US or OW" (LUT Data),
+            # "US or SS or OW" (old palette data): PS3.5 A.1 gives all of them OW in Implicit
+            # VR Little Endian, whatever Bits Allocated says.
             return VR.OW
         if VR.US in choices and VR.SS in choices:
             if tag in _UNSIGNED_DESCRIPTORS:
@@ -624,9 +619,7 @@ class _Reader:
                 terms = ()
             return ctx.with_charset(terms), facts
         number = value if isinstance(value, int) else None
-        if tag == _PIXEL_REPRESENTATION:
-            return ctx, facts._replace(pixel_representation=number)
-        return ctx, facts._replace(bits_allocated=number)
+        return ctx, facts._replace(pixel_representation=number)
 
     def _value_end(
         self, ctx: CodecContext, tag: int, start: int, length: int, end: int, path: Path
@@ -745,7 +738,7 @@ class _Reader:
         """A non-SQ element of undefined length: encapsulated pixel data, or None when it
         is to be read as a sequence (after a warning)."""
         if vr in (VR.OB, VR.OW) or tag == _PIXEL_DATA:
-            return self.encapsulated(tag, start, end, ctx, path)
+            return self.encapsulated(tag, vr, start, end, ctx, path)
         self.problem(
             ctx,
             f"undefined length for VR {vr.value}; read as a sequence (PS3.5 §7.1.1)",
@@ -756,9 +749,12 @@ class _Reader:
         return None
 
     def encapsulated(
-        self, tag: int, start: int, end: int, ctx: CodecContext, path: Path
+        self, tag: int, vr: VR, start: int, end: int, ctx: CodecContext, path: Path
     ) -> tuple[DataElement, int]:
-        """Encapsulated pixel data (PS3.5 §A.4): items up to the sequence delimiter."""
+        """Encapsulated pixel data (PS3.5 §A.4): items up to the sequence delimiter.
+
+        The element keeps the VR of the stream (OB as §A.4 requires, or the OW some writers
+        use; the writer always writes OB)."""
         buf = self.buf
         unpack = (_IHEAD_LE if ctx.little_endian else _IHEAD_BE).unpack_from
         pos = start
@@ -772,7 +768,7 @@ class _Reader:
                     tag,
                 )
                 data = bytes(buf[start:end]) + _delimiter(ctx.little_endian)
-                return decoded_element(tag, VR.OB, Encapsulated(data)), end
+                return decoded_element(tag, vr, Encapsulated(data)), end
             group, number, length = unpack(buf, pos)
             item_tag = (group << 16) | number
             if item_tag == _SEQ_END:
@@ -787,11 +783,11 @@ class _Reader:
                     tag,
                 )
                 data = bytes(buf[start:pos]) + _delimiter(ctx.little_endian)
-                return decoded_element(tag, VR.OB, Encapsulated(data)), end
+                return decoded_element(tag, vr, Encapsulated(data)), end
             if pos + 8 + length > end:
                 self.problem(ctx, f"fragment length {length} goes past the end", pos, path, tag)
                 data = bytes(buf[start:pos]) + _delimiter(ctx.little_endian)
-                return decoded_element(tag, VR.OB, Encapsulated(data)), end
+                return decoded_element(tag, vr, Encapsulated(data)), end
             pos += 8 + length
         size = pos - start
         source: bytes | DeferredSource
@@ -800,7 +796,7 @@ class _Reader:
             source = self.defer(start, size)
         else:
             source = buf[start:pos]
-        return decoded_element(tag, VR.OB, Encapsulated(source)), pos
+        return decoded_element(tag, vr, Encapsulated(source)), pos
 
 
 def _delimiter(little_endian: bool) -> bytes:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Final, Protocol, TypeAlias
 import attrs
 
 from dicompile.runtime.core.tag import format_tag
-from dicompile.runtime.core.values import DA, DS, DT, IS, TM, PersonName
+from dicompile.runtime.core.values import DA, DS, DT, IS, TM, PersonName, format_ds
 from dicompile.runtime.core.vr import VR
 
 if TYPE_CHECKING:
@@ -295,12 +295,14 @@ def _check_scalar(vr: VR, value: object) -> ScalarValue | None:
     if isinstance(value, bool):
         raise TypeError(f"a {vr.value} value is not a bool")
     if vr is VR.DS:
-        if isinstance(value, (str, int, float)):
-            return (
-                value
-                if isinstance(value, DS)
-                else DS(value if isinstance(value, str) else float(value))
-            )
+        if isinstance(value, DS):
+            return value
+        if isinstance(value, str):
+            return DS(value)
+        if isinstance(value, (int, float)):
+            # From the text that will be written, so that the value is what a reader gets
+            # back (a float needing more than 16 characters is rounded, PS3.5 Table 6.2-1).
+            return DS(format_ds(float(value)))
         raise TypeError(f"a DS value is a number or its text, not {type(value).__name__}")
     if vr is VR.IS:
         if isinstance(value, (str, int)):

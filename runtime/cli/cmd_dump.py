@@ -1,0 +1,282 @@
+"""``dicompile dump FILE...``: print DICOM files as text, one element per line.
+
+The layout follows dcmtk's dcmdump, which DICOM users read fluently: nesting by indent, the
+tag, the VR, the value (text in brackets, numbers bare, bytes in hex, truncated to
+``--width``), then after ``#`` the value length, the multiplicity and the keyword::
+
+    (0010,0010) PN [Doe^John]                               #   8, 1 PatientName
+    (0008,1115) SQ (Sequence with explicit length #=1)      #  24, 1 ReferencedSeriesSequence
+      (FFFE,E000) na (Item with explicit length #=1)        #  16, 1 Item
+
+``--tokens`` prints the raw token stream of the data set with byte offsets instead
+(runtime/codec/parser.py), which shows exactly how a file is encoded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from typing import TextIO
+
+from dicompile.runtime.errors import DicomError
+
+_COLUMN = 56  # where the "#" comment column starts (as dcmdump)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``dump`` to the ``dicompile`` parser."""
+    parser = subparsers.add_parser(
+        "dump",
+        help="print DICOM files as text (like dcmdump)",
+        description="Print the meta information and data set of DICOM Part 10 files.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="DICOM files to print")
+    parser.add_argument(
+        "-w",
+        "--width",
+        type=int,
+        default=64,
+        metavar="N",
+        help="cut values longer than N characters (default 64; 0: never)",
+    )
+    parser.add_argument("--no-meta", action="store_true", help="leave out the meta information")
+    parser.add_argument(
+        "-s", "--stop-before-pixels", action="store_true", help="stop before the pixel data"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="fail on anything that breaks PS3.5/PS3.10"
+    )
+    parser.add_argument(
+        "--tokens", action="store_true", help="print the token stream with byte offsets"
+    )
+    parser.set_defaults(handler=_dump)
+
+
+def _dump(args: argparse.Namespace) -> int:
+    status = 0
+    out = sys.stdout
+    for index, name in enumerate(args.files):
+        if len(args.files) > 1:
+            if index:
+                out.write("\n")
+            out.write(f"# file: {name}\n")
+        try:
+            lines = _token_lines(name, args) if args.tokens else _file_lines(name, args)
+            for line in lines:
+                out.write(line + "\n")
+        except BrokenPipeError:
+            raise
+        except (DicomError, OSError) as exc:
+            print(f"dicompile dump: {name}: {exc}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def _file_lines(name: str, args: argparse.Namespace) -> Iterator[str]:
+    from dicompile.runtime.media.part10 import read_file
+
+    fd = read_file(name, stop_before_pixels=args.stop_before_pixels, strict=args.strict)
+    yield "# Dicom-File-Format"
+    if not args.no_meta:
+        yield ""
+        yield "# Dicom-Meta-Information-Header"
+        yield "# Used TransferSyntax: Little Endian Explicit"
+        yield from dataset_lines(fd.meta, width=args.width)
+    yield ""
+    yield "# Dicom-Data-Set"
+    yield f"# Used TransferSyntax: {fd.transfer_syntax.name}"
+    yield from dataset_lines(fd.dataset, width=args.width)
+
+
+def _token_lines(name: str, args: argparse.Namespace) -> Iterator[str]:
+    from dicompile.runtime.codec.context import CodecContext
+    from dicompile.runtime.codec.parser import iter_tokens
+    from dicompile.runtime.codec.tokens import (
+        ElementHeader,
+        Fragment,
+        ItemEnd,
+        ItemStart,
+        SequenceEnd,
+        SequenceStart,
+        Value,
+    )
+    from dicompile.runtime.core.tag import format_tag
+    from dicompile.runtime.media import part10
+
+    with open(name, "rb") as stream:
+        data = stream.read()
+    _, pos = part10._find_start(data, name, args.strict)
+    meta, pos = part10._read_meta(data, pos, CodecContext(strict=args.strict), name, args.strict)
+    syntax = part10._syntax_of(meta, data, pos, name, args.strict)
+    yield f"# {name}: data set at byte {pos}, {syntax.name}"
+    if syntax.deflated:
+        data = part10._inflate(data, pos, name, args.strict, part10.DEFAULT_MAX_INFLATED)
+        pos = 0
+        yield "# (offsets are in the inflated data set)"
+    implicit = part10._check_explicitness(data, pos, syntax, name, args.strict)
+    ctx = CodecContext(little_endian=syntax.little_endian, implicit_vr=implicit, strict=args.strict)
+    depth = 0
+    for token in iter_tokens(data, ctx, offset=pos, source=name):
+        pad = "  " * depth
+        if isinstance(token, ElementHeader):
+            length = "u/l" if token.length is None else str(token.length)
+            yield f"{token.offset:>10} {pad}{format_tag(token.tag)} {token.vr.value} len={length}"
+        elif isinstance(token, Value):
+            continue
+        elif isinstance(token, SequenceStart):
+            length = "u/l" if token.length is None else str(token.length)
+            yield f"{token.offset:>10} {pad}{format_tag(token.tag)} {token.vr.value} len={length} ("
+            depth += 1
+        elif isinstance(token, ItemStart):
+            length = "u/l" if token.length is None else str(token.length)
+            yield f"{token.offset:>10} {pad}item {token.index} len={length} {{"
+            depth += 1
+        elif isinstance(token, ItemEnd):
+            depth -= 1
+            how = "delimiter" if token.delimited else "length"
+            yield f"{token.offset:>10} {'  ' * depth}}} (by {how})"
+        elif isinstance(token, SequenceEnd):
+            depth = max(depth - 1, 0)
+            how = "delimiter" if token.delimited else "length"
+            yield f"{token.offset:>10} {'  ' * depth}) (by {how})"
+        elif isinstance(token, Fragment):
+            yield f"{token.offset:>10} {pad}  fragment {token.index} len={len(token.raw)}"
+
+
+def dataset_lines(dataset: object, *, width: int = 64, indent: int = 0) -> Iterator[str]:
+    """The dump lines of a data set (elements in tag order, items indented)."""
+    from dicompile.runtime.core.dataset import Dataset
+    from dicompile.runtime.core.element import Encapsulated
+    from dicompile.runtime.core.sequence import Sequence
+    from dicompile.runtime.core.tag import format_tag
+
+    assert isinstance(dataset, Dataset)
+    pad = "  " * indent
+    for element in dataset:
+        keyword = _keyword(element.tag)
+        value = element.value
+        if isinstance(value, Sequence):
+            form = "undefined" if value.undefined_length else "explicit"
+            if value.undefined_length is None:
+                form = "new"
+            kind = "Sequence" if element.vr.value == "SQ" else "UN sequence"
+            text = f"({kind} with {form} length #={len(value)})"
+            yield _line(
+                pad,
+                format_tag(element.tag),
+                element.vr.value,
+                text,
+                "u/l" if value.undefined_length else "",
+                1,
+                keyword,
+            )
+            for item in value:
+                item_form = "undefined" if item.undefined_length else "explicit"
+                yield _line(
+                    pad + "  ",
+                    "(FFFE,E000)",
+                    "na",
+                    f"(Item with {item_form} length #={len(item)})",
+                    "",
+                    1,
+                    "Item",
+                )
+                yield from dataset_lines(item, width=width, indent=indent + 2)
+            continue
+        if isinstance(value, Encapsulated):
+            yield _line(
+                pad,
+                format_tag(element.tag),
+                element.vr.value,
+                "(PixelSequence)",
+                "u/l",
+                1,
+                keyword,
+            )
+            yield from _fragment_lines(value, pad + "  ")
+            continue
+        raw = element.raw
+        length = len(raw) if isinstance(raw, bytes) else (raw.length if raw is not None else None)
+        text = _value_text(value, width)
+        yield _line(
+            pad, format_tag(element.tag), element.vr.value, text, length, element.vm, keyword
+        )
+
+
+def _fragment_lines(value: object, pad: str) -> Iterator[str]:
+    from dicompile.runtime.core.element import Encapsulated
+
+    assert isinstance(value, Encapsulated)
+    data = value.load()
+    pos = 0
+    index = 0
+    while pos + 8 <= len(data):
+        tag = int.from_bytes(data[pos : pos + 2], "little") << 16 | int.from_bytes(
+            data[pos + 2 : pos + 4], "little"
+        )
+        length = int.from_bytes(data[pos + 4 : pos + 8], "little")
+        if tag != 0xFFFEE000:
+            break
+        what = "Basic Offset Table" if index == 0 else f"fragment {index}"
+        preview = data[pos + 8 : pos + 8 + min(length, 8)].hex("\\")
+        more = "..." if length > 8 else ""
+        yield _line(pad, "(FFFE,E000)", "pi", f"{preview}{more}", length, 1, what)
+        pos += 8 + length
+        index += 1
+    yield _line(pad[:-2], "(FFFE,E0DD)", "na", "(SequenceDelimitationItem)", 0, 0, "")
+
+
+def _value_text(value: object, width: int) -> str:
+    if value is None:
+        return "(no value available)"
+    if isinstance(value, bytes):
+        text = value[: max(width // 3, 1) if width else len(value)].hex("\\")
+        if width and len(value) > max(width // 3, 1):
+            text += "..."
+        return text
+    if isinstance(value, tuple):
+        parts = ["" if v is None else str(v) for v in value]
+        joined = "\\".join(parts)
+        quoted = any(isinstance(v, str) for v in value)
+    else:
+        joined = str(value)
+        quoted = isinstance(value, str) or type(value).__name__ in (
+            "PersonName",
+            "DA",
+            "TM",
+            "DT",
+        )
+    if width and len(joined) > width:
+        joined = joined[: width - 3] + "..."
+    return f"[{joined}]" if quoted else joined
+
+
+def _line(
+    pad: str, tag: str, vr: str, text: str, length: int | str | None, vm: int, keyword: str
+) -> str:
+    left = f"{pad}{tag} {vr} {text}"
+    shown = "?" if length is None else str(length)
+    return f"{left:<{_COLUMN}} # {shown:>3}, {vm} {keyword}"
+
+
+def _keyword(tag: int) -> str:
+    from dicompile.runtime.core.lookup import DEFAULT_LOOKUP
+    from dicompile.runtime.core.tag import is_private, is_private_creator
+
+    keyword = DEFAULT_LOOKUP.keyword(tag)
+    if keyword:
+        return keyword
+    if is_private_creator(tag):
+        return "PrivateCreator"
+    if is_private(tag):
+        return "PrivateTag"
+    if tag & 0xFFFF == 0:
+        return "GroupLength"
+    return "Unknown Tag & Data"
+
+
+def write_dump(dataset: object, out: TextIO, *, width: int = 64) -> None:
+    """Write the dump of a data set to ``out`` (for other commands and tests)."""
+    for line in dataset_lines(dataset, width=width):
+        out.write(line + "\n")
