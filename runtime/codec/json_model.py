@@ -25,6 +25,8 @@ Choices where the model leaves room or the 2013 text was later changed:
   ``Phonetic`` (F.2.2); each group's text is kept as written, so components and their
   delimiters survive; trailing empty groups (``"A=B="``) do not exist in this form.
 * **AT**: ``"GGGGEEEE"``.  Empty values of a multi-valued attribute are ``null``.
+* **FL** values are written as the shortest decimal of their 32-bit value (``0.1``, not
+  the ``0.10000000149011612`` of the double holding it).
 * **FL/FD** NaN and infinities have no JSON number: written as the strings ``"NaN"``,
   ``"Infinity"``, ``"-Infinity"`` with a DicomWarning, and read back.
 * Private elements keep their tag (gggg,xxee) as in the binary encoding (F.2.1.1).
@@ -50,7 +52,17 @@ from typing import Final, Literal
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement, Encapsulated, decoded_element
 from dicompile.runtime.core.sequence import Sequence
-from dicompile.runtime.core.values import DA, DS, DT, IS, TM, PersonName, format_ds, split_values
+from dicompile.runtime.core.values import (
+    DA,
+    DS,
+    DT,
+    IS,
+    TM,
+    PersonName,
+    format_ds,
+    format_float32,
+    split_values,
+)
 from dicompile.runtime.core.vr import VR, VR_INFO, VRKind
 from dicompile.runtime.errors import DecodeError, DicomWarning, EncodeError
 
@@ -273,7 +285,8 @@ def _person_name(value: object) -> str:
 def _binary_number(value: object, vr: VR, path: str) -> str:
     if isinstance(value, float):
         if math.isfinite(value):
-            return repr(value)
+            # FL: the shortest text of the float32 (0.1, not 0.10000000149011612).
+            return format_float32(value) if vr is VR.FL else repr(value)
         name = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
         warnings.warn(
             f'{path}: {vr.value} value {name} has no JSON number; written as the string "{name}"',
@@ -495,6 +508,17 @@ def _b64(value: object, where: str) -> bytes:
         raise DecodeError(f"{where}: InlineBinary is not base64: {exc}") from None
 
 
+_FLOAT32: Final = struct.Struct("<f")
+
+
+def _to_float32(number: float) -> float:
+    try:
+        value: float = _FLOAT32.unpack(_FLOAT32.pack(number))[0]
+    except OverflowError:
+        return number  # out of float32 range: keep what was written
+    return value
+
+
 def _value(vr: VR, value: object) -> object:
     """One JSON value as the Python value of ``vr``.
 
@@ -536,7 +560,9 @@ def _value(vr: VR, value: object) -> object:
     if vr in (VR.FL, VR.FD):
         if isinstance(value, str) and value in _NON_FINITE:
             return _NON_FINITE[value]
-        return float(_number(value))
+        number = float(_number(value))
+        # FL holds a 32-bit float: round the decimal to it, as the binary value is.
+        return _to_float32(number) if vr is VR.FL else number
     if vr in _NUMBERS:
         return _integer(value)
     if isinstance(value, _Literal):

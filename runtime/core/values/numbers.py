@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import decimal
 import math
+import struct
 from collections.abc import Iterable
 from typing import Final
 
@@ -57,6 +58,36 @@ def format_ds(value: float) -> str:
                     text = format(decimal.Decimal(value), f".{digits - 1}e")
             return text
     raise ValueError(f"{value!r} does not fit a 16-character DS")  # pragma: no cover
+
+
+_FLOAT32: Final = struct.Struct("<f")
+
+
+def format_float32(value: float) -> str:
+    """The shortest decimal text that reads back as the same 32-bit float (FL, OF values).
+
+    ``repr`` of an FL value read into a Python float shows the double nearest the float32
+    (0.1 appears as ``0.10000000149011612``); this gives ``0.1``.  Non-finite values give
+    ``repr`` (``nan``, ``inf``), which callers map to their format's spelling.
+
+    References
+    ----------
+    PS3.5 Table 6.2-1 (FL: IEEE 754 32-bit).
+    """
+    if not math.isfinite(value):
+        return repr(value)
+    try:
+        packed = _FLOAT32.pack(value)
+    except OverflowError:
+        return repr(value)  # not a float32 at all: show the double
+    for digits in range(1, 10):
+        text = f"{value:.{digits}g}"
+        try:
+            if _FLOAT32.pack(float(text)) == packed:
+                return repr(float(text))
+        except OverflowError:  # rounded past the largest float32
+            continue
+    return repr(value)  # pragma: no cover - 9 significant digits always suffice
 
 
 class DS(float):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import struct
 import warnings
 from pathlib import Path
 
@@ -274,12 +275,22 @@ def _compare(ours: dict[str, dict], theirs: dict[str, dict], big_endian: bool) -
             # and writes empty ones as "" where F.2.5 asks for null.
             b["Value"] = [_unpadded(v) for v in b["Value"]]
             a["Value"] = [_unpadded(v) for v in a["Value"]]
+        if vr == "FL" and "Value" in a:
+            # Ours: the shortest text of the float32 (0.1); pydicom's: the double's repr.
+            a["Value"] = [_float32(v) for v in a["Value"]]
+            b["Value"] = [_float32(v) for v in b["Value"]]
         if vr == "SQ" and "Value" in a:
             for item_a, item_b in zip(a["Value"], b["Value"], strict=True):
                 assert sorted(item_a) == sorted(item_b), key
                 _compare(item_a, item_b, big_endian)
             continue
         assert _normalize(a) == _normalize(b), key
+
+
+def _float32(value: object) -> object:
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return struct.unpack("<f", struct.pack("<f", value))[0]
+    return value
 
 
 def _as_number(value: object) -> object:
