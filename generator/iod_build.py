@@ -9,10 +9,10 @@ Theory of operation
 * The result, :class:`IODModel`, is what the pipeline's ``Build.iods`` holds; the emitters of
   ``generated/modules``, ``generated/iods`` and ``generated/requirements`` all render from it.
 * Every :class:`~dicompile.generator.iod_model.AttributeRule` (in ``entries`` and in
-  ``expanded``, at every depth) gets its ``parsed_condition`` filled (``None`` for a rule without
-  condition text).  Usage and include conditions, which the model keeps as text, are looked up
-  with :meth:`IODModel.condition`.  Parsing depends only on the text and the dictionary, so each
-  distinct text is parsed once.
+  ``expanded``, at every depth), every include, module use and functional group use gets its
+  ``parsed_condition`` filled (``None`` without condition text); :meth:`IODModel.condition`
+  looks any condition text of the model up.  Parsing depends only on the text and the
+  dictionary, so each distinct text is parsed once.
 
 References
 ----------
@@ -21,6 +21,7 @@ PS3.3 §5.4 (usage "C", Include), PS3.5 §7.4 (Types 1C/2C); DESIGN.md ("Conditi
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import attrs
 
 from dicompile.generator.conditions import NameEntry, NameIndex, ParsedCondition, parse_condition
 from dicompile.generator.iod_model import (
+    PART,
     AttributeRule,
     AttributeTable,
     Entry,
@@ -35,8 +37,9 @@ from dicompile.generator.iod_model import (
     MacroInclude,
     ModuleDef,
     Part03Model,
+    walk,
 )
-from dicompile.generator.model import DataElementDef
+from dicompile.generator.model import DataElementDef, Provenance, SourceDigest
 from dicompile.generator.part03_build import build_part03
 
 
@@ -48,6 +51,8 @@ class IODModel:
     ----------
     model
         The merged PS3.3 model; every attribute rule carries its ``parsed_condition``.
+    sources
+        The files it was read from, with their sha256 and the tables each gave (for headers).
     names
         The name index the conditions were parsed against (PS3.6 names of the dictionary).
     conditions
@@ -55,6 +60,7 @@ class IODModel:
     """
 
     model: Part03Model
+    sources: tuple[SourceDigest, ...] = attrs.field(eq=False, repr=False)
     names: NameIndex = attrs.field(eq=False, repr=False)
     conditions: Mapping[str, ParsedCondition] = attrs.field(eq=False, repr=False)
 
@@ -107,7 +113,11 @@ def condition_texts(model: Part03Model) -> list[str]:
 def _with_parsed(entry: Entry, parsed: Mapping[str, ParsedCondition]) -> Entry:
     children = tuple(_with_parsed(c, parsed) for c in entry.children)
     if isinstance(entry, MacroInclude):
-        return attrs.evolve(entry, children=children)
+        return attrs.evolve(
+            entry,
+            children=children,
+            parsed_condition=parsed[entry.condition] if entry.condition else None,
+        )
     return attrs.evolve(
         entry,
         children=children,
@@ -133,7 +143,50 @@ def _table(
     return attrs.evolve(table, entries=entries, expanded=expanded)
 
 
-def parse_conditions(model: Part03Model, names: NameIndex) -> IODModel:
+def _provenances(model: Part03Model) -> Iterator[Provenance]:
+    for iod in model.iods:
+        yield iod.provenance
+        yield from (use.provenance for use in iod.modules)
+        yield from (use.provenance for use in iod.functional_groups)
+    tables: tuple[AttributeTable, ...] = (*model.modules, *model.macros)
+    for table in tables:
+        yield table.provenance
+        yield from (e.provenance for e in walk(table.expanded or table.entries))
+
+
+def source_digests(model: Part03Model, folders: Sequence[Path]) -> tuple[SourceDigest, ...]:
+    """The files of ``model.source_files`` (``"innolitics-2020/modules.json"``) with sha256.
+
+    A source file is found in the ``--standard`` folder named like its first component.
+    """
+    tables: dict[str, set[str]] = {}
+    editions: dict[str, str] = {}
+    for provenance in _provenances(model):
+        tables.setdefault(provenance.source_file, set()).add(provenance.table_id)
+        editions.setdefault(provenance.source_file, provenance.edition)
+    by_name = {folder.name: folder for folder in folders}
+    digests = []
+    for source in model.source_files:
+        folder_name, _, file_name = source.partition("/")
+        folder = by_name.get(folder_name)
+        if folder is None or not (folder / file_name).is_file():
+            continue
+        sha256 = hashlib.sha256((folder / file_name).read_bytes()).hexdigest()
+        digests.append(
+            SourceDigest(
+                part=PART,
+                edition=editions.get(source, model.edition),
+                source_file=source,
+                sha256=sha256,
+                table_ids=tuple(sorted(tables.get(source, ()))),
+            )
+        )
+    return tuple(digests)
+
+
+def parse_conditions(
+    model: Part03Model, names: NameIndex, sources: tuple[SourceDigest, ...] = ()
+) -> IODModel:
     """Parse every condition of ``model`` and fill the rules' ``parsed_condition``.
 
     References
@@ -143,12 +196,26 @@ def parse_conditions(model: Part03Model, names: NameIndex) -> IODModel:
     parsed = {text: parse_condition(text, names=names) for text in condition_texts(model)}
     modules = tuple(_table(m, parsed) for m in model.modules)
     macros = tuple(_table(m, parsed) for m in model.macros)
+    iods = tuple(
+        attrs.evolve(
+            iod,
+            modules=tuple(
+                attrs.evolve(u, parsed_condition=parsed.get(u.condition)) for u in iod.modules
+            ),
+            functional_groups=tuple(
+                attrs.evolve(u, parsed_condition=parsed.get(u.condition))
+                for u in iod.functional_groups
+            ),
+        )
+        for iod in model.iods
+    )
     linked = attrs.evolve(
         model,
+        iods=iods,
         modules=tuple(m for m in modules if isinstance(m, ModuleDef)),
         macros=tuple(m for m in macros if isinstance(m, MacroDef)),
     )
-    return IODModel(model=linked, names=names, conditions=parsed)
+    return IODModel(model=linked, sources=sources, names=names, conditions=parsed)
 
 
 def build_iods(folders: Sequence[Path], elements: Sequence[DataElementDef]) -> IODModel | None:
@@ -170,4 +237,4 @@ def build_iods(folders: Sequence[Path], elements: Sequence[DataElementDef]) -> I
     model = build_part03(folders, elements)
     if model is None:
         return None
-    return parse_conditions(model, name_index(elements))
+    return parse_conditions(model, name_index(elements), source_digests(model, folders))

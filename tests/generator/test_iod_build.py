@@ -54,6 +54,7 @@ def test_known_conditions(iods: IODModel) -> None:
     usage = next(u for u in ct.modules if u.module == "table_C.7-12")
     parsed = iods.condition(usage.condition)
     assert isinstance(parsed, Condition)
+    assert usage.parsed_condition is parsed
     assert parsed.decidability.value == "not decidable from a Data Set"
     # PS3.3 C.7.6.3 Image Pixel: Planar Configuration (0028,0006) is Type 1C, required if
     # Samples per Pixel (0028,0002) has a value greater than 1.
@@ -73,3 +74,11 @@ def test_known_conditions(iods: IODModel) -> None:
         for c in iods.conditions.values()
     )
     assert sum(isinstance(c, Unparsed) for c in iods.conditions.values()) < 50
+
+
+def test_sources_have_digests(iods: IODModel) -> None:
+    files = {d.source_file: d for d in iods.sources}
+    assert "2016c-part03-excerpt/part03.xml" in files
+    assert "innolitics-2020/module_to_attributes.json" in files
+    assert all(len(d.sha256) == 64 and d.part == "PS3.3" for d in files.values())
+    assert "table_C.8-3" in files["innolitics-2020/module_to_attributes.json"].table_ids
