@@ -50,10 +50,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--tokens", action="store_true", help="print the token stream with byte offsets"
     )
+    model = parser.add_mutually_exclusive_group()
+    model.add_argument(
+        "--json",
+        action="store_true",
+        help="print the DICOM JSON Model (PS3.18 F); several files give one JSON array",
+    )
+    model.add_argument(
+        "--xml", action="store_true", help="print the Native DICOM Model (PS3.19 A.1) XML"
+    )
     parser.set_defaults(handler=_dump)
 
 
 def _dump(args: argparse.Namespace) -> int:
+    if getattr(args, "json", False) or getattr(args, "xml", False):
+        return _dump_model(args)
     status = 0
     out = sys.stdout
     for index, name in enumerate(args.files):
@@ -70,6 +81,35 @@ def _dump(args: argparse.Namespace) -> int:
         except (DicomError, OSError) as exc:
             print(f"dicompile dump: {name}: {exc}", file=sys.stderr)
             status = 1
+    return status
+
+
+def _dump_model(args: argparse.Namespace) -> int:
+    """``--json`` / ``--xml``: the meta information (unless ``--no-meta``) and the data set
+    as one DICOM JSON object or Native DICOM Model document per file."""
+    from dicompile.runtime.codec.json_model import to_json, to_json_array
+    from dicompile.runtime.codec.xml_model import to_xml
+    from dicompile.runtime.core.dataset import Dataset
+    from dicompile.runtime.media.part10 import read_file
+
+    status = 0
+    datasets: list[Dataset] = []
+    for name in args.files:
+        try:
+            fd = read_file(name, stop_before_pixels=args.stop_before_pixels, strict=args.strict)
+        except (DicomError, OSError) as exc:
+            print(f"dicompile dump: {name}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        meta = [] if args.no_meta else list(fd.meta)
+        dataset = Dataset(meta + list(fd.dataset))
+        if args.xml:
+            sys.stdout.write(to_xml(dataset))
+        else:
+            datasets.append(dataset)
+    if args.json and datasets:
+        text = to_json(datasets[0]) if len(args.files) == 1 else to_json_array(datasets)
+        sys.stdout.write(text + "\n")
     return status
 
 
