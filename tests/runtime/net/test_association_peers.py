@@ -36,13 +36,14 @@ from dicompile.runtime.net.services.storage import (
     probe,
     store_instances,
 )
-from dicompile.runtime.net.services.verification import VERIFICATION_CONTEXT, echo
+from dicompile.runtime.net.services.verification import VERIFICATION_CONTEXT, echo, handle_echo
 from dicompile.runtime.net.ul.pdu import (
     AAbort,
     AAssociateAC,
     AAssociateRJ,
     AbortSource,
     AReleaseRP,
+    AReleaseRQ,
     PresentationRejectReason,
     RejectResult,
     RejectSource,
@@ -427,12 +428,7 @@ def test_release_answered_after_pending_requests() -> None:
                 encode_pdu(p)
                 for p in fragment_message(CEchoRQ(message_id=7), context_id=1, max_pdu_length=0)
             )
-            await peer.send(
-                echo_rq
-                + encode_pdu(
-                    __import__("dicompile.runtime.net.ul.pdu", fromlist=["AReleaseRQ"]).AReleaseRQ()
-                )
-            )
+            await peer.send(echo_rq + encode_pdu(AReleaseRQ()))
             replies = [await peer.next_pdu(), await peer.next_pdu()]
             peer.close()
             return replies
@@ -466,14 +462,7 @@ def test_reject_pdu_reaches_a_raw_peer() -> None:
 
 def test_server_close_aborts_running_associations() -> None:
     async def go() -> Association:
-        server = Server(
-            scp_ae(),
-            {
-                CEchoRQ: __import__(
-                    "dicompile.runtime.net.services.verification", fromlist=["handle_echo"]
-                ).handle_echo
-            },
-        )
+        server = Server(scp_ae(), {CEchoRQ: handle_echo})
         _, port = await server.start()
         association = await associate(
             scu_ae(), "127.0.0.1", port, called_ae_title="X", contexts=[VERIFICATION_CONTEXT]
