@@ -48,6 +48,7 @@ import logging
 import os
 import re
 import tempfile
+import warnings
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
@@ -62,7 +63,7 @@ from dicompile.runtime.codec.writer import encode_dataset
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement
 from dicompile.runtime.core.vr import VR
-from dicompile.runtime.errors import DecodeError, EncodeError, NetworkError
+from dicompile.runtime.errors import DecodeError, DicomWarning, EncodeError, NetworkError
 from dicompile.runtime.net.ae import UNCOMPRESSED, SupportedContext
 from dicompile.runtime.net.association import Association, RequestHandler
 from dicompile.runtime.net.dimse import (
@@ -222,7 +223,10 @@ def probe(path: str | os.PathLike[str]) -> Instance:
             return Instance(name, sop_class, sop_instance, transfer_syntax(syntax).uid, end)
     from dicompile.runtime.media.part10 import read_file
 
-    file = read_file(name, stop_before_pixels=True, defer_size=None)
+    with warnings.catch_warnings():
+        # Read leniently only to find the UIDs; a file without them is refused below.
+        warnings.simplefilter("ignore", DicomWarning)
+        file = read_file(name, stop_before_pixels=True, defer_size=None)
     sop_class = _text(file.dataset, _SOP_CLASS)
     sop_instance = _text(file.dataset, _SOP_INSTANCE)
     if not (sop_class and sop_instance):
