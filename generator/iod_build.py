@@ -39,8 +39,26 @@ from dicompile.generator.iod_model import (
     Part03Model,
     walk,
 )
-from dicompile.generator.model import DataElementDef, Provenance, SourceDigest
+from dicompile.generator.model import (
+    DataElementDef,
+    Provenance,
+    SourceDigest,
+    UIDDef,
+    edition_sort_key,
+    uid_sort_key,
+)
 from dicompile.generator.part03_build import build_part03
+from dicompile.generator.service_merge import SOPS_FILE, read_storage_sops
+
+
+@attrs.frozen
+class SOPClassIOD:
+    """A Storage SOP Class and the IOD it instantiates (PS3.4 B.5, Table B.5-1)."""
+
+    uid: str
+    name: str  # "CT Image Storage"
+    iod: str  # key of the IOD: "table_A.3-1"
+    provenance: Provenance
 
 
 @attrs.frozen
@@ -57,12 +75,17 @@ class IODModel:
         The name index the conditions were parsed against (PS3.6 names of the dictionary).
     conditions
         Every distinct condition text of the model → its parse (rules, includes, usages).
+    sop_classes
+        The Storage SOP Classes of each IOD, sorted by UID: from the JSON rendition's
+        ``sops.json`` when a folder has it (its IOD column), else by the UID registry's names
+        ("<IOD name> Storage").
     """
 
     model: Part03Model
     sources: tuple[SourceDigest, ...] = attrs.field(eq=False, repr=False)
     names: NameIndex = attrs.field(eq=False, repr=False)
     conditions: Mapping[str, ParsedCondition] = attrs.field(eq=False, repr=False)
+    sop_classes: tuple[SOPClassIOD, ...] = attrs.field(default=(), eq=False, repr=False)
 
     def condition(self, text: str) -> ParsedCondition | None:
         """The parse of a condition text of the model; ``None`` for ``""``.
@@ -218,7 +241,47 @@ def parse_conditions(
     return IODModel(model=linked, sources=sources, names=names, conditions=parsed)
 
 
-def build_iods(folders: Sequence[Path], elements: Sequence[DataElementDef]) -> IODModel | None:
+def storage_sop_classes(
+    model: Part03Model, folders: Sequence[Path], uids: Iterable[UIDDef] = ()
+) -> tuple[tuple[SOPClassIOD, ...], tuple[SourceDigest, ...]]:
+    """The Storage SOP Classes of the IODs of ``model``, and the files that said so.
+
+    The rendition's ``sops.json`` names each class's IOD (PS3.4 Table B.5-1, "IOD
+    Specification"); the newest such file wins.  Without it, a SOP Class of the UID registry
+    named "<IOD name> Storage" is taken for the IOD of that name.
+
+    References
+    ----------
+    PS3.4 B.5 (Standard SOP Classes); PS3.6 Annex A (UID registry).
+    """
+    by_name: dict[str, str] = {}
+    for iod in model.iods:
+        by_name.setdefault(iod.name.casefold(), iod.key)
+    found: dict[str, SOPClassIOD] = {}
+    digests: list[SourceDigest] = []
+    files = [f / SOPS_FILE for f in folders if (f / SOPS_FILE).is_file()]
+    if files:
+        read = [read_storage_sops(path, "Storage Service Class") for path in files]
+        newest = max(read, key=lambda r: edition_sort_key(r.source.edition))
+        digests.append(newest.source)
+        for sop in newest.sop_classes:
+            key = by_name.get(sop.iod.casefold())
+            if key is not None:
+                found[sop.uid] = SOPClassIOD(sop.uid, sop.name, key, sop.provenance)
+    for uid in uids:
+        name = uid.name.removesuffix(" (Retired)")
+        if uid.uid in found or not name.endswith(" Storage"):
+            continue
+        key = by_name.get(name.removesuffix(" Storage").casefold())
+        if key is not None:
+            found[uid.uid] = SOPClassIOD(uid.uid, uid.name, key, uid.provenance)
+    ordered = sorted(found.values(), key=lambda s: uid_sort_key(s.uid))
+    return tuple(ordered), tuple(digests)
+
+
+def build_iods(
+    folders: Sequence[Path], elements: Sequence[DataElementDef], uids: Iterable[UIDDef] = ()
+) -> IODModel | None:
     """The PS3.3 of the ``--standard`` folders with parsed conditions; ``None`` without PS3.3.
 
     Parameters
@@ -229,6 +292,8 @@ def build_iods(folders: Sequence[Path], elements: Sequence[DataElementDef]) -> I
     elements
         The merged data dictionary (``StandardModel.data_elements``): rules are named after it
         and conditions resolved against its names.
+    uids
+        The UID registry (``StandardModel.uids``), for SOP Classes no ``sops.json`` maps.
 
     References
     ----------
@@ -237,4 +302,6 @@ def build_iods(folders: Sequence[Path], elements: Sequence[DataElementDef]) -> I
     model = build_part03(folders, elements)
     if model is None:
         return None
-    return parse_conditions(model, name_index(elements), source_digests(model, folders))
+    built = parse_conditions(model, name_index(elements), source_digests(model, folders))
+    sop_classes, digests = storage_sop_classes(built.model, folders, uids)
+    return attrs.evolve(built, sop_classes=sop_classes, sources=(*built.sources, *digests))

@@ -388,7 +388,7 @@ def generate(
     DESIGN.md, "Generator: three stages, one intermediate model"; STYLE.md §8 and §10.
     """
     model = build_model(folders)
-    iods = build_iods(folders, model.data_elements)
+    iods = build_iods(folders, model.data_elements, model.uids)
     files, done, skipped = render_files(Build(model, tuple(folders), iods), jobs)
     if not done:
         raise StandardSourceError(f"nothing to generate from these folders: {'; '.join(skipped)}")

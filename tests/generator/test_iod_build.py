@@ -20,7 +20,7 @@ def iods(shared_dir: Path) -> IODModel:
         shared_dir / "standard-json" / "innolitics-2020",
     ]
     model = build_model(folders)
-    built = build_iods(folders, model.data_elements)
+    built = build_iods(folders, model.data_elements, model.uids)
     assert built is not None
     return built
 
@@ -80,5 +80,22 @@ def test_sources_have_digests(iods: IODModel) -> None:
     files = {d.source_file: d for d in iods.sources}
     assert "2016c-part03-excerpt/part03.xml" in files
     assert "innolitics-2020/module_to_attributes.json" in files
-    assert all(len(d.sha256) == 64 and d.part == "PS3.3" for d in files.values())
+    assert all(len(d.sha256) == 64 for d in files.values())
+    assert files["innolitics-2020/sops.json"].part == "PS3.4"  # Table B.5-1: SOP Class → IOD
+    assert files["2016c-part03-excerpt/part03.xml"].part == "PS3.3"
     assert "table_C.8-3" in files["innolitics-2020/module_to_attributes.json"].table_ids
+
+
+def test_storage_sop_classes(iods: IODModel) -> None:
+    by_uid = {s.uid: s.iod for s in iods.sop_classes}
+    # PS3.4 Table B.5-1: CT Image Storage is the CT Image IOD (PS3.3 A.3), RT Dose Storage
+    # the RT Dose IOD (A.18), Enhanced CT Image Storage the Enhanced CT Image IOD (A.38).
+    assert by_uid["1.2.840.10008.5.1.4.1.1.2"] == "table_A.3-1"
+    assert (
+        by_uid["1.2.840.10008.5.1.4.1.1.481.2"]
+        == iods.model.iod(by_uid["1.2.840.10008.5.1.4.1.1.481.2"]).key
+    )
+    assert iods.model.iod(by_uid["1.2.840.10008.5.1.4.1.1.481.2"]).name == "RT Dose"
+    assert by_uid["1.2.840.10008.5.1.4.1.1.2.1"] == "table_A.38-1"
+    assert len(by_uid) > 120
+    assert any(d.source_file.endswith("sops.json") for d in iods.sources)
