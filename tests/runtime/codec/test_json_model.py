@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import math
+import shutil
 import struct
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -180,7 +182,9 @@ def _path(name: str) -> str:
 
 def _read(name: str) -> Dataset:
     try:
-        return read_file(_path(name)).dataset
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DicomWarning)  # the odd files say what is odd
+            return read_file(_path(name)).dataset
     except DecodeError as exc:  # files pydicom ships to test its own error handling
         pytest.skip(f"{name} is not a readable DICOM file: {exc}")
 
@@ -326,3 +330,64 @@ def test_json_text_is_valid_and_sorted() -> None:
     keys = list(json.loads(text))
     assert keys == sorted(keys)
     assert isinstance(from_json(text.encode("utf-8"))[0x00100010].value, PersonName)
+
+
+# --- dcmtk's dcm2json as a second oracle ------------------------------------------------
+
+
+def _dcmtk_form(obj: object) -> object:
+    """Both sides in the form where dcm2json and we agree by design (see the test)."""
+    if isinstance(obj, list):
+        return [_dcmtk_form(v) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    out: dict[str, object] = {}
+    for key, value in obj.items():
+        if key == "00080005":
+            continue  # dcm2json writes ISO_IR 192: its JSON text is UTF-8
+        if isinstance(value, dict) and ("BulkDataURI" in value or "InlineBinary" in value):
+            value = {"vr": value["vr"], "binary": True}  # dcm2json may use BulkDataURI
+        out[key] = _dcmtk_form(value)
+    vr, values = out.get("vr"), out.get("Value")
+    if isinstance(values, list):
+        if vr in ("FL", "FD", "DS", "IS"):
+            # FL: dcm2json prints 9 digits, we the shortest float32 text; FD: dcm2json's
+            # 17 digits are off by one unit in the last place for some doubles.
+            numbers = [_as_number(v) for v in values]
+            if vr == "FL":
+                numbers = [_float32(v) for v in numbers]
+            elif vr == "FD":
+                numbers = [float(f"{v:.15g}") if isinstance(v, float) else v for v in numbers]
+            out["Value"] = numbers
+
+        if vr == "PN":
+            # dcm2json drops trailing "^" of a group and names of delimiters only; we keep
+            # each group's text as written.
+            names = []
+            for name in values:
+                if isinstance(name, dict):
+                    name = {g: t.rstrip("^") for g, t in name.items() if t.rstrip("^")} or None
+                names.append(name)
+            out["Value"] = names
+            if all(name is None for name in names):
+                del out["Value"]
+    return out
+
+
+@pytest.mark.interop
+@pytest.mark.skipif(shutil.which("dcm2json") is None, reason="dcmtk's dcm2json not installed")
+@pytest.mark.parametrize("name", FILES)
+def test_agrees_with_dcm2json(name: str) -> None:
+    """Same JSON as dcmtk's dcm2json, after the normalizations of ``_dcmtk_form``:
+    (0008,0005) (dcm2json rewrites it), binary values (it may write BulkDataURI), number
+    spelling (it prints FL with 9 digits, we the shortest float32 text), and PN groups
+    (it trims trailing carets)."""
+    run = subprocess.run(["dcm2json", str(TEST_FILES / name)], capture_output=True, timeout=60)
+    if run.returncode:
+        pytest.skip(f"dcm2json cannot convert {name}")
+    try:
+        theirs = json.loads(run.stdout)
+    except ValueError:  # badVR.dcm: dcm2json writes the IS "1A" as a bare number
+        pytest.skip(f"dcm2json's output for {name} is not JSON")
+    ours = json.loads(to_json(_read(name)))
+    assert _dcmtk_form(ours) == _dcmtk_form(theirs)
