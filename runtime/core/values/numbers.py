@@ -4,10 +4,15 @@
 and arithmetic on them gives plain numbers.  Each remembers the text it was read from, so
 writing a value back gives the same characters (``"1.50"`` stays ``"1.50"``, not ``1.5``).
 
-Cost (measured on the dev machine, CPython 3.11; see tests/runtime/core/test_values_numbers.py
-for the figures' script): ``float(text)`` ~40 ns; ``DS(text)`` ~190 ns (a Python
-``__new__``); :func:`ds_values` ~110 ns per value because it skips the Python-level
-``__new__``.  pydicom 3.0's ``DSfloat(text)`` is ~570 ns.  An ``IS`` whose text is the
+Cost per value (best of 7, CPython 3.11, 2-core shared dev machine; the slow test in
+tests/runtime/core/test_values_numbers.py re-measures with loose bounds):
+
+* DS from text: ``float()`` 40 ns, ``DS()`` ~200 ns, :func:`ds_values` ~110 ns,
+  pydicom's ``DSfloat()`` ~550 ns;
+* IS from text: ``int()`` 60 ns, ``IS()`` ~320 ns, :func:`is_values` ~190 ns, pydicom's
+  ``IS()`` ~2100 ns.
+
+The bulk functions skip the Python-level ``__new__``.  An ``IS`` whose text is the
 canonical form of its number stores nothing extra; only ``"+5"``, ``"007"`` and the like
 carry their text.
 
@@ -188,7 +193,8 @@ class IS(int):
                 if not number.is_integer():
                     raise ValueError(f"IS value {value!r} is not an integer") from None
                 self = int.__new__(cls, int(number))
-            if not _is_canonical_int_text(value):
+            common = value.isdigit() and value.isascii() and (value[0] != "0" or len(value) == 1)
+            if not common and not _is_canonical_int_text(value):
                 self._original = value
             return self
         if isinstance(value, IS):
