@@ -30,6 +30,9 @@ Choices where the model leaves room or the 2013 text was later changed:
 * **FL/FD** NaN and infinities have no JSON number: written as the strings ``"NaN"``,
   ``"Infinity"``, ``"-Infinity"`` with a DicomWarning, and read back.
 * Private elements keep their tag (gggg,xxee) as in the binary encoding (F.2.1.1).
+* Specific Character Set (0008,0005) is kept as read: the JSON text is Unicode either way,
+  and the attribute still says how the data set's bytes are to be encoded when it goes
+  back to DICOM (dcmtk's dcm2json rewrites it to ISO_IR 192; pydicom keeps it).
 
 References
 ----------
