@@ -101,6 +101,20 @@ class ValidationError(DicomError):
     """A dataset was required to conform and does not."""
 
 
+class TypedDatasetError(ValidationError):
+    """A data set cannot become (or come from) a generated typed class; names the tag path.
+
+    Raised by ``from_dataset`` when a Type 1 attribute is missing or empty, or a value is not
+    of the type its VR and VM give (PS3.5 §7.4, PS3.3 §5.4), and by ``to_dataset`` when two
+    modules of an IOD give one attribute different values.
+    """
+
+    def __init__(self, message: str, *, tag_path: str | None = None) -> None:
+        self.message = message
+        self.tag_path = tag_path
+        super().__init__(f"at {tag_path}: {message}" if tag_path else message)
+
+
 class NetworkError(DicomError):
     """Base of the networking errors (PS3.7, PS3.8)."""
 
