@@ -326,7 +326,8 @@ class _Reader:
         unpack_e, unpack_i, unpack_u32 = _UNPACKERS[ctx.little_endian]
         if mode == _TOP:
             stop_hi = self.stop_before if self.stop_before is not None else _NEVER
-            stop_lo = self.stop_below if self.stop_below is not None else -1
+            # Tag 0 at the top level is checked for trailing zero padding (see below).
+            stop_lo = self.stop_below if self.stop_below is not None else 1
         else:
             stop_hi, stop_lo = _NEVER, -1
         stack: list[_Level] = []
@@ -342,7 +343,9 @@ class _Reader:
                         group, number, code, length = unpack_e(buf, pos)
                     tag = (group << 16) | number
                     if group != 0xFFFE:
-                        if tag >= stop_hi or tag < stop_lo:
+                        if (tag >= stop_hi or tag < stop_lo) and (
+                            tag != 0 or stop_lo != 1 or self._zero_padding(ctx, pos, end, path)
+                        ):
                             return elements, pos, in_order, last, ctx, None
                         if implicit:
                             choices = cache.get(tag)
@@ -648,6 +651,13 @@ class _Reader:
             )
             return
         self.problem(ctx, f"truncated element header ({end - pos} bytes left)", pos, path, None)
+
+    def _zero_padding(self, ctx: CodecContext, pos: int, end: int, path: Path) -> bool:
+        """True (after a warning) if the top-level data set ends in zero bytes at ``pos``."""
+        if any(self.buf[pos:end]):
+            return False
+        self._trailing(ctx, pos, end, path, True)
+        return True
 
     def _stray_delimiter(self, ctx: CodecContext, tag: int, pos: int, path: Path) -> None:
         self.problem(ctx, f"unexpected {format_tag(tag)} in a data set; skipped", pos, path, None)

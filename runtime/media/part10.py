@@ -169,8 +169,6 @@ def read_file(
     name = os.fspath(path)
     with open(name, "rb") as stream:
         st = os.fstat(stream.fileno())
-        if st.st_size == 0:
-            raise DecodeError("the file is empty", source=name, offset=0)
         mapped: mmap.mmap | None = None
         data: bytes | mmap.mmap
         if st.st_size >= _MMAP_THRESHOLD:
@@ -233,6 +231,8 @@ def _parse(
     lookup: TagLookup | None,
     max_inflated: int,
 ) -> FileDataset:
+    if not len(data):
+        raise DecodeError("the file is empty", source=source, offset=0)
     base_ctx = CodecContext(strict=strict, lookup=lookup or DEFAULT_LOOKUP)
     preamble, pos = _find_start(data, source, strict)
     meta, pos = _read_meta(data, pos, base_ctx, source, strict)
