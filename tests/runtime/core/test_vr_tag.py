@@ -46,3 +46,9 @@ def test_tag_text_and_privacy() -> None:
         parse_tag("(0010,001G)")
     with pytest.raises(ValueError):
         Tag(1 << 32)
+
+
+def test_vr_hash_is_the_code_hash() -> None:
+    # VR tables may be keyed by the VR or by its two-letter code interchangeably.
+    assert all(hash(vr) == hash(vr.value) for vr in VR)
+    assert {vr.value: vr for vr in VR}[VR.OB] is VR.OB
