@@ -48,6 +48,7 @@ from dicompile.generator.emit.dictionary import emit_dictionary, emit_tags
 from dicompile.generator.emit.dimse import DIMSE_FILE, render_dimse
 from dicompile.generator.emit.package import emit_package
 from dicompile.generator.emit.render import GeneratedFile
+from dicompile.generator.emit.typed_classes import emit_typed_files
 from dicompile.generator.emit.uids import emit_context_groups, emit_uids
 from dicompile.generator.emit.ul_table import UL_TABLE_FILE, render_ul_table
 from dicompile.generator.iod_build import IODModel, build_iods
@@ -220,6 +221,7 @@ EMIT_JOBS: tuple[EmitJob, ...] = (
     ),
     EmitJob("ul_table", (UL_TABLE_FILE,), from_file("part08.xml", render_ul_table)),
     EmitJob("dimse", (DIMSE_FILE,), from_file("part07.xml", render_dimse)),
+    EmitJob("typed", ("modules/", "iods/"), from_iods(emit_typed_files)),
 )
 
 

@@ -42,9 +42,15 @@ from dicompile.generator.emit.typed_plan import (
     module_name,
     plan_tables,
 )
+from dicompile.generator.iod_build import IODModel, SOPClassIOD
 from dicompile.generator.iod_model import IODDef, ModuleUse, Part03Model
-from dicompile.generator.model import DataElementDef, Provenance, SourceDigest, UIDDef
-from dicompile.generator.service_model import SOPClassDef
+from dicompile.generator.model import (
+    DataElementDef,
+    Provenance,
+    SourceDigest,
+    StandardModel,
+    UIDDef,
+)
 
 INDENT = "    "
 LINE_LENGTH = 100
@@ -251,12 +257,8 @@ class _ModuleField:
     title: str  # "Patient Module"
 
 
-def _sop_classes_of(iod: IODDef, sop_classes: Sequence[SOPClassDef]) -> list[SOPClassDef]:
-    found = [
-        sop
-        for sop in sop_classes
-        if (sop.iod and sop.iod == iod.name) or (sop.iod_section and sop.iod_section == iod.section)
-    ]
+def _sop_classes_of(iod: IODDef, sop_classes: Sequence[SOPClassIOD]) -> list[SOPClassIOD]:
+    found = [sop for sop in sop_classes if sop.iod == iod.key]
     return sorted(found, key=lambda s: tuple(int(p) for p in s.uid.split(".")))
 
 
@@ -264,7 +266,7 @@ def _iod_lines(
     iod: IODDef,
     class_name: str,
     fields: Sequence[_ModuleField],
-    sops: Sequence[SOPClassDef],
+    sops: Sequence[SOPClassIOD],
     uid_names: dict[str, str],
 ) -> tuple[list[str], list[str]]:
     doc = f"{iod.name} IOD — {cite(iod.section, iod.key)}."
@@ -307,7 +309,7 @@ def _module_field_name(use: ModuleUse, table_name: str) -> str:
 def render_iods(
     model: Part03Model,
     plans: Sequence[TablePlan],
-    sop_classes: Sequence[SOPClassDef],
+    sop_classes: Sequence[SOPClassIOD],
     uids: Sequence[UIDDef],
     digests: Sequence[SourceDigest],
     part03_files: set[str],
@@ -378,7 +380,7 @@ def emit_typed(
     model: Part03Model,
     elements: Iterable[DataElementDef],
     *,
-    sop_classes: Sequence[SOPClassDef] = (),
+    sop_classes: Sequence[SOPClassIOD] = (),
     uids: Sequence[UIDDef] = (),
     digests: Sequence[SourceDigest] = (),
 ) -> tuple[list[GeneratedFile], TypedReport]:
@@ -391,7 +393,7 @@ def emit_typed(
     elements
         The PS3.6 data element registry: keywords, VRs and VMs of the fields.
     sop_classes
-        Storage SOP classes with their IOD (PS3.4 B.5; the rendition's ``sops.json``).
+        Storage SOP classes with the key of their IOD (PS3.4 B.5).
     uids
         The UID registry, for the names of the SOP class constants of ``generated/uids.py``.
     digests
@@ -468,5 +470,17 @@ def _package_files(
             by_sop=by_sop,
             py_str=py_str,
         )
+    )
+    return files
+
+
+def emit_typed_files(iods: IODModel, model: StandardModel) -> list[GeneratedFile]:
+    """The pipeline's job: :func:`emit_typed` from ``Build.iods`` and the standard model."""
+    files, _ = emit_typed(
+        iods.model,
+        model.data_elements,
+        sop_classes=iods.sop_classes,
+        uids=model.uids,
+        digests=(*model.sources, *iods.sources),
     )
     return files

@@ -11,6 +11,7 @@ import pytest
 from dicompile.generator.emit.typed_classes import emit_typed, py_doc
 from dicompile.generator.emit.typed_names import file_stem, natural_key, pascal, snake
 from dicompile.generator.emit.typed_plan import PlanError, value_type
+from dicompile.generator.iod_build import SOPClassIOD
 from dicompile.generator.iod_model import (
     AttributeRule,
     AttributeType,
@@ -22,7 +23,6 @@ from dicompile.generator.iod_model import (
     Usage,
 )
 from dicompile.generator.model import DataElementDef, Provenance, TagPattern, UIDDef
-from dicompile.generator.service_model import SOPClassDef
 
 P3 = Provenance("PS3.3", "2020", "table_X", "tiny/modules.json")
 P6 = Provenance("PS3.6", "2020", "attributes.json", "tiny/attributes.json")
@@ -117,7 +117,7 @@ def tiny_model() -> Part03Model:
     )
 
 
-SOPS = [SOPClassDef("1.2.840.10008.5.1.4.1.1.2", "CT Image Storage", "Storage", P3, iod="CT Image")]
+SOPS = [SOPClassIOD("1.2.840.10008.5.1.4.1.1.2", "CT Image Storage", "table_A.3-1", P3)]
 UIDS = [
     UIDDef(
         "1.2.840.10008.5.1.4.1.1.2", "CT Image Storage", "CTImageStorage", "SOP Class", False, P6
