@@ -12,6 +12,7 @@ than return bytes of another file.
 
 from __future__ import annotations
 
+import mmap
 import os
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -80,6 +81,32 @@ class FileSpan:
                     )
                 remaining -= len(chunk)
                 yield chunk
+
+    def read_range(self, start: int, length: int) -> bytes:
+        """``length`` bytes from ``start`` within the value (one frame of pixel data)."""
+        if start < 0 or length < 0 or start + length > self.length:
+            raise ValueError(f"bytes {start}-{start + length} are outside the value")
+        return b"".join(
+            FileSpan(self.path, self.offset + start, length, self.identity).iter_chunks(
+                max(length, 1)
+            )
+        )
+
+    def map(self) -> memoryview:
+        """The value as a read-only memoryview of a mapping of the file (no read until used).
+
+        The mapping lives as long as the view (and views of it) do.
+        """
+        with self._open_checked() as stream:
+            aligned = self.offset - self.offset % mmap.ALLOCATIONGRANULARITY
+            mapping = mmap.mmap(
+                stream.fileno(),
+                self.offset - aligned + self.length,
+                offset=aligned,
+                access=mmap.ACCESS_READ,
+            )
+        view = memoryview(mapping)
+        return view[self.offset - aligned : self.offset - aligned + self.length]
 
 
 @attrs.frozen

@@ -111,9 +111,12 @@ def test_sequence_accepts_only_datasets() -> None:
     seq[0:1] = [Dataset()]
     seq += [Dataset()]
     assert len(seq) == 4
-    for bad in (lambda: seq.append(1), lambda: seq.extend([1]), lambda: seq.__setitem__(0, "x")):
-        with pytest.raises(TypeError):
-            bad()  # type: ignore[no-untyped-call]
+    with pytest.raises(TypeError):
+        seq.append(1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        seq.extend([1])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        seq[0] = "x"  # type: ignore[call-overload]
     assert seq.copy() == seq and seq.copy() is not seq
 
 

@@ -149,7 +149,7 @@ def test_deflated_with_zlib_header_is_read_with_a_warning() -> None:
 
 
 def _meta_end(data: bytes) -> int:
-    return 132 + 12 + struct.unpack_from("<L", data, 140)[0]
+    return 132 + 12 + int(struct.unpack_from("<L", data, 140)[0])
 
 
 def test_quirk_no_preamble() -> None:
