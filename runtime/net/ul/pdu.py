@@ -897,14 +897,26 @@ def encode_pdu(pdu: PDU) -> bytes:
         case PDataTF(pdvs=pdvs):
             if not pdvs:
                 raise LocalProtocolError("a P-DATA-TF needs one or more PDVs (PS3.8 §9.3.5)")
-            parts: list[bytes] = []
+            # The PDU header goes first in the same join: fragments are copied once.
+            parts: list[bytes] = [b""]
+            length = 0
             for pdv in pdvs:
                 # Item bytes 1-4: Item-length; 5: Presentation-context-ID;
                 # 6-xxx: Presentation-data-value = message control header + fragment
-                parts.append(struct.pack(">I", len(pdv.fragment) + 2))
-                parts.append(bytes((_context_id(pdv.context_id), pdv.header.to_byte())))
+                parts.append(
+                    struct.pack(
+                        ">IBB",
+                        len(pdv.fragment) + 2,
+                        _context_id(pdv.context_id),
+                        pdv.header.to_byte(),
+                    )
+                )
                 parts.append(pdv.fragment)
-            return _pdu(PDUType.P_DATA_TF, b"".join(parts))
+                length += PDV_OVERHEAD + len(pdv.fragment)
+            if length > MAX_PDU_LENGTH_FIELD:
+                raise LocalProtocolError(f"PDU body of {length} bytes does not fit PDU-length")
+            parts[0] = struct.pack(">BBI", PDUType.P_DATA_TF.value, 0, length)
+            return b"".join(parts)
         case AReleaseRQ():
             return _pdu(PDUType.A_RELEASE_RQ, bytes(4))  # bytes 7-10: reserved
         case AReleaseRP():
