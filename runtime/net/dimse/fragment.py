@@ -148,7 +148,10 @@ def _fragments(
             size = min(len(data) - position, (room - PDV_OVERHEAD) & ~1)
             end = position + size
             header = MessageControlHeader(is_command=is_command, is_last=end == len(data))
-            pdvs.append(PresentationDataValue(context_id, header, bytes(data[position:end])))
+            whole = data.obj if size == len(data) and isinstance(data.obj, bytes) else None
+            # A part that fits one fragment is passed on as it is, not copied.
+            chunk = whole if whole is not None else bytes(data[position:end])
+            pdvs.append(PresentationDataValue(context_id, header, chunk))
             room -= PDV_OVERHEAD + size
             position = end
     yield PDataTF(tuple(pdvs))
