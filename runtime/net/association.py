@@ -469,7 +469,9 @@ class Association:
             await self.send_message(message, context_id)
             while True:
                 try:
-                    item = await asyncio.wait_for(queue.get(), timeout)
+                    # asyncio.timeout arms one timer; wait_for would wrap a task per call.
+                    async with asyncio.timeout(timeout):
+                        item = await queue.get()
                 except TimeoutError:
                     self._abort_now(f"no response to {message.MESSAGE} within {timeout} s")
                     raise AssociationAbortedError(
@@ -537,7 +539,8 @@ class Association:
             remaining = idle - (self._loop.time() - self.transport.last_received)
             if remaining > 0:
                 with contextlib.suppress(TimeoutError):
-                    return await asyncio.wait_for(self._requests.get(), remaining)
+                    async with asyncio.timeout(remaining):
+                        return await self._requests.get()
                 continue
             if self._requests.empty():
                 self._abort_now(f"idle for {idle} s")
