@@ -157,7 +157,8 @@ def pynetdicom_store(port: int, paths: list[Path]) -> None:
     try:
         for path in paths:
             status = association.send_c_store(pydicom.dcmread(path))
-            assert status.Status == 0
+            if "Status" not in status or status.Status != 0:
+                raise RuntimeError(f"pynetdicom: no Success for {path.name}: {status}")
     finally:
         association.release()
 
@@ -172,7 +173,9 @@ def pynetdicom_echo(port: int, count: int) -> None:
     assert association.is_established
     try:
         for _ in range(count):
-            assert association.send_c_echo().Status == 0
+            status = association.send_c_echo()
+            if "Status" not in status or status.Status != 0:
+                raise RuntimeError(f"pynetdicom: C-ECHO failed: {status}")
     finally:
         association.release()
 
