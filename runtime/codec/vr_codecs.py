@@ -193,6 +193,12 @@ class DecimalStringCodec(StringCodec):
     def decode(self, raw: bytes, ctx: CodecContext) -> ElementValue:
         if not raw:
             return None
+        if raw.count(b"\\") >= BULK_VALUES:
+            # A long array: float() reads bytes and ignores surrounding spaces.
+            try:
+                return tuple(map(float, raw.split(b"\\")))
+            except ValueError:
+                pass  # NUL padding, empty or bad values: the general path says which
         text = raw.decode("latin-1").rstrip(" \x00")
         parts = text.split("\\")
         if " " in text or "\x00" in text:
