@@ -458,14 +458,16 @@ class Association:
         if timeout is None:
             timeout = self.ae.timeouts.dimse
         message_id = message.message_id  # type: ignore[union-attr]
-        window = self._window
-        if window is not None:
-            await window.acquire()
-        queue: asyncio.Queue[Response | BaseException] = asyncio.Queue()
         if message_id in self._pending:
             raise LocalProtocolError(f"message ID {message_id} is already outstanding")
-        self._pending[message_id] = queue
+        queue: asyncio.Queue[Response | BaseException] = asyncio.Queue()
+        self._pending[message_id] = queue  # before any await: the ID is taken at once
+        window = self._window
+        acquired = False
         try:
+            if window is not None:
+                await window.acquire()
+                acquired = True
             await self.send_message(message, context_id)
             while True:
                 try:
@@ -485,7 +487,7 @@ class Association:
                     return
         finally:
             self._pending.pop(message_id, None)
-            if window is not None:
+            if acquired and window is not None:
                 window.release()
 
     # -- serving --------------------------------------------------------------------------------

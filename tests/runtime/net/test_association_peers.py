@@ -472,3 +472,38 @@ def test_server_close_aborts_running_associations() -> None:
         return association
 
     assert run(go()).ending is Ending.ABORTED_BY_PEER
+
+
+def test_outstanding_requests_stay_within_the_negotiated_window() -> None:
+    async def go() -> tuple[int, int]:
+        async with running_server(scp_ae(max_operations_performed=2)) as (_, port):
+            association = await associate(
+                scu_ae(max_operations_invoked=8), "127.0.0.1", port, called_ae_title="X",
+                contexts=[VERIFICATION_CONTEXT],
+            )  # fmt: skip
+            assert association.negotiated.max_invoked == 2
+            outstanding = peak = 0
+            send = association.send_message
+
+            async def counting_send(message: object, context_id: int) -> None:
+                nonlocal outstanding, peak
+                if isinstance(message, CEchoRQ):
+                    outstanding += 1
+                    peak = max(peak, outstanding)
+                await send(message, context_id)  # type: ignore[arg-type]
+
+            association.send_message = counting_send  # type: ignore[method-assign]
+
+            async def one() -> int:
+                nonlocal outstanding
+                status = await echo(association)
+                outstanding -= 1
+                return status
+
+            statuses = await asyncio.gather(*(one() for _ in range(10)))
+            await association.release()
+            return peak, sum(statuses)
+
+    peak, failures = run(go())
+    assert failures == 0
+    assert peak == 2
