@@ -106,6 +106,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--max-associations", type=int, default=64, help="concurrent limit")
     serve.add_argument("--max-pdu", type=int, default=1 << 20, help="Maximum Length we accept")
     serve.add_argument("--grace", type=float, default=10.0, help="seconds to finish on stop")
+    serve.add_argument(
+        "--max-data-set", type=int, default=None, help="abort peers sending larger data sets"
+    )
     serve.add_argument("-v", "--verbose", action="store_true", help="log associations")
     _timeout_arguments(serve)
     _tls_arguments(serve, server=True)
@@ -392,6 +395,7 @@ def _serve(args: argparse.Namespace) -> int:
             calling_ae_titles=args.calling_aets,
             max_associations=args.max_associations,
             max_operations_performed=16,
+            max_data_set_length=args.max_data_set,
         )
     except (TLSConfigurationError, LocalProtocolError, ValueError) as exc:
         _error("serve", exc)

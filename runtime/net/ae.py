@@ -133,6 +133,9 @@ class ApplicationEntity:
     max_associations
         How many associations an acceptor serves at once; one more is rejected (transient,
         service-provider presentation, local limit exceeded).
+    max_data_set_length
+        A local limit on one received data set in bytes (None: none); a peer that sends
+        more is aborted, so it cannot exhaust our memory.
     """
 
     ae_title: str
@@ -144,6 +147,7 @@ class ApplicationEntity:
     max_operations_invoked: int = 1
     max_operations_performed: int = 1
     max_associations: int = DEFAULT_MAX_ASSOCIATIONS
+    max_data_set_length: int | None = None
     timeouts: Timeouts = Timeouts()
     implementation_class_uid: str = IMPLEMENTATION_CLASS_UID
     implementation_version_name: str | None = IMPLEMENTATION_VERSION_NAME

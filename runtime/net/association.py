@@ -388,7 +388,9 @@ class Association:
 
     def _establish(self, negotiated: Negotiated) -> None:
         self.negotiated = negotiated
-        self._reassembler = Reassembler(tuple(negotiated.contexts))
+        self._reassembler = Reassembler(
+            tuple(negotiated.contexts), max_data_set_length=self.ae.max_data_set_length
+        )
         window = negotiated.max_invoked
         self._window = asyncio.Semaphore(window) if window > 0 else None
 

@@ -507,3 +507,22 @@ def test_outstanding_requests_stay_within_the_negotiated_window() -> None:
     peak, failures = run(go())
     assert failures == 0
     assert peak == 2
+
+
+def test_a_data_set_above_the_local_limit_aborts_and_stores_nothing(tmp_path: Path) -> None:
+    sample = make_ct(tmp_path / "big.dcm", seed=2, rows=128, columns=128)
+
+    async def go() -> object:
+        ae = scp_ae(max_data_set_length=10_000)
+        async with running_server(ae, tmp_path / "store") as (_, port):
+            instances = [probe(sample)]
+            association = await associate(
+                scu_ae(), "127.0.0.1", port, called_ae_title="X", contexts=plan_contexts(instances)
+            )
+            [result] = await store_instances(association, instances)
+            await association.wait_ended()
+            return result
+
+    result = run(go())
+    assert result.status is None and "aborted" in result.error  # type: ignore[attr-defined]
+    assert list((tmp_path / "store").iterdir()) == []
