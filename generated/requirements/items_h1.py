@@ -611,10 +611,10 @@ OutputDestinationSequence_c1ca3b: Final = Items((
     Rule(0x00404072, T1C, "SQ", "1", condition=c0.C_3356ef, items=i0_0.STOWRSStorageSequence_f900e1),  # STOWRSStorageSequence
     Rule(0x00404074, T1C, "SQ", "1", condition=c2.C_b79fce, items=i0_0.XDSRetrievalSequence_d6dc36),  # XDSStorageSequence
 ))
-PatientSetupSequence_0fbf37: Final = Items((
+PatientSetupSequence_9cde9d: Final = Items((
     Rule(0x300A0182, T1, "IS", "1"),  # PatientSetupNumber
     Rule(0x300A0183, T3, "LO", "1"),  # PatientSetupLabel
-    Rule(0x00185100, T1C, "CS", "1", condition=c1.C_7cd945, values=(Values(DEFINED, ("SITTING",)),)),  # PatientPosition
+    Rule(0x00185100, T1C, "CS", "1", condition=c1.C_7cd945, values=(Values(DEFINED, ("SITTING",)), Values(DEFINED, ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL")))),  # PatientPosition
     Rule(0x300A0184, T1C, "LO", "1", condition=c2.C_bbc7e9),  # PatientAdditionalPosition
     Rule(0x300A0401, T3, "SQ", "1", items=i0_0.ReferencedSetupImageSequence_7a295d),  # ReferencedSetupImageSequence
     Rule(0x300A0190, T3, "SQ", "1", items=i0_1.FixationDeviceSequence_054c3f),  # FixationDeviceSequence

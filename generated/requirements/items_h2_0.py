@@ -808,6 +808,46 @@ SegmentAnnotationTypeCodeSequence_55baee: Final = Items((
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
     Rule(0x3010002F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # SegmentAnnotationTypeModifierCodeSequence
 ))
+SequenceOfUltrasoundRegions_4dd5d3: Final = Items((
+    Rule(0x00186018, T1, "UL", "1"),  # RegionLocationMinX0
+    Rule(0x0018601A, T1, "UL", "1"),  # RegionLocationMinY0
+    Rule(0x0018601C, T1, "UL", "1"),  # RegionLocationMaxX1
+    Rule(0x0018601E, T1, "UL", "1"),  # RegionLocationMaxY1
+    Rule(0x00186024, T1, "US", "1"),  # PhysicalUnitsXDirection
+    Rule(0x00186026, T1, "US", "1"),  # PhysicalUnitsYDirection
+    Rule(0x0018602C, T1, "FD", "1"),  # PhysicalDeltaX
+    Rule(0x0018602E, T1, "FD", "1"),  # PhysicalDeltaY
+    Rule(0x00186020, T3, "SL", "1"),  # ReferencePixelX0
+    Rule(0x00186022, T3, "SL", "1"),  # ReferencePixelY0
+    Rule(0x00186028, T3, "FD", "1"),  # ReferencePixelPhysicalValueX
+    Rule(0x0018602A, T3, "FD", "1"),  # ReferencePixelPhysicalValueY
+    Rule(0x00186012, T1, "US", "1", values=(Values(ENUMERATED, ("0", "1", "2", "3", "4", "5")),)),  # RegionSpatialFormat
+    Rule(0x00186014, T1, "US", "1", values=(Values(ENUMERATED, ("0", "1", "2", "3", "4", "5", "6", "7", "8", "10", "11", "12", "13", "14", "15", "16", "17", "18")),)),  # RegionDataType
+    Rule(0x00186016, T1, "UL", "1"),  # RegionFlags
+    Rule(0x00186044, T1C, "US", "1", condition=c2.C_a56011, values=(Values(ENUMERATED, ("0", "1", "2", "3")),)),  # PixelComponentOrganization
+    Rule(0x00186046, T1C, "UL", "1", condition=c1.C_521260),  # PixelComponentMask
+    Rule(0x00186048, T1C, "UL", "1", condition=c1.C_59cdd5),  # PixelComponentRangeStart
+    Rule(0x0018604A, T1C, "UL", "1", condition=c1.C_59cdd5),  # PixelComponentRangeStop
+    Rule(0x0018604C, T1C, "US", "1", condition=c3.C_dd7dd8, values=(Values(ENUMERATED, ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12")),)),  # PixelComponentPhysicalUnits
+    Rule(0x0018604E, T1C, "US", "1", condition=c3.C_dd7dd8, values=(Values(ENUMERATED, ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10")),)),  # PixelComponentDataType
+    Rule(0x00186050, T1C, "UL", "1", condition=c1.C_518896),  # NumberOfTableBreakPoints
+    Rule(0x00186052, T1C, "UL", "1-n", condition=c1.C_518896),  # TableOfXBreakPoints
+    Rule(0x00186054, T1C, "FD", "1-n", condition=c1.C_518896),  # TableOfYBreakPoints
+    Rule(0x00186056, T1C, "UL", "1", condition=c3.C_eb15f9),  # NumberOfTableEntries
+    Rule(0x00186058, T1C, "UL", "1-n", condition=c2.C_855aeb),  # TableOfPixelValues
+    Rule(0x0018605A, T1C, "FL", "1-n", condition=c0.C_3fece4),  # TableOfParameterValues
+    Rule(0x00409098, T1C, "SQ", "1", condition=c2.C_bf2bb1, items=i1.PersonIdentificationCodeSequence_06e74b),  # PixelValueMappingCodeSequence
+    Rule(0x00186030, T3, "UL", "1"),  # TransducerFrequency
+    Rule(0x00186032, T3, "UL", "1"),  # PulseRepetitionFrequency
+    Rule(0x00186034, T3, "FD", "1"),  # DopplerCorrectionAngle
+    Rule(0x00186036, T3, "FD", "1"),  # SteeringAngle
+    Rule(0x00186039, T3, "SL", "1"),  # DopplerSampleVolumeXPosition
+    Rule(0x0018603B, T3, "SL", "1"),  # DopplerSampleVolumeYPosition
+    Rule(0x0018603D, T3, "SL", "1"),  # TMLinePositionX0
+    Rule(0x0018603F, T3, "SL", "1"),  # TMLinePositionY0
+    Rule(0x00186041, T3, "SL", "1"),  # TMLinePositionX1
+    Rule(0x00186043, T3, "SL", "1"),  # TMLinePositionY1
+))
 SourceInstanceSequence_edcc9b: Final = Items((
     Rule(0x00081150, T1, "UI", "1"),  # ReferencedSOPClassUID
     Rule(0x00081155, T1, "UI", "1"),  # ReferencedSOPInstanceUID

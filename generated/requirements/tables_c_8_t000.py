@@ -73,7 +73,7 @@ T_C_8_15: Final = AttributeTable("table_C.8-15", "NM Reconstruction", "", False,
     Rule(0x00540500, T3, "CS", "1", values=(Values(ENUMERATED, ("APEX_TO_BASE", "BASE_TO_APEX")),)),  # SliceProgressionDirection
 ))
 T_C_8_17: Final = AttributeTable("table_C.8-17", "US Region Calibration", "", False, "PS3.3 2020 table_C.8-17", (
-    Rule(0x00186011, T1, "SQ", "1", items=i2_1.SequenceOfUltrasoundRegions_a2550f),  # SequenceOfUltrasoundRegions
+    Rule(0x00186011, T1, "SQ", "1", items=i2_0.SequenceOfUltrasoundRegions_4dd5d3),  # SequenceOfUltrasoundRegions
 ))
 T_C_8_18: Final = AttributeTable("table_C.8-18", "US Image", "", False, "PS3.3 2020 table_C.8-18", (
     Rule(0x00280002, T1, "US", "1"),  # SamplesPerPixel

@@ -327,7 +327,7 @@ T_C_8_38: Final = AttributeTable("table_C.8-38", "RT Image", "", False, "PS3.3 2
     Rule(0x300A0129, T3, "DS", "1"),  # TableTopLongitudinalPosition
     Rule(0x300A012A, T3, "DS", "1"),  # TableTopLateralPosition
     Rule(0x300A012C, T3, "DS", "3"),  # IsocenterPosition
-    Rule(0x00185100, T1C, "CS", "1", condition=c0.C_32ab83, values=(Values(DEFINED, ("SITTING",)),)),  # PatientPosition
+    Rule(0x00185100, T1C, "CS", "1", condition=c0.C_32ab83, values=(Values(DEFINED, ("SITTING",)), Values(DEFINED, ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL")))),  # PatientPosition
     Rule(0x00181150, T3, "IS", "1"),  # ExposureTime
     Rule(0x00189328, T3, "FD", "1"),  # ExposureTimeInms
     Rule(0x30020032, T3, "DS", "1"),  # MetersetExposure
@@ -409,7 +409,7 @@ T_C_8_47: Final = AttributeTable("table_C.8-47", "RT Tolerance Tables", "", Fals
     Rule(0x300A0040, T3, "SQ", "1", items=i1.ToleranceTableSequence_9bf2ee),  # ToleranceTableSequence
 ))
 T_C_8_48: Final = AttributeTable("table_C.8-48", "RT Patient Setup", "", False, "PS3.3 2020 table_C.8-48", (
-    Rule(0x300A0180, T1, "SQ", "1", items=i1.PatientSetupSequence_0fbf37),  # PatientSetupSequence
+    Rule(0x300A0180, T1, "SQ", "1", items=i1.PatientSetupSequence_9cde9d),  # PatientSetupSequence
 ))
 T_C_8_49: Final = AttributeTable("table_C.8-49", "RT Fraction Scheme", "", False, "PS3.3 2020 table_C.8-49", (
     Rule(0x300A0070, T1, "SQ", "1", items=i1.FractionGroupSequence_186a83),  # FractionGroupSequence

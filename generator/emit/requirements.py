@@ -30,6 +30,10 @@ Theory of operation
   sections its description refers to whose title is the attribute's name (PS3.3 writes the
   values of Image Type (0008,0008) of CT in C.8.2.1.1.1 "Image Type"), and the value tables
   such a section holds.  Hexadecimal terms of binary VRs (``0001H``) are written as numbers.
+  A section's terms "in addition to" (or "plus") those of another section are joined with
+  that section's (C.8.8.12.1.2 Patient Position adds SITTING to C.7.3.1.1.2), or dropped
+  when that section is not in the model; the bit values of a bit field (Region Flags) are
+  left out.
 * An attribute listed twice at one level (the SR content item macros, which the rendition
   inlines without their include conditions) becomes one rule: its type and condition when
   all rows agree, Type 3 otherwise, with the union of the Items' rules (open).
@@ -105,6 +109,9 @@ IOD_GROUP = 10  # iods_a_00 holds A.0-A.9, iods_a_10 A.10-A.19, …
 
 _NUMERIC_VRS = frozenset({"US", "SS", "UL", "SL", "UV", "SV", "AT", "OB", "OW", "US or SS"})
 _HEX_TERM = re.compile(r"([0-9A-Fa-f]{1,8})H")
+_BIT_FIELD = re.compile(r"\bBits? \d")
+_IN_ADDITION = re.compile(r"\bin addition to\b|\bplus the following\b", re.IGNORECASE)
+_SECTION_REF = re.compile(r"\bSection ([A-Z](?:\.\d+)+|\d+(?:\.\d+)+)")
 _NOT_SHARED = re.compile(r"may not be used as a shared functional group", re.IGNORECASE)
 # Sentences about the number of Items, unconditional (PS3.3 descriptions of Sequences).
 _ONE_ITEM = re.compile(
@@ -404,14 +411,28 @@ class _Builder:
         return const.code
 
     def value_lists(self, rule: AttributeRule, vr: str) -> tuple[_Values, ...]:
+        binary = vr in _NUMERIC_VRS
+        if binary and _BIT_FIELD.search(rule.description):
+            return ()  # the values listed are those of single bits
         lists: list[ValueList] = list(rule.value_lists)
         name = _fold(rule.name)
         for ref in rule.references:
             section = self.sections.get(ref)
             if section is None or _fold(section.title) != name or not name:
                 continue
-            lists.extend(section.value_lists)
-            lists.extend(self.value_tables[t] for t in section.tables if t in self.value_tables)
+            if binary and any(_BIT_FIELD.search(p) for p in section.paragraphs):
+                return ()  # Region Flags (C.8.5.5.1.3): values of single bits
+            lists.extend(self.section_lists(section))
+            if any(_IN_ADDITION.search(p) for p in section.paragraphs):
+                # "… shall be those specified in Section C.7.3.1.1.2, plus the following"
+                bases = [
+                    self.sections.get(f"sect_{label}")
+                    for p in section.paragraphs
+                    for label in _SECTION_REF.findall(p)
+                ]
+                if not bases or any(b is None for b in bases):
+                    return ()  # the list it extends is not in the model: check none
+                lists.extend(v for b in bases if b is not None for v in self.section_lists(b))
         out: list[_Values] = []
         for found in lists:
             terms = tuple(dict.fromkeys(self.term(t, vr) for t in found.values if t.strip()))
@@ -422,6 +443,10 @@ class _Builder:
             if values not in out:
                 out.append(values)
         return tuple(out)
+
+    def section_lists(self, section: SectionNote) -> list[ValueList]:
+        tables = [self.value_tables[t] for t in section.tables if t in self.value_tables]
+        return [*section.value_lists, *tables]
 
     @staticmethod
     def term(term: str, vr: str) -> str:
