@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydicom_files import bundled_file
 
 from dicompile.generated.iods import BY_SOP_CLASS, TABLES, iod_class
 from dicompile.generated.iods.ct_image import CTImage
@@ -34,7 +35,7 @@ def _module_tags(iod: TypedIOD) -> set[int]:
     ("name", "cls", "module_count"), [("CT_small.dcm", CTImage, 11), ("MR_small.dcm", MRImage, 11)]
 )
 def test_round_trip(name: str, cls: type[TypedIOD], module_count: int, tmp_path: Path) -> None:
-    source = read_file(pydicom_data.get_testdata_file(name))
+    source = read_file(bundled_file(name))
     typed = cls.from_dataset(source.dataset)
     present = [slot.name for slot in cls.MODULES if getattr(typed, slot.name) is not None]
     assert len(present) >= module_count, present
@@ -56,7 +57,7 @@ def test_round_trip(name: str, cls: type[TypedIOD], module_count: int, tmp_path:
 
 def test_ct_values_against_pydicom() -> None:
     pydicom = pytest.importorskip("pydicom")
-    path = pydicom_data.get_testdata_file("CT_small.dcm")
+    path = bundled_file("CT_small.dcm")
     oracle = pydicom.dcmread(path)
     ct = CTImage.from_dataset(read_file(path).dataset)
     assert str(ct.patient.patient_name) == str(oracle.PatientName)
@@ -71,7 +72,7 @@ def test_ct_values_against_pydicom() -> None:
 
 def test_signed_pixels_keep_ss() -> None:
     """MR_small has Pixel Representation 1: its US-or-SS attributes are written as SS."""
-    source = read_file(pydicom_data.get_testdata_file("MR_small.dcm")).dataset
+    source = read_file(bundled_file("MR_small.dcm")).dataset
     again = MRImage.from_dataset(source).to_dataset()
     assert again[0x00280106].vr == source[0x00280106].vr == "SS"
 
@@ -79,7 +80,7 @@ def test_signed_pixels_keep_ss() -> None:
 def test_wrong_iod_is_refused() -> None:
     from dicompile.runtime.errors import TypedDatasetError
 
-    source = read_file(pydicom_data.get_testdata_file("MR_small.dcm")).dataset
+    source = read_file(bundled_file("MR_small.dcm")).dataset
     with pytest.raises(TypedDatasetError, match=r"\(0008,0016\)"):
         CTImage.from_dataset(source)
 

@@ -22,6 +22,7 @@ pydicom = pytest.importorskip("pydicom")
 from pydicom.charset import decode_element  # noqa: E402
 from pydicom.dataelem import DataElement, RawDataElement  # noqa: E402
 from pydicom.dataset import Dataset  # noqa: E402
+from pydicom_files import bundled_charset_files  # noqa: E402
 
 CHARSET_TEXT_VRS = ["SH", "LO", "ST", "LT", "UT", "PN", "UC"]
 
@@ -70,9 +71,8 @@ def _walk(
 
 
 def _charset_files() -> list[str]:
-    from pydicom.data import get_charset_files
-
-    return sorted(path for path in get_charset_files("*.dcm"))
+    # On disk, never pydicom's get_charset_files: it may try downloads (sleeping offline).
+    return [str(path) for path in bundled_charset_files("*.dcm")]
 
 
 @pytest.mark.parametrize("path", _charset_files(), ids=lambda p: p.rsplit("/", 1)[-1])
