@@ -17,6 +17,7 @@ pydicom_data = pytest.importorskip("pydicom.data")
 
 from pydicom.multival import MultiValue  # noqa: E402
 from pydicom.valuerep import PersonName as PydicomPersonName  # noqa: E402
+from pydicom_files import bundled_files  # noqa: E402
 
 from dicompile.runtime.codec.vr_codecs import swap_bytes  # noqa: E402
 from dicompile.runtime.core.dataset import Dataset  # noqa: E402
@@ -28,10 +29,8 @@ from dicompile.runtime.media.part10 import read_file  # noqa: E402
 
 
 def _test_files() -> list[Path]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pydicom warns that downloads are unavailable
-        found = pydicom_data.get_testdata_files("*.dcm")
-    return sorted(Path(name) for name in found)
+    # On disk, never pydicom's get_testdata_files: it retries downloads with sleeps offline.
+    return bundled_files("*.dcm")
 
 
 FILES = _test_files()
