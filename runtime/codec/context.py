@@ -35,9 +35,6 @@ class CodecContext:
     #: Errors instead of warnings for data that breaks PS3.5 (lengths, VRs, values).
     strict: bool = False
     lookup: TagLookup = DEFAULT_LOOKUP
-    #: Bytes per pixel cell of big endian OW Pixel Data with Bits Allocated 32 or 64, whose
-    #: cells swap as a whole rather than per 16-bit word (PS3.5 A.3); None otherwise.
-    pixel_cell_bytes: int | None = None
 
     def decode_value(self, vr: VR, raw: bytes) -> ElementValue:
         """Decode ``raw`` bytes of VR ``vr`` (the ValueDecoder protocol of core)."""
@@ -55,12 +52,6 @@ class CodecContext:
         if little_endian == self.little_endian and implicit_vr == self.implicit_vr:
             return self
         return attrs.evolve(self, little_endian=little_endian, implicit_vr=implicit_vr)
-
-    def with_pixel_cells(self, size: int | None) -> CodecContext:
-        """This context for Pixel Data whose cells are ``size`` bytes (None: 16-bit words)."""
-        if size == self.pixel_cell_bytes:
-            return self
-        return attrs.evolve(self, pixel_cell_bytes=size)
 
     def same_value_encoding(self, other: CodecContext) -> bool:
         """True if value bytes from ``other`` can be copied unchanged into this context

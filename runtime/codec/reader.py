@@ -72,10 +72,7 @@ _SPECIFIC_CHARACTER_SET: Final = 0x00080005
 _PIXEL_REPRESENTATION: Final = 0x00280103
 _PIXEL_DATA: Final = 0x7FE00010
 #: Elements whose values later elements of the same data set depend on.
-_BITS_ALLOCATED: Final = 0x00280100
-_LEVEL_FACT_TAGS: Final = frozenset(
-    {_SPECIFIC_CHARACTER_SET, _PIXEL_REPRESENTATION, _BITS_ALLOCATED, _PIXEL_DATA}
-)
+_LEVEL_FACT_TAGS: Final = frozenset({_SPECIFIC_CHARACTER_SET, _PIXEL_REPRESENTATION})
 
 #: 2-byte VR code -> (VR, has the 12-byte header with a 32-bit length) (PS3.5 Table 7.1-1/2).
 VR_HEADERS: Final[dict[bytes, tuple[VR, bool]]] = {
@@ -124,7 +121,6 @@ class PixelFacts(NamedTuple):
     """Facts of the current data set that implicit VR resolution needs; items inherit them."""
 
     pixel_representation: int | None = None
-    bits_allocated: int | None = None
 
 
 _NO_FACTS: Final = PixelFacts()
@@ -616,18 +612,6 @@ class _Reader:
         self, tag: int, element: DataElement, ctx: CodecContext, facts: PixelFacts
     ) -> tuple[CodecContext, PixelFacts]:
         """Note the facts later elements of this level depend on (charset, pixel format)."""
-        if tag == _PIXEL_DATA:
-            # OW pixel data of 32 or 64 bits in big endian holds big endian pixel cells, not
-            # 16-bit words (PS3.5 A.3, §8.1.1): its bytes swap per cell.
-            bits = facts.bits_allocated
-            if (
-                not ctx.little_endian
-                and element.vr is VR.OW
-                and bits in (32, 64)
-                and element._value is UNDECODED
-            ):
-                element._ctx = ctx.with_pixel_cells(bits // 8)
-            return ctx, facts
         value = element.value
         if tag == _SPECIFIC_CHARACTER_SET:
             if isinstance(value, str):
@@ -638,8 +622,6 @@ class _Reader:
                 terms = ()
             return ctx.with_charset(terms), facts
         number = value if isinstance(value, int) else None
-        if tag == _BITS_ALLOCATED:
-            return ctx, facts._replace(bits_allocated=number)
         return ctx, facts._replace(pixel_representation=number)
 
     def _value_end(

@@ -390,17 +390,14 @@ class BytesCodec:
     def decode(self, raw: bytes, ctx: CodecContext) -> ElementValue:
         if ctx.little_endian or self._size == 1:
             return raw
-        return swap_bytes(raw, ctx.pixel_cell_bytes or self._size)
+        return swap_bytes(raw, self._size)
 
     def encode(self, value: ElementValue, ctx: CodecContext) -> bytes:
         if value is None:
             return b""
         if not isinstance(value, bytes):
             raise EncodeError(f"a {self.vr.value} value is bytes, not {type(value).__name__}")
-        if ctx.little_endian or self._size == 1:
-            raw = value
-        else:
-            raw = swap_bytes(value, ctx.pixel_cell_bytes or self._size)
+        raw = value if ctx.little_endian or self._size == 1 else swap_bytes(value, self._size)
         if len(raw) & 1:
             raw += b"\x00"
         return raw

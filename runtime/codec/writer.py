@@ -46,8 +46,6 @@ from dicompile.runtime.errors import DicomWarning, EncodeError
 
 UNDEFINED: Final = 0xFFFFFFFF
 _SPECIFIC_CHARACTER_SET: Final = 0x00080005
-_BITS_ALLOCATED: Final = 0x00280100
-_PIXEL_DATA: Final = 0x7FE00010
 #: Chunk size for streaming deferred values.
 STREAM_CHUNK: Final = 1 << 20
 
@@ -175,9 +173,6 @@ class _Writer:
         group_patch: tuple[int, bytearray, int, int] | None = None
         for element in ds.elements():
             tag = element.tag
-            if tag == _PIXEL_DATA and element.vr is VR.OW:
-                self.pixel_data(element, ds, ctx, fmt)
-                continue
             if group_patch is not None and tag >> 16 != group_patch[0]:
                 self._patch_group(group_patch, fmt)
                 group_patch = None
@@ -187,26 +182,6 @@ class _Writer:
             self.element(element, ctx, fmt)
         if group_patch is not None:
             self._patch_group(group_patch, fmt)
-
-    def pixel_data(
-        self, element: DataElement, ds: Dataset, ctx: CodecContext, fmt: _Format
-    ) -> None:
-        """OW Pixel Data: in big endian, cells of 32 or 64 bits swap as a whole (PS3.5 A.3)."""
-        bits = ds.get_value(_BITS_ALLOCATED)
-        cells = bits // 8 if isinstance(bits, int) and bits in (32, 64) else None
-        source = element.decoder
-        raw = element.raw
-        if (
-            cells is not None
-            and raw is not None
-            and not isinstance(raw, bytes)
-            and isinstance(source, CodecContext)
-            and source.little_endian != ctx.little_endian
-        ):
-            # Deferred and in the other byte order: swap cells while streaming.
-            self.deferred_value(element.tag, VR.OW, SwappedSource(raw, cells), fmt, ctx)
-            return
-        self.element(element, ctx.with_pixel_cells(cells), fmt)
 
     def _group_length(self, tag: int, fmt: _Format) -> tuple[int, bytearray, int, int]:
         """Write a Group Length placeholder; returns what :meth:`_patch_group` needs."""
@@ -258,10 +233,7 @@ class _Writer:
                 and VR_INFO[vr].kind is VRKind.BYTES
             ):
                 # A deferred OW/OF/... in the other byte order: swap while streaming.
-                size = (isinstance(source, CodecContext) and source.pixel_cell_bytes) or (
-                    VR_INFO[vr].item_size
-                )
-                self.deferred_value(tag, vr, SwappedSource(raw, size), fmt, ctx)
+                self.deferred_value(tag, vr, SwappedSource(raw, VR_INFO[vr].item_size), fmt, ctx)
                 return
         value = element.value
         if isinstance(value, Encapsulated):

@@ -107,13 +107,10 @@ def _compare(name: str, theirs: object, ours: Dataset, path: str, big_endian: bo
             their_bytes = their.value or b""
             if big_endian and their_vr in _WORD:
                 # pydicom keeps the stream's byte order; dicompile's values are always
-                # little endian (runtime/core/element.py, theory of operation).  Pixel
-                # cells of 32/64 bits swap whole (PS3.5 A.3), other OW per 16-bit word.
-                size = _WORD[their_vr]
-                bits = ours.get_value(0x00280100)
-                if tag == 0x7FE00010 and their_vr == "OW" and isinstance(bits, int):
-                    size = bits // 8 if bits in (32, 64) else size
-                their_bytes = swap_bytes(their_bytes, size)
+                # little endian (runtime/core/element.py, theory of operation).  OW swaps
+                # per 16-bit word whatever Bits Allocated says (PS3.5 Table 6.2-1, §8.1.1
+                # and Annex D: pixel cells are packed into 16-bit words), as dcmtk does.
+                their_bytes = swap_bytes(their_bytes, _WORD[their_vr])
             if their_bytes != (value or b""):
                 problems.append(f"{where}: bytes differ")
             continue
