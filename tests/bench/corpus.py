@@ -195,10 +195,12 @@ def big_multiframe(frames: int, rng: random.Random):  # type: ignore[no-untyped-
 
 def _write_all(folder: Path, count: int, make, seed: int) -> Iterator[Path]:  # type: ignore[no-untyped-def]
     folder.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(seed)
     for index in range(count):
         path = folder / f"{index:05d}.dcm"
         if not path.exists():
+            # One generator per file, seeded by (kind, index): a corpus grown in steps, or
+            # with some files already there, gets the same bytes and unique UIDs per file.
+            rng = random.Random(seed * 1_000_003 + index)
             make(index, rng).save_as(path, enforce_file_format=True)
         yield path
 
