@@ -50,6 +50,7 @@ from dicompile.generator.emit.package import emit_package
 from dicompile.generator.emit.render import GeneratedFile
 from dicompile.generator.emit.requirements import FOLDER as REQUIREMENTS_FOLDER
 from dicompile.generator.emit.requirements import emit_requirements
+from dicompile.generator.emit.services import SERVICES_DIR, render_services
 from dicompile.generator.emit.typed_classes import emit_typed_files
 from dicompile.generator.emit.uids import emit_context_groups, emit_uids
 from dicompile.generator.emit.ul_table import UL_TABLE_FILE, render_ul_table
@@ -225,6 +226,7 @@ EMIT_JOBS: tuple[EmitJob, ...] = (
     EmitJob("dimse", (DIMSE_FILE,), from_file("part07.xml", render_dimse)),
     EmitJob("requirements", (REQUIREMENTS_FOLDER,), from_iods(emit_requirements)),
     EmitJob("typed", ("modules/", "iods/"), from_iods(emit_typed_files)),
+    EmitJob("services", (SERVICES_DIR,), render_services),
 )
 
 
