@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Application Event Logging Service Class (PS3.4 Annex P): UIDs, statuses, handler protocols.
 
-2 SOP classes, 2 status enums, 2 handler groups.  Each status enum
+SOP classes: 2; status enums: 2; handler groups: 2.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -32,18 +32,16 @@ if TYPE_CHECKING:
 # fmt: off
 PROCEDURAL_EVENT_LOGGING: Final = "1.2.840.10008.1.40"
 SUBSTANCE_ADMINISTRATION_LOGGING: Final = "1.2.840.10008.1.42"
-# fmt: on
 
-# Well-known SOP instances.
-PROCEDURAL_EVENT_LOGGING_SOP_INSTANCE: Final = "1.2.840.10008.1.40.1"
-SUBSTANCE_ADMINISTRATION_LOGGING_SOP_INSTANCE: Final = "1.2.840.10008.1.42.1"
-
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(PROCEDURAL_EVENT_LOGGING, "Procedural Event Logging SOP Class", False, "", "PS3.4 2013 sect_P.2.3"),
     SOPClass(SUBSTANCE_ADMINISTRATION_LOGGING, "Substance Administration Logging SOP Class", False, "", "PS3.4 2013 sect_P.3.3"),
 )
 # fmt: on
+
+# Well-known SOP instances.
+PROCEDURAL_EVENT_LOGGING_SOP_INSTANCE: Final = "1.2.840.10008.1.40.1"
+SUBSTANCE_ADMINISTRATION_LOGGING_SOP_INSTANCE: Final = "1.2.840.10008.1.42.1"
 
 
 class ProceduralEventLoggingNActionStatus(ServiceStatus):

@@ -178,11 +178,24 @@ class ReturnKeyType(enum.Enum):
     UNSPECIFIED = ""
 
 
+class MatchingType(enum.Enum):
+    """The kinds of attribute matching of PS3.4 C.2.2.2."""
+
+    SINGLE_VALUE = "Single Value"
+    LIST_OF_UID = "List of UID"
+    UNIVERSAL = "Universal"
+    WILD_CARD = "Wild Card"
+    RANGE = "Range"
+    SEQUENCE = "Sequence"
+
+
 class QueryKey(NamedTuple):
     """A key of an information model; ``tag`` is None for "All other Attributes ..." rows.
 
     ``return_type`` is None where one key type governs matching and return (Query/Retrieve).
-    ``remark`` is the table's "Remark / Matching Type"; ``module`` its heading row.
+    ``remark`` is the table's "Remark / Matching Type"; ``matching_types`` the kinds of
+    matching the remark allows ("shall be retrieved with Single Value or Universal
+    matching"), empty when it names none; ``module`` is the table's heading row.
     """
 
     tag: int | None
@@ -191,6 +204,7 @@ class QueryKey(NamedTuple):
     matching: MatchingKeyType
     return_type: ReturnKeyType | None
     remark: str
+    matching_types: tuple[MatchingType, ...]
     module: str
     children: tuple[QueryKey, ...]
 
@@ -215,6 +229,10 @@ class QueryLevel(NamedTuple):
     keys: tuple[QueryKey, ...]
     source: str
 
+    def key(self, tag: int) -> QueryKey | None:
+        """The top-level key of ``tag`` at this level, or None."""
+        return next((key for key in self.keys if key.tag == tag), None)
+
 
 class InformationModel(NamedTuple):
     """A query information model: its SOP classes by operation, levels and other attributes."""
@@ -224,6 +242,10 @@ class InformationModel(NamedTuple):
     levels: tuple[QueryLevel, ...]
     identifier_attributes: tuple[IdentifierAttribute, ...]
     source: str
+
+    def level(self, value: str) -> QueryLevel | None:
+        """The level whose (0008,0052) value is ``value`` (``""`` for a model without levels)."""
+        return next((level for level in self.levels if level.value == value), None)
 
 
 class AttributeRequirement(NamedTuple):

@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Basic Worklist Management Service (PS3.4 Annex K): UIDs, statuses, handler protocols.
 
-1 SOP classes, 1 status enums, 1 handler groups.  Each status enum
+SOP classes: 1; status enums: 1; handler groups: 1.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -31,9 +31,7 @@ if TYPE_CHECKING:
 
 # fmt: off
 MODALITY_WORKLIST_INFORMATION_MODEL_FIND: Final = "1.2.840.10008.5.1.4.31"
-# fmt: on
 
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(MODALITY_WORKLIST_INFORMATION_MODEL_FIND, "Modality Worklist Information Model - FIND", False, "", "PS3.4 2013 table_K.6.1.4-1"),
 )

@@ -5,7 +5,8 @@
 
 Each model lists its SOP classes by operation and its levels (the value of (0008,0052), or
 ``""`` for a model without levels) with their keys, nested for sequences: matching key type
-(``U``/``R``/``O``), return key type where the model gives one, and the table's remark.
+(``U``/``R``/``O``), return key type where the model gives one, the table's remark and the
+kinds of matching (PS3.4 C.2.2.2) the remark allows.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Final
 from dicompile.generated.services.base import (
     InformationModel,
     MatchingKeyType,
+    MatchingType,
     QueryKey,
     QueryLevel,
     ReturnKeyType,
@@ -26,19 +28,19 @@ COLOR_PALETTE_INFORMATION_MODEL: Final = InformationModel(
     (("C-FIND", "1.2.840.10008.5.1.4.39.2"), ("C-MOVE", "1.2.840.10008.5.1.4.39.3"), ("C-GET", "1.2.840.10008.5.1.4.39.4"),),
     (
         QueryLevel("", "Color Palette Information Model", (
-            QueryKey(0x00080005, "SpecificCharacterSet", "Specific Character Set", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "This Attribute is required if expanded or replacement character sets are used. See C.2.2.2 and C.4.1.1.", "SOP Common", ()),
-            QueryKey(0x00080016, "SOPClassUID", "SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value matching.", "SOP Common", ()),
-            QueryKey(0x00080018, "SOPInstanceUID", "SOP Instance UID", MatchingKeyType.UNIQUE, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value matching.", "SOP Common", ()),
-            QueryKey(0x00700080, "ContentLabel", "Content Label", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value, Wild Card or Universal matching.", "Color Palette Definition", ()),
-            QueryKey(0x00700081, "ContentDescription", "Content Description", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", "Color Palette Definition", ()),
-            QueryKey(0x00700084, "ContentCreatorName", "Content Creator's Name", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", "Color Palette Definition", ()),
-            QueryKey(0x00700087, "AlternateContentDescriptionSequence", "Alternate Content Description Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", "Color Palette Definition", (
-                QueryKey(0x00700081, "ContentDescription", "Content Description", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Color Palette Definition", ()),
-                QueryKey(0x00080006, "LanguageCodeSequence", "Language Code Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Color Palette Definition", (
-                    QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Color Palette Definition", ()),
-                    QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Color Palette Definition", ()),
-                    QueryKey(0x00080103, "CodingSchemeVersion", "Coding Scheme Version", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", "Color Palette Definition", ()),
-                    QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Color Palette Definition", ()),
+            QueryKey(0x00080005, "SpecificCharacterSet", "Specific Character Set", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "This Attribute is required if expanded or replacement character sets are used. See C.2.2.2 and C.4.1.1.", (), "SOP Common", ()),
+            QueryKey(0x00080016, "SOPClassUID", "SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value matching.", (MatchingType.SINGLE_VALUE,), "SOP Common", ()),
+            QueryKey(0x00080018, "SOPInstanceUID", "SOP Instance UID", MatchingKeyType.UNIQUE, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value matching.", (MatchingType.SINGLE_VALUE,), "SOP Common", ()),
+            QueryKey(0x00700080, "ContentLabel", "Content Label", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value, Wild Card or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.WILD_CARD, MatchingType.UNIVERSAL), "Color Palette Definition", ()),
+            QueryKey(0x00700081, "ContentDescription", "Content Description", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", (), "Color Palette Definition", ()),
+            QueryKey(0x00700084, "ContentCreatorName", "Content Creator's Name", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", (), "Color Palette Definition", ()),
+            QueryKey(0x00700087, "AlternateContentDescriptionSequence", "Alternate Content Description Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", (), "Color Palette Definition", (
+                QueryKey(0x00700081, "ContentDescription", "Content Description", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Color Palette Definition", ()),
+                QueryKey(0x00080006, "LanguageCodeSequence", "Language Code Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Color Palette Definition", (
+                    QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Color Palette Definition", ()),
+                    QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Color Palette Definition", ()),
+                    QueryKey(0x00080103, "CodingSchemeVersion", "Coding Scheme Version", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", (), "Color Palette Definition", ()),
+                    QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Color Palette Definition", ()),
                 )),
             )),
         ), "PS3.4 2013 table_X.6-1"),

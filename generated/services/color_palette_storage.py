@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Color Palette Storage Service Class (PS3.4 Annex W): UIDs, statuses, handler protocols.
 
-1 SOP classes, 1 status enums, 1 handler groups.  Each status enum
+SOP classes: 1; status enums: 1; handler groups: 1.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -29,9 +29,7 @@ if TYPE_CHECKING:
 
 # fmt: off
 COLOR_PALETTE_STORAGE: Final = "1.2.840.10008.5.1.4.39.1"
-# fmt: on
 
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(COLOR_PALETTE_STORAGE, "Color Palette Storage SOP Class", False, "", "PS3.4 2013 sect_W.4.3"),
 )

@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Hanging Protocol Query/Retrieve Service Class (PS3.4 Annex U): UIDs, statuses, handler protocols.
 
-3 SOP classes, 0 status enums, 1 handler groups.  Each status enum
+SOP classes: 3; status enums: 0; handler groups: 1.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -27,9 +27,7 @@ if TYPE_CHECKING:
 HANGING_PROTOCOL_INFORMATION_MODEL_FIND: Final = "1.2.840.10008.5.1.4.38.2"
 HANGING_PROTOCOL_INFORMATION_MODEL_MOVE: Final = "1.2.840.10008.5.1.4.38.3"
 HANGING_PROTOCOL_INFORMATION_MODEL_GET: Final = "1.2.840.10008.5.1.4.38.4"
-# fmt: on
 
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(HANGING_PROTOCOL_INFORMATION_MODEL_FIND, "Hanging Protocol Information Model - FIND", False, "", "PS3.4 2013 table_U.6.1.4-1"),
     SOPClass(HANGING_PROTOCOL_INFORMATION_MODEL_MOVE, "Hanging Protocol Information Model - MOVE", False, "", "PS3.4 2013 table_U.6.1.4-1"),

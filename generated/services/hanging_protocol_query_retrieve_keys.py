@@ -5,7 +5,8 @@
 
 Each model lists its SOP classes by operation and its levels (the value of (0008,0052), or
 ``""`` for a model without levels) with their keys, nested for sequences: matching key type
-(``U``/``R``/``O``), return key type where the model gives one, and the table's remark.
+(``U``/``R``/``O``), return key type where the model gives one, the table's remark and the
+kinds of matching (PS3.4 C.2.2.2) the remark allows.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Final
 from dicompile.generated.services.base import (
     InformationModel,
     MatchingKeyType,
+    MatchingType,
     QueryKey,
     QueryLevel,
     ReturnKeyType,
@@ -26,52 +28,52 @@ HANGING_PROTOCOL_INFORMATION_MODEL: Final = InformationModel(
     (("C-FIND", "1.2.840.10008.5.1.4.38.2"), ("C-MOVE", "1.2.840.10008.5.1.4.38.3"), ("C-GET", "1.2.840.10008.5.1.4.38.4"),),
     (
         QueryLevel("", "Hanging Protocol Information Model", (
-            QueryKey(0x00080005, "SpecificCharacterSet", "Specific Character Set", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "This Attribute is required if expanded or replacement character sets are used. See C.2.2.2 and C.4.1.1.", "SOP Common", ()),
-            QueryKey(0x00080016, "SOPClassUID", "SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "", "SOP Common", ()),
-            QueryKey(0x00080018, "SOPInstanceUID", "SOP Instance UID", MatchingKeyType.UNIQUE, ReturnKeyType.TYPE_1, "", "SOP Common", ()),
-            QueryKey(0x00720002, "HangingProtocolName", "Hanging Protocol Name", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value, Wild Card or Universal matching.", "Hanging Protocol Definition", ()),
-            QueryKey(0x00720004, "HangingProtocolDescription", "Hanging Protocol Description", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Hanging Protocol Definition", ()),
-            QueryKey(0x00720006, "HangingProtocolLevel", "Hanging Protocol Level", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Hanging Protocol Definition", ()),
-            QueryKey(0x00720008, "HangingProtocolCreator", "Hanging Protocol Creator", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Hanging Protocol Definition", ()),
-            QueryKey(0x0072000A, "HangingProtocolCreationDateTime", "Hanging Protocol Creation DateTime", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Hanging Protocol Definition", ()),
-            QueryKey(0x0072000C, "HangingProtocolDefinitionSequence", "Hanging Protocol Definition Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Sequence or Universal matching.", "Hanging Protocol Definition", (
-                QueryKey(0x00080060, "Modality", "Modality", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Single Value or Universal matching.", "Hanging Protocol Definition", ()),
-                QueryKey(0x00082218, "AnatomicRegionSequence", "Anatomic Region Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", "Hanging Protocol Definition", (
-                    QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Hanging Protocol Definition", ()),
-                    QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Hanging Protocol Definition", ()),
-                    QueryKey(0x00080103, "CodingSchemeVersion", "Coding Scheme Version", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", "Hanging Protocol Definition", ()),
-                    QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Hanging Protocol Definition", ()),
+            QueryKey(0x00080005, "SpecificCharacterSet", "Specific Character Set", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "This Attribute is required if expanded or replacement character sets are used. See C.2.2.2 and C.4.1.1.", (), "SOP Common", ()),
+            QueryKey(0x00080016, "SOPClassUID", "SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "", (), "SOP Common", ()),
+            QueryKey(0x00080018, "SOPInstanceUID", "SOP Instance UID", MatchingKeyType.UNIQUE, ReturnKeyType.TYPE_1, "", (), "SOP Common", ()),
+            QueryKey(0x00720002, "HangingProtocolName", "Hanging Protocol Name", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value, Wild Card or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.WILD_CARD, MatchingType.UNIVERSAL), "Hanging Protocol Definition", ()),
+            QueryKey(0x00720004, "HangingProtocolDescription", "Hanging Protocol Description", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Hanging Protocol Definition", ()),
+            QueryKey(0x00720006, "HangingProtocolLevel", "Hanging Protocol Level", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", ()),
+            QueryKey(0x00720008, "HangingProtocolCreator", "Hanging Protocol Creator", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Hanging Protocol Definition", ()),
+            QueryKey(0x0072000A, "HangingProtocolCreationDateTime", "Hanging Protocol Creation DateTime", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Hanging Protocol Definition", ()),
+            QueryKey(0x0072000C, "HangingProtocolDefinitionSequence", "Hanging Protocol Definition Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Sequence or Universal matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", (
+                QueryKey(0x00080060, "Modality", "Modality", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", ()),
+                QueryKey(0x00082218, "AnatomicRegionSequence", "Anatomic Region Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", (
+                    QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", ()),
+                    QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", ()),
+                    QueryKey(0x00080103, "CodingSchemeVersion", "Coding Scheme Version", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", (), "Hanging Protocol Definition", ()),
+                    QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Hanging Protocol Definition", ()),
                 )),
-                QueryKey(0x00200060, "Laterality", "Laterality", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Single Value or Universal matching.", "Hanging Protocol Definition", ()),
-                QueryKey(0x00081032, "ProcedureCodeSequence", "Procedure Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", "Hanging Protocol Definition", (
-                    QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Hanging Protocol Definition", ()),
-                    QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Hanging Protocol Definition", ()),
-                    QueryKey(0x00080103, "CodingSchemeVersion", "Coding Scheme Version", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", "Hanging Protocol Definition", ()),
-                    QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Hanging Protocol Definition", ()),
+                QueryKey(0x00200060, "Laterality", "Laterality", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", ()),
+                QueryKey(0x00081032, "ProcedureCodeSequence", "Procedure Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", (
+                    QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", ()),
+                    QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", ()),
+                    QueryKey(0x00080103, "CodingSchemeVersion", "Coding Scheme Version", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", (), "Hanging Protocol Definition", ()),
+                    QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Hanging Protocol Definition", ()),
                 )),
-                QueryKey(0x0040100A, "ReasonForRequestedProcedureCodeSequence", "Reason for Requested Procedure Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", "Hanging Protocol Definition", (
-                    QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Hanging Protocol Definition", ()),
-                    QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Hanging Protocol Definition", ()),
-                    QueryKey(0x00080103, "CodingSchemeVersion", "Coding Scheme Version", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", "Hanging Protocol Definition", ()),
-                    QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Hanging Protocol Definition", ()),
+                QueryKey(0x0040100A, "ReasonForRequestedProcedureCodeSequence", "Reason for Requested Procedure Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", (
+                    QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", ()),
+                    QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", ()),
+                    QueryKey(0x00080103, "CodingSchemeVersion", "Coding Scheme Version", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", (), "Hanging Protocol Definition", ()),
+                    QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Hanging Protocol Definition", ()),
                 )),
             )),
-            QueryKey(0x00720014, "NumberOfPriorsReferenced", "Number of Priors Referenced", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Hanging Protocol Definition", ()),
-            QueryKey(0x0072000E, "HangingProtocolUserIdentificationCodeSequence", "Hanging Protocol User Identification Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", "Hanging Protocol Definition", (
-                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Hanging Protocol Definition", ()),
-                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Hanging Protocol Definition", ()),
-                QueryKey(0x00080103, "CodingSchemeVersion", "Coding Scheme Version", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", "Hanging Protocol Definition", ()),
-                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Hanging Protocol Definition", ()),
+            QueryKey(0x00720014, "NumberOfPriorsReferenced", "Number of Priors Referenced", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", ()),
+            QueryKey(0x0072000E, "HangingProtocolUserIdentificationCodeSequence", "Hanging Protocol User Identification Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", (
+                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", ()),
+                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Hanging Protocol Definition", ()),
+                QueryKey(0x00080103, "CodingSchemeVersion", "Coding Scheme Version", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", (), "Hanging Protocol Definition", ()),
+                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Hanging Protocol Definition", ()),
             )),
-            QueryKey(0x00720010, "HangingProtocolUserGroupName", "Hanging Protocol User Group Name", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_3, "", "Hanging Protocol Definition", ()),
-            QueryKey(0x00720100, "NumberOfScreens", "Number of Screens", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "", "Hanging Protocol Environment", ()),
-            QueryKey(0x00720102, "NominalScreenDefinitionSequence", "Nominal Screen Definition Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", "Hanging Protocol Environment", (
-                QueryKey(0x00720104, "NumberOfVerticalPixels", "Number of Vertical Pixels", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Hanging Protocol Environment", ()),
-                QueryKey(0x00720106, "NumberOfHorizontalPixels", "Number of Horizontal Pixels", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Hanging Protocol Environment", ()),
-                QueryKey(0x00720108, "DisplayEnvironmentSpatialPosition", "Display Environment Spatial Position", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Hanging Protocol Environment", ()),
-                QueryKey(0x0072010A, "ScreenMinimumGrayscaleBitDepth", "Screen Minimum Grayscale Bit Depth", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "Required if Screen Minimum Color Bit Depth (0072,010C) is not present.", "Hanging Protocol Environment", ()),
-                QueryKey(0x0072010C, "ScreenMinimumColorBitDepth", "Screen Minimum Color Bit Depth", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "Required if Screen Minimum Grayscale Bit Depth (0072,010A) is not present.", "Hanging Protocol Environment", ()),
-                QueryKey(0x0072010E, "ApplicationMaximumRepaintTime", "Application Maximum Repaint Time", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", "Hanging Protocol Environment", ()),
+            QueryKey(0x00720010, "HangingProtocolUserGroupName", "Hanging Protocol User Group Name", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_3, "", (), "Hanging Protocol Definition", ()),
+            QueryKey(0x00720100, "NumberOfScreens", "Number of Screens", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "", (), "Hanging Protocol Environment", ()),
+            QueryKey(0x00720102, "NominalScreenDefinitionSequence", "Nominal Screen Definition Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", (), "Hanging Protocol Environment", (
+                QueryKey(0x00720104, "NumberOfVerticalPixels", "Number of Vertical Pixels", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Hanging Protocol Environment", ()),
+                QueryKey(0x00720106, "NumberOfHorizontalPixels", "Number of Horizontal Pixels", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Hanging Protocol Environment", ()),
+                QueryKey(0x00720108, "DisplayEnvironmentSpatialPosition", "Display Environment Spatial Position", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Hanging Protocol Environment", ()),
+                QueryKey(0x0072010A, "ScreenMinimumGrayscaleBitDepth", "Screen Minimum Grayscale Bit Depth", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "Required if Screen Minimum Color Bit Depth (0072,010C) is not present.", (), "Hanging Protocol Environment", ()),
+                QueryKey(0x0072010C, "ScreenMinimumColorBitDepth", "Screen Minimum Color Bit Depth", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "Required if Screen Minimum Grayscale Bit Depth (0072,010A) is not present.", (), "Hanging Protocol Environment", ()),
+                QueryKey(0x0072010E, "ApplicationMaximumRepaintTime", "Application Maximum Repaint Time", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", (), "Hanging Protocol Environment", ()),
             )),
         ), "PS3.4 2013 table_U.6-1"),
     ),

@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Implant Template Query/Retrieve Service Classes (PS3.4 Annex BB): UIDs, statuses, handler protocols.
 
-9 SOP classes, 0 status enums, 3 handler groups.  Each status enum
+SOP classes: 9; status enums: 0; handler groups: 3.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -33,9 +33,7 @@ IMPLANT_ASSEMBLY_TEMPLATE_INFORMATION_MODEL_GET: Final = "1.2.840.10008.5.1.4.44
 IMPLANT_TEMPLATE_GROUP_INFORMATION_MODEL_FIND: Final = "1.2.840.10008.5.1.4.45.2"
 IMPLANT_TEMPLATE_GROUP_INFORMATION_MODEL_MOVE: Final = "1.2.840.10008.5.1.4.45.3"
 IMPLANT_TEMPLATE_GROUP_INFORMATION_MODEL_GET: Final = "1.2.840.10008.5.1.4.45.4"
-# fmt: on
 
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(GENERIC_IMPLANT_TEMPLATE_INFORMATION_MODEL_FIND, "Generic Implant Template Information Model - FIND", False, "", "PS3.4 2013 table_BB.6.1.4-1"),
     SOPClass(GENERIC_IMPLANT_TEMPLATE_INFORMATION_MODEL_MOVE, "Generic Implant Template Information Model - MOVE", False, "", "PS3.4 2013 table_BB.6.1.4-1"),

@@ -5,7 +5,8 @@
 
 Each model lists its SOP classes by operation and its levels (the value of (0008,0052), or
 ``""`` for a model without levels) with their keys, nested for sequences: matching key type
-(``U``/``R``/``O``), return key type where the model gives one, and the table's remark.
+(``U``/``R``/``O``), return key type where the model gives one, the table's remark and the
+kinds of matching (PS3.4 C.2.2.2) the remark allows.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Final
 from dicompile.generated.services.base import (
     InformationModel,
     MatchingKeyType,
+    MatchingType,
     QueryKey,
     QueryLevel,
     ReturnKeyType,
@@ -26,47 +28,47 @@ GENERIC_IMPLANT_TEMPLATE_INFORMATION_MODEL: Final = InformationModel(
     (("C-FIND", "1.2.840.10008.5.1.4.43.2"), ("C-MOVE", "1.2.840.10008.5.1.4.43.3"), ("C-GET", "1.2.840.10008.5.1.4.43.4"),),
     (
         QueryLevel("", "Generic Implant Template Information Model", (
-            QueryKey(0x00080005, "SpecificCharacterSet", "Specific Character Set", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "This Attribute is required if expanded or replacement character sets are used. See C.2.2.2 and C.4.1.1.", "SOP Common", ()),
-            QueryKey(0x00080016, "SOPClassUID", "SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "", "SOP Common", ()),
-            QueryKey(0x00080018, "SOPInstanceUID", "SOP Instance UID", MatchingKeyType.UNIQUE, ReturnKeyType.TYPE_1, "", "SOP Common", ()),
-            QueryKey(0x00080070, "Manufacturer", "Manufacturer", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", "Implant Template", ()),
-            QueryKey(0x00221095, "ImplantName", "Implant Name", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", "Implant Template", ()),
-            QueryKey(0x00686210, "ImplantSize", "Implant Size", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", "Implant Template", ()),
-            QueryKey(0x00221097, "ImplantPartNumber", "Implant Part Number", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", "Implant Template", ()),
-            QueryKey(0x00686222, "ReplacedImplantTemplateSequence", "Replaced Implant Template Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", "Implant Template", (
-                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", "Implant Template", ()),
-                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", "Implant Template", ()),
+            QueryKey(0x00080005, "SpecificCharacterSet", "Specific Character Set", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "This Attribute is required if expanded or replacement character sets are used. See C.2.2.2 and C.4.1.1.", (), "SOP Common", ()),
+            QueryKey(0x00080016, "SOPClassUID", "SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "", (), "SOP Common", ()),
+            QueryKey(0x00080018, "SOPInstanceUID", "SOP Instance UID", MatchingKeyType.UNIQUE, ReturnKeyType.TYPE_1, "", (), "SOP Common", ()),
+            QueryKey(0x00080070, "Manufacturer", "Manufacturer", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", (MatchingType.SINGLE_VALUE, MatchingType.WILD_CARD, MatchingType.UNIVERSAL), "Implant Template", ()),
+            QueryKey(0x00221095, "ImplantName", "Implant Name", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", (MatchingType.SINGLE_VALUE, MatchingType.WILD_CARD, MatchingType.UNIVERSAL), "Implant Template", ()),
+            QueryKey(0x00686210, "ImplantSize", "Implant Size", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", (MatchingType.SINGLE_VALUE, MatchingType.WILD_CARD, MatchingType.UNIVERSAL), "Implant Template", ()),
+            QueryKey(0x00221097, "ImplantPartNumber", "Implant Part Number", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", (MatchingType.SINGLE_VALUE, MatchingType.WILD_CARD, MatchingType.UNIVERSAL), "Implant Template", ()),
+            QueryKey(0x00686222, "ReplacedImplantTemplateSequence", "Replaced Implant Template Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Implant Template", (
+                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", (MatchingType.LIST_OF_UID,), "Implant Template", ()),
+                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", (MatchingType.LIST_OF_UID,), "Implant Template", ()),
             )),
-            QueryKey(0x00686224, "DerivationImplantTemplateSequence", "Derivation Implant Template Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", "Implant Template", (
-                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", "Implant Template", ()),
-                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", "Implant Template", ()),
+            QueryKey(0x00686224, "DerivationImplantTemplateSequence", "Derivation Implant Template Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Implant Template", (
+                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", (MatchingType.LIST_OF_UID,), "Implant Template", ()),
+                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", (MatchingType.LIST_OF_UID,), "Implant Template", ()),
             )),
-            QueryKey(0x00686226, "EffectiveDateTime", "Effective DateTime", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value or Range Matching.", "Implant Template", ()),
-            QueryKey(0x00686225, "OriginalImplantTemplateSequence", "Original Implant Template Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", "Implant Template", (
-                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", "Implant Template", ()),
-                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", "Implant Template", ()),
+            QueryKey(0x00686226, "EffectiveDateTime", "Effective DateTime", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value or Range Matching.", (MatchingType.SINGLE_VALUE, MatchingType.RANGE), "Implant Template", ()),
+            QueryKey(0x00686225, "OriginalImplantTemplateSequence", "Original Implant Template Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Implant Template", (
+                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", (MatchingType.LIST_OF_UID,), "Implant Template", ()),
+                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", (MatchingType.LIST_OF_UID,), "Implant Template", ()),
             )),
-            QueryKey(0x00686230, "ImplantTargetAnatomySequence", "Implant Target Anatomy Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", "Implant Template", (
-                QueryKey(0x00082218, "AnatomicRegionSequence", "Anatomic Region Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Implant Template", (
-                    QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Implant Template", ()),
-                    QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Implant Template", ()),
-                    QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Implant Template", ()),
+            QueryKey(0x00686230, "ImplantTargetAnatomySequence", "Implant Target Anatomy Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Implant Template", (
+                QueryKey(0x00082218, "AnatomicRegionSequence", "Anatomic Region Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Implant Template", (
+                    QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Implant Template", ()),
+                    QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Implant Template", ()),
+                    QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Implant Template", ()),
                 )),
             )),
-            QueryKey(0x006862A0, "ImplantRegulatoryDisapprovalCodeSequence", "Implant Regulatory Disapproval Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", "Implant Template", (
-                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Implant Template", ()),
-                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Implant Template", ()),
-                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Implant Template", ()),
+            QueryKey(0x006862A0, "ImplantRegulatoryDisapprovalCodeSequence", "Implant Regulatory Disapproval Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "This Attribute shall be retrieved with Sequence or Universal matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Implant Template", (
+                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Implant Template", ()),
+                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Implant Template", ()),
+                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Implant Template", ()),
             )),
-            QueryKey(0x006863A0, "MaterialsCodeSequence", "Material Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Sequence or Universal matching.", "Implant Template", (
-                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Implant Template", ()),
-                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Implant Template", ()),
-                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Implant Template", ()),
+            QueryKey(0x006863A0, "MaterialsCodeSequence", "Material Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Sequence or Universal matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Implant Template", (
+                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Implant Template", ()),
+                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Implant Template", ()),
+                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Implant Template", ()),
             )),
-            QueryKey(0x006863A4, "CoatingMaterialsCodeSequence", "Coating Materials Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Sequence or Universal matching.", "Implant Template", (
-                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Implant Template", ()),
-                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Implant Template", ()),
-                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Implant Template", ()),
+            QueryKey(0x006863A4, "CoatingMaterialsCodeSequence", "Coating Materials Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Sequence or Universal matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Implant Template", (
+                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Implant Template", ()),
+                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Implant Template", ()),
+                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Implant Template", ()),
             )),
         ), "PS3.4 2013 table_BB.6-1"),
     ),
@@ -79,29 +81,29 @@ IMPLANT_ASSEMBLY_TEMPLATE_INFORMATION_MODEL: Final = InformationModel(
     (("C-FIND", "1.2.840.10008.5.1.4.44.2"), ("C-MOVE", "1.2.840.10008.5.1.4.44.3"), ("C-GET", "1.2.840.10008.5.1.4.44.4"),),
     (
         QueryLevel("", "Implant Assembly Template Information Model", (
-            QueryKey(0x00080005, "SpecificCharacterSet", "Specific Character Set", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "This Attribute is required if expanded or replacement character sets are used. See C.2.2.2 and C.4.1.1.", "SOP Common", ()),
-            QueryKey(0x00080016, "SOPClassUID", "SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "", "SOP Common", ()),
-            QueryKey(0x00080018, "SOPInstanceUID", "SOP Instance UID", MatchingKeyType.UNIQUE, ReturnKeyType.TYPE_1, "", "SOP Common", ()),
-            QueryKey(0x00760001, "ImplantAssemblyTemplateName", "Implant Assembly Template Name", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", "Implant Assembly Template", ()),
-            QueryKey(0x00080070, "Manufacturer", "Manufacturer", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", "Implant Assembly Template", ()),
-            QueryKey(0x00760020, "ProcedureTypeCodeSequence", "Procedure Type Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Implant Assembly Template", (
-                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Implant Assembly Template", ()),
-                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", "Implant Assembly Template", ()),
-                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Implant Assembly Template", ()),
+            QueryKey(0x00080005, "SpecificCharacterSet", "Specific Character Set", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "This Attribute is required if expanded or replacement character sets are used. See C.2.2.2 and C.4.1.1.", (), "SOP Common", ()),
+            QueryKey(0x00080016, "SOPClassUID", "SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "", (), "SOP Common", ()),
+            QueryKey(0x00080018, "SOPInstanceUID", "SOP Instance UID", MatchingKeyType.UNIQUE, ReturnKeyType.TYPE_1, "", (), "SOP Common", ()),
+            QueryKey(0x00760001, "ImplantAssemblyTemplateName", "Implant Assembly Template Name", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", (MatchingType.SINGLE_VALUE, MatchingType.WILD_CARD, MatchingType.UNIVERSAL), "Implant Assembly Template", ()),
+            QueryKey(0x00080070, "Manufacturer", "Manufacturer", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", (MatchingType.SINGLE_VALUE, MatchingType.WILD_CARD, MatchingType.UNIVERSAL), "Implant Assembly Template", ()),
+            QueryKey(0x00760020, "ProcedureTypeCodeSequence", "Procedure Type Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Implant Assembly Template", (
+                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Implant Assembly Template", ()),
+                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "This Attribute shall be retrieved with Single Value or Universal matching.", (MatchingType.SINGLE_VALUE, MatchingType.UNIVERSAL), "Implant Assembly Template", ()),
+                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Implant Assembly Template", ()),
             )),
-            QueryKey(0x00760008, "ReplacedImplantAssemblyTemplateSequence", "Replaced Implant Assembly Template Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Sequence or Universal Matching.", "Implant Assembly Template", (
-                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", "Implant Assembly Template", ()),
-                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", "Implant Assembly Template", ()),
+            QueryKey(0x00760008, "ReplacedImplantAssemblyTemplateSequence", "Replaced Implant Assembly Template Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Sequence or Universal Matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Implant Assembly Template", (
+                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", (MatchingType.LIST_OF_UID,), "Implant Assembly Template", ()),
+                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", (MatchingType.LIST_OF_UID,), "Implant Assembly Template", ()),
             )),
-            QueryKey(0x0076000C, "OriginalImplantAssemblyTemplateSequence", "Original Implant Assembly Template Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Sequence or Universal Matching.", "Implant Assembly Template", (
-                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", "Implant Assembly Template", ()),
-                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", "Implant Assembly Template", ()),
+            QueryKey(0x0076000C, "OriginalImplantAssemblyTemplateSequence", "Original Implant Assembly Template Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Sequence or Universal Matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Implant Assembly Template", (
+                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", (MatchingType.LIST_OF_UID,), "Implant Assembly Template", ()),
+                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", (MatchingType.LIST_OF_UID,), "Implant Assembly Template", ()),
             )),
-            QueryKey(0x0076000E, "DerivationImplantAssemblyTemplateSequence", "Derivation Implant Assembly Template Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Sequence or Universal Matching.", "Implant Assembly Template", (
-                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", "Implant Assembly Template", ()),
-                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", "Implant Assembly Template", ()),
+            QueryKey(0x0076000E, "DerivationImplantAssemblyTemplateSequence", "Derivation Implant Assembly Template Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Sequence or Universal Matching.", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Implant Assembly Template", (
+                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", (MatchingType.LIST_OF_UID,), "Implant Assembly Template", ()),
+                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", (MatchingType.LIST_OF_UID,), "Implant Assembly Template", ()),
             )),
-            QueryKey(0x00760030, "SurgicalTechnique", "Surgical Technique", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", "Implant Assembly Template", ()),
+            QueryKey(0x00760030, "SurgicalTechnique", "Surgical Technique", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", (MatchingType.SINGLE_VALUE, MatchingType.WILD_CARD, MatchingType.UNIVERSAL), "Implant Assembly Template", ()),
         ), "PS3.4 2013 table_BB.6-2"),
     ),
     (
@@ -113,16 +115,16 @@ IMPLANT_TEMPLATE_GROUP_INFORMATION_MODEL: Final = InformationModel(
     (("C-FIND", "1.2.840.10008.5.1.4.45.2"), ("C-MOVE", "1.2.840.10008.5.1.4.45.3"), ("C-GET", "1.2.840.10008.5.1.4.45.4"),),
     (
         QueryLevel("", "Implant Template Group Information Model", (
-            QueryKey(0x00080005, "SpecificCharacterSet", "Specific Character Set", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "This Attribute is required if expanded or replacement character sets are used. See C.2.2.2 and C.4.1.1.", "SOP Common", ()),
-            QueryKey(0x00080016, "SOPClassUID", "SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "", "SOP Common", ()),
-            QueryKey(0x00080018, "SOPInstanceUID", "SOP Instance UID", MatchingKeyType.UNIQUE, ReturnKeyType.TYPE_1, "", "SOP Common", ()),
-            QueryKey(0x00780001, "ImplantTemplateGroupName", "Implant Template Group Name", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", "Implant Template Group", ()),
-            QueryKey(0x00780010, "ImplantTemplateGroupDescription", "Implant Template Group Description", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", "Implant Template Group", ()),
-            QueryKey(0x00780020, "ImplantTemplateGroupIssuer", "Implant Template Group Issuer", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", "Implant Template Group", ()),
-            QueryKey(0x00686226, "EffectiveDateTime", "Effective DateTime", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value or Range Matching.", "Implant Template Group", ()),
-            QueryKey(0x00780026, "ReplacedImplantTemplateGroupSequence", "Replaced Implant Template Group Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "Shall be retrieved with Sequence or Universal Matching", "Implant Template Group", (
-                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", "Implant Template Group", ()),
-                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", "Implant Template Group", ()),
+            QueryKey(0x00080005, "SpecificCharacterSet", "Specific Character Set", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "This Attribute is required if expanded or replacement character sets are used. See C.2.2.2 and C.4.1.1.", (), "SOP Common", ()),
+            QueryKey(0x00080016, "SOPClassUID", "SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "", (), "SOP Common", ()),
+            QueryKey(0x00080018, "SOPInstanceUID", "SOP Instance UID", MatchingKeyType.UNIQUE, ReturnKeyType.TYPE_1, "", (), "SOP Common", ()),
+            QueryKey(0x00780001, "ImplantTemplateGroupName", "Implant Template Group Name", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", (MatchingType.SINGLE_VALUE, MatchingType.WILD_CARD, MatchingType.UNIVERSAL), "Implant Template Group", ()),
+            QueryKey(0x00780010, "ImplantTemplateGroupDescription", "Implant Template Group Description", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", (), "Implant Template Group", ()),
+            QueryKey(0x00780020, "ImplantTemplateGroupIssuer", "Implant Template Group Issuer", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value, Wild Card, or Universal Matching.", (MatchingType.SINGLE_VALUE, MatchingType.WILD_CARD, MatchingType.UNIVERSAL), "Implant Template Group", ()),
+            QueryKey(0x00686226, "EffectiveDateTime", "Effective DateTime", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value or Range Matching.", (MatchingType.SINGLE_VALUE, MatchingType.RANGE), "Implant Template Group", ()),
+            QueryKey(0x00780026, "ReplacedImplantTemplateGroupSequence", "Replaced Implant Template Group Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "Shall be retrieved with Sequence or Universal Matching", (MatchingType.SEQUENCE, MatchingType.UNIVERSAL), "Implant Template Group", (
+                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", (MatchingType.LIST_OF_UID,), "Implant Template Group", ()),
+                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with List of UID Matching.", (MatchingType.LIST_OF_UID,), "Implant Template Group", ()),
             )),
         ), "PS3.4 2013 table_BB.6-3"),
     ),

@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Instance Availability Notification Service Class (PS3.4 Annex R): UIDs, statuses, handler protocols.
 
-1 SOP classes, 0 status enums, 1 handler groups.  Each status enum
+SOP classes: 1; status enums: 0; handler groups: 1.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -24,9 +24,7 @@ if TYPE_CHECKING:
 
 # fmt: off
 INSTANCE_AVAILABILITY_NOTIFICATION: Final = "1.2.840.10008.5.1.4.33"
-# fmt: on
 
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(INSTANCE_AVAILABILITY_NOTIFICATION, "Instance Availability Notification SOP Class", False, "", "PS3.4 2013 sect_R.3.3"),
 )

@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Media Creation Management Service Class (PS3.4 Annex S): UIDs, statuses, handler protocols.
 
-1 SOP classes, 3 status enums, 1 handler groups.  Each status enum
+SOP classes: 1; status enums: 3; handler groups: 1.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -32,9 +32,7 @@ if TYPE_CHECKING:
 
 # fmt: off
 MEDIA_CREATION_MANAGEMENT_UID: Final = "1.2.840.10008.5.1.1.33"
-# fmt: on
 
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(MEDIA_CREATION_MANAGEMENT_UID, "Media Creation Management SOP Class", False, "", "PS3.4 2013 sect_S.3.3"),
 )

@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Media Storage Service Class (PS3.4 Annex I): UIDs, statuses, handler protocols.
 
-117 SOP classes, 0 status enums, 0 handler groups.  Each status enum
+SOP classes: 117; status enums: 0; handler groups: 0.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -135,9 +135,7 @@ NUCLEAR_MEDICINE_IMAGE_STORAGE_RETIRED: Final = "1.2.840.10008.5.1.4.1.1.5"
 ULTRASOUND_IMAGE_STORAGE_RETIRED: Final = "1.2.840.10008.5.1.4.1.1.6"
 ULTRASOUND_MULTI_FRAME_IMAGE_STORAGE_RETIRED: Final = "1.2.840.10008.5.1.4.1.1.3"
 X_RAY_ANGIOGRAPHIC_BI_PLANE_IMAGE_STORAGE: Final = "1.2.840.10008.5.1.4.1.1.12.3"
-# fmt: on
 
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(MEDIA_STORAGE_DIRECTORY_STORAGE, "Media Storage Directory Storage", False, "F.3", "PS3.4 2013 table_I.4-1"),
     SOPClass(COMPUTED_RADIOGRAPHY_IMAGE_STORAGE, "Computed Radiography Image Storage", False, "A.2", "PS3.4 2013 table_I.4-1"),

@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Print Management Service Class (PS3.4 Annex H): UIDs, statuses, handler protocols.
 
-11 SOP classes, 7 status enums, 9 handler groups.  Each status enum
+SOP classes: 11; status enums: 7; handler groups: 9.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -42,13 +42,7 @@ PRINT_JOB: Final = "1.2.840.10008.5.1.1.14"
 PRINTER: Final = "1.2.840.10008.5.1.1.16"
 PRESENTATION_LUT: Final = "1.2.840.10008.5.1.1.23"
 PRINTER_CONFIGURATION_RETRIEVAL: Final = "1.2.840.10008.5.1.1.16.376"
-# fmt: on
 
-# Well-known SOP instances.
-PRINTER_SOP_INSTANCE: Final = "1.2.840.10008.5.1.1.17"
-PRINTER_CONFIGURATION_RETRIEVAL_SOP_INSTANCE: Final = "1.2.840.10008.5.1.1.17.376"
-
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(BASIC_GRAYSCALE_PRINT_MANAGEMENT_META, "Basic Grayscale Print Management Meta SOP Class", False, "", "PS3.4 2013 sect_H.3.2.2.1"),
     SOPClass(BASIC_COLOR_PRINT_MANAGEMENT_META, "Basic Color Print Management Meta SOP Class", False, "", "PS3.4 2013 sect_H.3.2.2.2"),
@@ -63,6 +57,10 @@ SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(PRINTER_CONFIGURATION_RETRIEVAL, "Printer Configuration Retrieval SOP Class", False, "", "PS3.4 2013 sect_H.4.11.3"),
 )
 # fmt: on
+
+# Well-known SOP instances.
+PRINTER_SOP_INSTANCE: Final = "1.2.840.10008.5.1.1.17"
+PRINTER_CONFIGURATION_RETRIEVAL_SOP_INSTANCE: Final = "1.2.840.10008.5.1.1.17.376"
 
 
 class BasicFilmSessionNCreateStatus(ServiceStatus):

@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Procedure Step SOP Classes (PS3.4 Annex F): UIDs, statuses, handler protocols.
 
-3 SOP classes, 2 status enums, 3 handler groups.  Each status enum
+SOP classes: 3; status enums: 2; handler groups: 3.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -34,9 +34,7 @@ if TYPE_CHECKING:
 MODALITY_PERFORMED_PROCEDURE_STEP: Final = "1.2.840.10008.3.1.2.3.3"
 MODALITY_PERFORMED_PROCEDURE_STEP_RETRIEVE: Final = "1.2.840.10008.3.1.2.3.4"
 MODALITY_PERFORMED_PROCEDURE_STEP_NOTIFICATION: Final = "1.2.840.10008.3.1.2.3.5"
-# fmt: on
 
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(MODALITY_PERFORMED_PROCEDURE_STEP, "Modality Performed Procedure Step SOP Class", False, "", "PS3.4 2013 sect_F.7.3"),
     SOPClass(MODALITY_PERFORMED_PROCEDURE_STEP_RETRIEVE, "Modality Performed Procedure Step Retrieve SOP Class", False, "", "PS3.4 2013 sect_F.8.3"),

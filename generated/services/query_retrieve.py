@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Query/Retrieve Service Class (PS3.4 Annex C): UIDs, statuses, handler protocols.
 
-9 SOP classes, 6 status enums, 4 handler groups.  Each status enum
+SOP classes: 9; status enums: 6; handler groups: 4.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -40,9 +40,7 @@ STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_GET: Final = "1.2.840.10008.5.1.4.1.
 COMPOSITE_INSTANCE_ROOT_RETRIEVE_MOVE: Final = "1.2.840.10008.5.1.4.1.2.4.2"
 COMPOSITE_INSTANCE_ROOT_RETRIEVE_GET: Final = "1.2.840.10008.5.1.4.1.2.4.3"
 COMPOSITE_INSTANCE_RETRIEVE_WITHOUT_BULK_DATA_GET: Final = "1.2.840.10008.5.1.4.1.2.5.3"
-# fmt: on
 
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND, "Patient Root Query/Retrieve Information Model - FIND", False, "", "PS3.4 2013 table_C.6.1.3-1"),
     SOPClass(PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_MOVE, "Patient Root Query/Retrieve Information Model - MOVE", False, "", "PS3.4 2013 table_C.6.1.3-1"),

@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Relevant Patient Information Query Service Class (PS3.4 Annex Q): UIDs, statuses, handler protocols.
 
-3 SOP classes, 1 status enums, 1 handler groups.  Each status enum
+SOP classes: 3; status enums: 1; handler groups: 1.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -33,9 +33,7 @@ if TYPE_CHECKING:
 GENERAL_RELEVANT_PATIENT_INFORMATION_QUERY: Final = "1.2.840.10008.5.1.4.37.1"
 BREAST_IMAGING_RELEVANT_PATIENT_INFORMATION_QUERY: Final = "1.2.840.10008.5.1.4.37.2"
 CARDIAC_RELEVANT_PATIENT_INFORMATION_QUERY: Final = "1.2.840.10008.5.1.4.37.3"
-# fmt: on
 
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(GENERAL_RELEVANT_PATIENT_INFORMATION_QUERY, "General Relevant Patient Information Query", False, "", "PS3.4 2013 table_Q.4-3"),
     SOPClass(BREAST_IMAGING_RELEVANT_PATIENT_INFORMATION_QUERY, "Breast Imaging Relevant Patient Information Query", False, "", "PS3.4 2013 table_Q.4-3"),

@@ -5,7 +5,8 @@
 
 Each model lists its SOP classes by operation and its levels (the value of (0008,0052), or
 ``""`` for a model without levels) with their keys, nested for sequences: matching key type
-(``U``/``R``/``O``), return key type where the model gives one, and the table's remark.
+(``U``/``R``/``O``), return key type where the model gives one, the table's remark and the
+kinds of matching (PS3.4 C.2.2.2) the remark allows.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dicompile.generated.services.base import (
     IdentifierAttribute,
     InformationModel,
     MatchingKeyType,
+    MatchingType,
     QueryKey,
     QueryLevel,
     ReturnKeyType,
@@ -27,37 +29,37 @@ RELEVANT_PATIENT_INFORMATION_MODEL: Final = InformationModel(
     (("C-FIND", "1.2.840.10008.5.1.4.37.1"), ("C-FIND", "1.2.840.10008.5.1.4.37.2"), ("C-FIND", "1.2.840.10008.5.1.4.37.3"),),
     (
         QueryLevel("", "Relevant Patient Information Model", (
-            QueryKey(0x00100010, "PatientName", "Patient's Name", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Patient", ()),
-            QueryKey(0x00100020, "PatientID", "Patient ID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be present in the Request Identifier. Shall be retrieved with Single Value Matching. Since only one response is expected, this is a unique key.", "Patient", ()),
-            QueryKey(0x00100021, "IssuerOfPatientID", "Issuer of Patient ID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "Shall be retrieved with Single Value Matching. In situations where there are multiple issuers, this key constrains matching of Patient ID (0010,0020) to a domain in which the Patient ID (0010,0020) is unique.", "Patient", ()),
-            QueryKey(0x00100030, "PatientBirthDate", "Patient's Birth Date", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", "Patient", ()),
-            QueryKey(0x00100040, "PatientSex", "Patient's Sex", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", "Patient", ()),
-            QueryKey(None, "", "All other Attributes of the Patient Identification Module", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", "Patient", ()),
-            QueryKey(None, "", "All other Attributes of the Patient Demographic Module", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", "Patient", ()),
-            QueryKey(0x0040A032, "ObservationDateTime", "Observation DateTime", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Structured Information (SR Document Content Module)", ()),
-            QueryKey(0x0040A040, "ValueType", "Value Type", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "See Q.4.3.1.2.1.", "Structured Information (SR Document Content Module)", ()),
-            QueryKey(0x0040A043, "ConceptNameCodeSequence", "Concept Name Code Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "See Q.4.3.1.2.1.", "Structured Information (SR Document Content Module)", (
-                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Structured Information (SR Document Content Module)", ()),
-                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Structured Information (SR Document Content Module)", ()),
-                QueryKey(0x00080103, "CodingSchemeVersion", "Coding Scheme Version", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "Required if the value of Coding Scheme Designator (0008,0102) is not sufficient to identify the Code Value (0008,0100) unambiguously.", "Structured Information (SR Document Content Module)", ()),
-                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Structured Information (SR Document Content Module)", ()),
-                QueryKey(None, "", "All other Attributes of the Concept Name Code Sequence", MatchingKeyType.UNSPECIFIED, ReturnKeyType.UNSPECIFIED, "", "Structured Information (SR Document Content Module)", ()),
+            QueryKey(0x00100010, "PatientName", "Patient's Name", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Patient", ()),
+            QueryKey(0x00100020, "PatientID", "Patient ID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be present in the Request Identifier. Shall be retrieved with Single Value Matching. Since only one response is expected, this is a unique key.", (MatchingType.SINGLE_VALUE,), "Patient", ()),
+            QueryKey(0x00100021, "IssuerOfPatientID", "Issuer of Patient ID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "Shall be retrieved with Single Value Matching. In situations where there are multiple issuers, this key constrains matching of Patient ID (0010,0020) to a domain in which the Patient ID (0010,0020) is unique.", (MatchingType.SINGLE_VALUE,), "Patient", ()),
+            QueryKey(0x00100030, "PatientBirthDate", "Patient's Birth Date", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", (), "Patient", ()),
+            QueryKey(0x00100040, "PatientSex", "Patient's Sex", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", (), "Patient", ()),
+            QueryKey(None, "", "All other Attributes of the Patient Identification Module", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", (), "Patient", ()),
+            QueryKey(None, "", "All other Attributes of the Patient Demographic Module", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", (), "Patient", ()),
+            QueryKey(0x0040A032, "ObservationDateTime", "Observation DateTime", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Structured Information (SR Document Content Module)", ()),
+            QueryKey(0x0040A040, "ValueType", "Value Type", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "See Q.4.3.1.2.1.", (), "Structured Information (SR Document Content Module)", ()),
+            QueryKey(0x0040A043, "ConceptNameCodeSequence", "Concept Name Code Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "See Q.4.3.1.2.1.", (), "Structured Information (SR Document Content Module)", (
+                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Structured Information (SR Document Content Module)", ()),
+                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Structured Information (SR Document Content Module)", ()),
+                QueryKey(0x00080103, "CodingSchemeVersion", "Coding Scheme Version", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "Required if the value of Coding Scheme Designator (0008,0102) is not sufficient to identify the Code Value (0008,0100) unambiguously.", (), "Structured Information (SR Document Content Module)", ()),
+                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Structured Information (SR Document Content Module)", ()),
+                QueryKey(None, "", "All other Attributes of the Concept Name Code Sequence", MatchingKeyType.UNSPECIFIED, ReturnKeyType.UNSPECIFIED, "", (), "Structured Information (SR Document Content Module)", ()),
             )),
-            QueryKey(0x0040A730, "ContentSequence", "Content Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "See Q.4.3.1.2.1.", "Structured Information (SR Document Content Module)", (
-                QueryKey(None, "", "All Attributes of the Content Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.NOT_RETURNED, "Content Items as provided by the SCP. Requirements on Content Item Attribute Types shall be in accordance with the definitions in the SR Document Content Module.", "Structured Information (SR Document Content Module)", ()),
+            QueryKey(0x0040A730, "ContentSequence", "Content Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "See Q.4.3.1.2.1.", (), "Structured Information (SR Document Content Module)", (
+                QueryKey(None, "", "All Attributes of the Content Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.NOT_RETURNED, "Content Items as provided by the SCP. Requirements on Content Item Attribute Types shall be in accordance with the definitions in the SR Document Content Module.", (), "Structured Information (SR Document Content Module)", ()),
             )),
-            QueryKey(0x0040A390, "HL7StructuredDocumentReferenceSequence", "HL7 Structured Document Reference Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "", "Structured Information (SR Document Content Module)", (
-                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Structured Information (SR Document Content Module)", ()),
-                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Structured Information (SR Document Content Module)", ()),
-                QueryKey(0x0040E001, "HL7InstanceIdentifier", "HL7 Instance Identifier", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Structured Information (SR Document Content Module)", ()),
-                QueryKey(0x0040E010, "RetrieveURI", "Retrieve URI", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", "Structured Information (SR Document Content Module)", ()),
+            QueryKey(0x0040A390, "HL7StructuredDocumentReferenceSequence", "HL7 Structured Document Reference Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "", (), "Structured Information (SR Document Content Module)", (
+                QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Structured Information (SR Document Content Module)", ()),
+                QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Structured Information (SR Document Content Module)", ()),
+                QueryKey(0x0040E001, "HL7InstanceIdentifier", "HL7 Instance Identifier", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Structured Information (SR Document Content Module)", ()),
+                QueryKey(0x0040E010, "RetrieveURI", "Retrieve URI", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", (), "Structured Information (SR Document Content Module)", ()),
             )),
-            QueryKey(0x00081200, "StudiesContainingOtherReferencedInstancesSequence", "Studies Containing Other Referenced Instances Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "Required if Content Sequence (0040,A390) includes Content Items that reference SOP Instances that use the Patient/Study/Series/Instance information model.", "Structured Information (Common Instance Reference Module)", (
-                QueryKey(0x00081115, "ReferencedSeriesSequence", "Referenced Series Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Structured Information (Common Instance Reference Module)", (
-                    QueryKey(0x0020000E, "SeriesInstanceUID", "Series Instance UID", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Structured Information (Common Instance Reference Module)", ()),
-                    QueryKey(0x0008114A, "ReferencedInstanceSequence", "Referenced Instance Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Structured Information (Common Instance Reference Module)", (
-                        QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Structured Information (Common Instance Reference Module)", ()),
-                        QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Structured Information (Common Instance Reference Module)", ()),
+            QueryKey(0x00081200, "StudiesContainingOtherReferencedInstancesSequence", "Studies Containing Other Referenced Instances Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "Required if Content Sequence (0040,A390) includes Content Items that reference SOP Instances that use the Patient/Study/Series/Instance information model.", (), "Structured Information (Common Instance Reference Module)", (
+                QueryKey(0x00081115, "ReferencedSeriesSequence", "Referenced Series Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Structured Information (Common Instance Reference Module)", (
+                    QueryKey(0x0020000E, "SeriesInstanceUID", "Series Instance UID", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Structured Information (Common Instance Reference Module)", ()),
+                    QueryKey(0x0008114A, "ReferencedInstanceSequence", "Referenced Instance Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Structured Information (Common Instance Reference Module)", (
+                        QueryKey(0x00081150, "ReferencedSOPClassUID", "Referenced SOP Class UID", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Structured Information (Common Instance Reference Module)", ()),
+                        QueryKey(0x00081155, "ReferencedSOPInstanceUID", "Referenced SOP Instance UID", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Structured Information (Common Instance Reference Module)", ()),
                     )),
                 )),
             )),

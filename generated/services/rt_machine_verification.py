@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """RT Machine Verification Service Classes (PS3.4 Annex DD): UIDs, statuses, handler protocols.
 
-0 SOP classes, 4 status enums, 2 handler groups.  Each status enum
+SOP classes: 0; status enums: 4; handler groups: 2.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an

@@ -4,7 +4,7 @@
 # Do not edit; run "nox -s generate".
 """Storage Service Class (PS3.4 Annex B): UIDs, statuses, handler protocols.
 
-147 SOP classes, 1 status enums, 1 handler groups.  Each status enum
+SOP classes: 147; status enums: 1; handler groups: 1.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -178,9 +178,7 @@ RT_BRACHY_APPLICATION_SETUP_DELIVERY_INSTRUCTION_STORAGE: Final = "1.2.840.10008
 GENERIC_IMPLANT_TEMPLATE_STORAGE: Final = "1.2.840.10008.5.1.4.43.1"
 IMPLANT_ASSEMBLY_TEMPLATE_STORAGE: Final = "1.2.840.10008.5.1.4.44.1"
 IMPLANT_TEMPLATE_GROUP_STORAGE: Final = "1.2.840.10008.5.1.4.45.1"
-# fmt: on
 
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(COMPUTED_RADIOGRAPHY_IMAGE_STORAGE, "Computed Radiography Image Storage", False, "CR Image", "PS3.4 2020 sops.json"),
     SOPClass(DIGITAL_X_RAY_IMAGE_STORAGE_FOR_PRESENTATION, "Digital X-Ray Image Storage - For Presentation", False, "Digital X-Ray Image", "PS3.4 2020 sops.json"),

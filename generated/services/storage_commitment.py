@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Storage Commitment Service Class (PS3.4 Annex J): UIDs, statuses, handler protocols.
 
-1 SOP classes, 0 status enums, 1 handler groups.  Each status enum
+SOP classes: 1; status enums: 0; handler groups: 1.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -25,16 +25,14 @@ if TYPE_CHECKING:
 
 # fmt: off
 STORAGE_COMMITMENT_PUSH_MODEL: Final = "1.2.840.10008.1.20.1"
-# fmt: on
 
-# Well-known SOP instances.
-STORAGE_COMMITMENT_PUSH_MODEL_SOP_INSTANCE: Final = "1.2.840.10008.1.20.1.1"
-
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(STORAGE_COMMITMENT_PUSH_MODEL, "Storage Commitment Push Model SOP Class", False, "", "PS3.4 2013 sect_J.3.4"),
 )
 # fmt: on
+
+# Well-known SOP instances.
+STORAGE_COMMITMENT_PUSH_MODEL_SOP_INSTANCE: Final = "1.2.840.10008.1.20.1.1"
 
 
 class StorageCommitmentPushModelActionType(enum.IntEnum):

@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Substance Administration Query Service Class (PS3.4 Annex V): UIDs, statuses, handler protocols.
 
-2 SOP classes, 1 status enums, 2 handler groups.  Each status enum
+SOP classes: 2; status enums: 1; handler groups: 2.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -32,9 +32,7 @@ if TYPE_CHECKING:
 # fmt: off
 PRODUCT_CHARACTERISTICS_QUERY: Final = "1.2.840.10008.5.1.4.41"
 SUBSTANCE_APPROVAL_QUERY: Final = "1.2.840.10008.5.1.4.42"
-# fmt: on
 
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(PRODUCT_CHARACTERISTICS_QUERY, "Product Characteristics Query Information Model - FIND", False, "", "PS3.4 2013 table_V.6.1.4-1"),
     SOPClass(SUBSTANCE_APPROVAL_QUERY, "Substance Approval Query Information Model - FIND", False, "", "PS3.4 2013 table_V.6.2.4-1"),

@@ -5,7 +5,8 @@
 
 Each model lists its SOP classes by operation and its levels (the value of (0008,0052), or
 ``""`` for a model without levels) with their keys, nested for sequences: matching key type
-(``U``/``R``/``O``), return key type where the model gives one, and the table's remark.
+(``U``/``R``/``O``), return key type where the model gives one, the table's remark and the
+kinds of matching (PS3.4 C.2.2.2) the remark allows.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Final
 from dicompile.generated.services.base import (
     InformationModel,
     MatchingKeyType,
+    MatchingType,
     QueryKey,
     QueryLevel,
     ReturnKeyType,
@@ -26,24 +28,24 @@ PRODUCT_CHARACTERISTICS_QUERY_INFORMATION_MODEL: Final = InformationModel(
     (("C-FIND", "1.2.840.10008.5.1.4.41"),),
     (
         QueryLevel("", "Product Characteristics Query Information Model", (
-            QueryKey(0x00440001, "ProductPackageIdentifier", "Product Package Identifier", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value Matching only.", "", ()),
-            QueryKey(0x00440007, "ProductTypeCodeSequence", "Product Type Code Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "", (
-                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "", ()),
-                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "", ()),
-                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "", ()),
+            QueryKey(0x00440001, "ProductPackageIdentifier", "Product Package Identifier", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value Matching only.", (MatchingType.SINGLE_VALUE,), "", ()),
+            QueryKey(0x00440007, "ProductTypeCodeSequence", "Product Type Code Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "", (
+                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "", ()),
+                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "", ()),
+                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "", ()),
             )),
-            QueryKey(0x00440008, "ProductName", "Product Name", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "", ()),
-            QueryKey(0x0044000B, "ProductExpirationDateTime", "Product Expiration DateTime", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", "", ()),
-            QueryKey(0x00440013, "ProductParameterSequence", "Product Parameter Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", "", (
-                QueryKey(0x0040A040, "ValueType", "Value Type", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "", ()),
-                QueryKey(0x0040A043, "ConceptNameCodeSequence", "Concept Name Code Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "", (
-                    QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "", ()),
-                    QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "", ()),
-                    QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "", ()),
+            QueryKey(0x00440008, "ProductName", "Product Name", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "", ()),
+            QueryKey(0x0044000B, "ProductExpirationDateTime", "Product Expiration DateTime", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", (), "", ()),
+            QueryKey(0x00440013, "ProductParameterSequence", "Product Parameter Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", (), "", (
+                QueryKey(0x0040A040, "ValueType", "Value Type", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "", ()),
+                QueryKey(0x0040A043, "ConceptNameCodeSequence", "Concept Name Code Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "", (
+                    QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "", ()),
+                    QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "", ()),
+                    QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "", ()),
                 )),
-                QueryKey(None, "", "All other Attributes of Product Parameter Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "Conditional on value of Value Type (0040,A040); See PS3.3 Content Item Macro.", "", ()),
+                QueryKey(None, "", "All other Attributes of Product Parameter Sequence", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1C, "Conditional on value of Value Type (0040,A040); See PS3.3 Content Item Macro.", (), "", ()),
             )),
-            QueryKey(None, "", "All other Attributes of Product Characteristics Module", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", "", ()),
+            QueryKey(None, "", "All other Attributes of Product Characteristics Module", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_3, "", (), "", ()),
         ), "PS3.4 2013 table_V.6-1"),
     ),
     (
@@ -55,29 +57,29 @@ SUBSTANCE_APPROVAL_QUERY_INFORMATION_MODEL: Final = InformationModel(
     (("C-FIND", "1.2.840.10008.5.1.4.42"),),
     (
         QueryLevel("", "Substance Approval Query Information Model", (
-            QueryKey(0x00100010, "PatientName", "Patient's Name", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_2, "", "Patient", ()),
-            QueryKey(0x00100020, "PatientID", "Patient ID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value Matching only. One or both of Patient ID (0010,0020) and Admission ID (0038,0010) shall be present as a Matching Key in the Query", "Patient", ()),
-            QueryKey(0x00100021, "IssuerOfPatientID", "Issuer of Patient ID", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_2, "", "Patient", ()),
-            QueryKey(0x00100024, "IssuerOfPatientIDQualifiersSequence", "Issuer of Patient ID Qualifiers Sequence", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_3, "", "Patient", (
-                QueryKey(None, "", "All Attributes of the Issuer of Patient ID Qualifiers Sequence", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_3, "", "Patient", ()),
+            QueryKey(0x00100010, "PatientName", "Patient's Name", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_2, "", (), "Patient", ()),
+            QueryKey(0x00100020, "PatientID", "Patient ID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value Matching only. One or both of Patient ID (0010,0020) and Admission ID (0038,0010) shall be present as a Matching Key in the Query", (MatchingType.SINGLE_VALUE,), "Patient", ()),
+            QueryKey(0x00100021, "IssuerOfPatientID", "Issuer of Patient ID", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_2, "", (), "Patient", ()),
+            QueryKey(0x00100024, "IssuerOfPatientIDQualifiersSequence", "Issuer of Patient ID Qualifiers Sequence", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_3, "", (), "Patient", (
+                QueryKey(None, "", "All Attributes of the Issuer of Patient ID Qualifiers Sequence", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_3, "", (), "Patient", ()),
             )),
-            QueryKey(0x00100030, "PatientBirthDate", "Patient's Birth Date", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", "Patient", ()),
-            QueryKey(0x00100040, "PatientSex", "Patient's Sex", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", "Patient", ()),
-            QueryKey(0x00380010, "AdmissionID", "Admission ID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "Shall be retrieved with Single Value Matching only. One or both of Patient ID (0010,0020) and Admission ID (0038,0010) shall be present as a Matching Key in the Query", "Visit", ()),
-            QueryKey(0x00380014, "IssuerOfAdmissionIDSequence", "Issuer of Admission ID Sequence", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_3, "", "Visit", (
-                QueryKey(0x00400031, "LocalNamespaceEntityID", "Local Namespace Entity ID", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_1C, "Required if Universal Entity ID (0040,0032) is not present; may be present otherwise", "Visit", ()),
-                QueryKey(0x00400032, "UniversalEntityID", "Universal Entity ID", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_1C, "Required if Local Namespace Entity ID (0040,0031) is not present; may be present otherwise.", "Visit", ()),
-                QueryKey(0x00400033, "UniversalEntityIDType", "Universal Entity ID Type", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_1C, "Required if Universal Entity ID (0040,0032) is present.", "Visit", ()),
+            QueryKey(0x00100030, "PatientBirthDate", "Patient's Birth Date", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", (), "Patient", ()),
+            QueryKey(0x00100040, "PatientSex", "Patient's Sex", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", (), "Patient", ()),
+            QueryKey(0x00380010, "AdmissionID", "Admission ID", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_2, "Shall be retrieved with Single Value Matching only. One or both of Patient ID (0010,0020) and Admission ID (0038,0010) shall be present as a Matching Key in the Query", (MatchingType.SINGLE_VALUE,), "Visit", ()),
+            QueryKey(0x00380014, "IssuerOfAdmissionIDSequence", "Issuer of Admission ID Sequence", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_3, "", (), "Visit", (
+                QueryKey(0x00400031, "LocalNamespaceEntityID", "Local Namespace Entity ID", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_1C, "Required if Universal Entity ID (0040,0032) is not present; may be present otherwise", (), "Visit", ()),
+                QueryKey(0x00400032, "UniversalEntityID", "Universal Entity ID", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_1C, "Required if Local Namespace Entity ID (0040,0031) is not present; may be present otherwise.", (), "Visit", ()),
+                QueryKey(0x00400033, "UniversalEntityIDType", "Universal Entity ID Type", MatchingKeyType.OPTIONAL, ReturnKeyType.TYPE_1C, "Required if Universal Entity ID (0040,0032) is present.", (), "Visit", ()),
             )),
-            QueryKey(0x00440001, "ProductPackageIdentifier", "Product Package Identifier", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value Matching only. Shall be present as a Matching Key in the Query.", "Product", ()),
-            QueryKey(0x00540302, "AdministrationRouteCodeSequence", "Administration Route Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be present as a Matching Key in the Query.", "Substance Administration", (
-                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "", "Substance Administration", ()),
-                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "", "Substance Administration", ()),
-                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Substance Administration", ()),
+            QueryKey(0x00440001, "ProductPackageIdentifier", "Product Package Identifier", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be retrieved with Single Value Matching only. Shall be present as a Matching Key in the Query.", (MatchingType.SINGLE_VALUE,), "Product", ()),
+            QueryKey(0x00540302, "AdministrationRouteCodeSequence", "Administration Route Code Sequence", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "Shall be present as a Matching Key in the Query.", (), "Substance Administration", (
+                QueryKey(0x00080100, "CodeValue", "Code Value", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "", (), "Substance Administration", ()),
+                QueryKey(0x00080102, "CodingSchemeDesignator", "Coding Scheme Designator", MatchingKeyType.REQUIRED, ReturnKeyType.TYPE_1, "", (), "Substance Administration", ()),
+                QueryKey(0x00080104, "CodeMeaning", "Code Meaning", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Substance Administration", ()),
             )),
-            QueryKey(0x00440002, "SubstanceAdministrationApproval", "Substance Administration Approval", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Approval", ()),
-            QueryKey(0x00440003, "ApprovalStatusFurtherDescription", "Approval Status Further Description", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", "Approval", ()),
-            QueryKey(0x00440004, "ApprovalStatusDateTime", "Approval Status DateTime", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", "Approval", ()),
+            QueryKey(0x00440002, "SubstanceAdministrationApproval", "Substance Administration Approval", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Approval", ()),
+            QueryKey(0x00440003, "ApprovalStatusFurtherDescription", "Approval Status Further Description", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_2, "", (), "Approval", ()),
+            QueryKey(0x00440004, "ApprovalStatusDateTime", "Approval Status DateTime", MatchingKeyType.NOT_MATCHED, ReturnKeyType.TYPE_1, "", (), "Approval", ()),
         ), "PS3.4 2013 table_V.6-2"),
     ),
     (

@@ -3,7 +3,7 @@
 # Do not edit; run "nox -s generate".
 """Unified Procedure Step Service and SOP Classes (PS3.4 Annex CC): UIDs, statuses, handler protocols.
 
-4 SOP classes, 7 status enums, 4 handler groups.  Each status enum
+SOP classes: 4; status enums: 7; handler groups: 4.  Each status enum
 lists the codes PS3.4 assigns to one operation (``classify`` maps a received code, ranges
 such as ``Cxxx`` included); codes it does not list are the general statuses of PS3.7 Annex C
 (``dicompile.generated.dimse_commands.StatusCode``).  The ``...SCP`` protocols are what an
@@ -36,12 +36,7 @@ UNIFIED_PROCEDURE_STEP_PUSH: Final = "1.2.840.10008.5.1.4.34.6.1"
 UNIFIED_PROCEDURE_STEP_WATCH: Final = "1.2.840.10008.5.1.4.34.6.2"
 UNIFIED_PROCEDURE_STEP_PULL: Final = "1.2.840.10008.5.1.4.34.6.3"
 UNIFIED_PROCEDURE_STEP_EVENT: Final = "1.2.840.10008.5.1.4.34.6.4"
-# fmt: on
 
-# Well-known SOP instances.
-GLOBAL_INSTANCE_SUBSCRIPTION: Final = "1.2.840.10008.5.1.4.34.5"
-
-# fmt: off
 SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(UNIFIED_PROCEDURE_STEP_PUSH, "UPS Push SOP Class", False, "", "PS3.4 2013 sect_CC.3.1"),
     SOPClass(UNIFIED_PROCEDURE_STEP_WATCH, "UPS Watch SOP Class", False, "", "PS3.4 2013 sect_CC.3.1"),
@@ -49,6 +44,9 @@ SOP_CLASSES: Final[tuple[SOPClass, ...]] = (
     SOPClass(UNIFIED_PROCEDURE_STEP_EVENT, "UPS Event SOP Class", False, "", "PS3.4 2013 sect_CC.3.1"),
 )
 # fmt: on
+
+# Well-known SOP instances.
+GLOBAL_INSTANCE_SUBSCRIPTION: Final = "1.2.840.10008.5.1.4.34.5"
 
 
 class ChangeUPSStateNActionStatus(ServiceStatus):

@@ -574,13 +574,57 @@ def _split_params(params: str) -> list[str]:
     return out
 
 
+# The kinds of matching of PS3.4 C.2.2.2 as the remarks name them, and the enum members.
+_MATCHING_KINDS: Mapping[str, str] = {
+    "single value": "SINGLE_VALUE",
+    "list of uid": "LIST_OF_UID",
+    "universal": "UNIVERSAL",
+    "wild card": "WILD_CARD",
+    "range": "RANGE",
+    "sequence": "SEQUENCE",
+}
+_MATCHING_CLAUSE = re.compile(r"(?:retrieved with|subject to)\s+(.*?)\bmatching\b(.*)", re.I)
+_MATCHING_KIND = re.compile(r"single value|list of uid|universal|wild ?card|range|sequence", re.I)
+
+
+def matching_types(remark: str) -> tuple[str, ...]:
+    """The kinds of matching a key's remark allows, as ``MatchingType`` member names.
+
+    ``"... shall be retrieved with Single Value, Wild Card, or Universal Matching"`` gives
+    ``("SINGLE_VALUE", "WILD_CARD", "UNIVERSAL")``; a remark naming none gives ``()``, and so
+    does a sentence saying the key "shall not" be used for matching.
+
+    References
+    ----------
+    PS3.4 C.2.2.2 (kinds of matching); K.6-1 and the like (the remarks).
+    """
+    found: list[str] = []
+    for sentence in re.split(r"(?<=\.)\s+", " ".join(remark.split())):
+        if re.search(r"shall not", sentence, re.I):
+            continue
+        clause = _MATCHING_CLAUSE.search(sentence)
+        if clause is None:
+            continue
+        # "Single Value Matching or Wild Card Matching": the kinds after the first "matching"
+        text = clause[1] + clause[2]
+        for kind in _MATCHING_KIND.findall(text):
+            member = _MATCHING_KINDS[
+                re.sub(r"\s+", " ", kind.lower()).replace("wildcard", "wild card")
+            ]
+            if member not in found:
+                found.append(member)
+    return tuple(found)
+
+
 def _key_lines(key: QueryKeyDef, names: _Names, depth: int) -> list[str]:
     pad = INDENT * depth
     ret = f"ReturnKeyType.{key.return_key_type.name}" if key.return_key_type else "None"
+    kinds = [f"MatchingType.{m}" for m in matching_types(key.remark)]
+    kinds_text = f"({kinds[0]},)" if len(kinds) == 1 else f"({', '.join(kinds)})"
     head = (
         f"{pad}QueryKey({_tag(key.tag)}, {py_str(names.keyword(key.tag))}, {_text(key.name)},"
         f" MatchingKeyType.{key.matching_key_type.name}, {ret}, {_text(key.remark)},"
-        f" {_text(key.module)}, "
+        f" {kinds_text}, {_text(key.module)}, "
     )
     if not key.children:
         return [head + "()),"]
@@ -768,6 +812,12 @@ def _emit_service(
                 blocks=model_blocks,
                 constants=[constant_name(im.name) for im in models],
                 has_identifier=any(im.identifier_attributes for im in models),
+                has_kinds=any(
+                    matching_types(k[-1].remark)
+                    for im in models
+                    for lv in im.levels
+                    for k in lv.walk()
+                ),
                 has_return=any(
                     k[-1].return_key_type is not None or im.identifier_attributes
                     for im in models

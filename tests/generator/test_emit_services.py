@@ -32,6 +32,7 @@ from dicompile.generated.services import query_retrieve_keys as qr_keys
 from dicompile.generated.services.base import (
     Match,
     MatchingKeyType,
+    MatchingType,
     Outcome,
     QueryKey,
     ReturnKeyType,
@@ -42,6 +43,7 @@ from dicompile.generator.emit.services import (
     EmitError,
     constant_name,
     emit_services,
+    matching_types,
     module_name,
     pascal,
 )
@@ -222,6 +224,29 @@ def test_naming_helpers() -> None:
     assert pascal("Change UPS State") == "ChangeUPSState"
 
 
+@pytest.mark.parametrize(
+    ("remark", "kinds"),
+    [
+        # remarks as PS3.4 2013 Tables K.6-1 and BB.6-1 write them
+        ("The Modality shall be retrieved with Single Value Matching.", ("SINGLE_VALUE",)),
+        (
+            "Patient Name shall be retrieved with Single Value Matching or Wild Card Matching.",
+            ("SINGLE_VALUE", "WILD_CARD"),
+        ),
+        (
+            "Shall be retrieved with Single Value, Wild Card, or Universal Matching.",
+            ("SINGLE_VALUE", "WILD_CARD", "UNIVERSAL"),
+        ),
+        ("Shall be retrieved with List of UID Matching.", ("LIST_OF_UID",)),
+        ("Code Meaning shall not be used as Matching Key.", ()),
+        ("The Protocol Context Sequence and its Items shall not be used for matching", ()),
+        ("Either the Description or the Code Sequence shall be present.", ()),
+    ],
+)
+def test_matching_types_from_remarks(remark: str, kinds: tuple[str, ...]) -> None:
+    assert matching_types(remark) == kinds
+
+
 def test_clashing_sop_class_names_are_an_error() -> None:
     model = _tiny_model()
     clash = SOPClassDef(
@@ -312,6 +337,10 @@ def test_worklist_keys_include_scheduled_procedure_step_sequence() -> None:
     for tag in (0x00400001, 0x00400002, 0x00400003, 0x00080060):
         assert nested[tag].matching is MatchingKeyType.REQUIRED, hex(tag)
     assert nested[0x00400010].matching is MatchingKeyType.OPTIONAL  # Scheduled Station Name
+    assert nested[0x00400001].matching_types == (MatchingType.SINGLE_VALUE,)
+    assert nested[0x00400002].matching_types == (MatchingType.SINGLE_VALUE, MatchingType.RANGE)
+    assert sps.matching_types == (MatchingType.SEQUENCE,)
+    assert model.level("") is level and level.key(0x00400100) is sps
 
     def walk(keys: tuple[QueryKey, ...]) -> int:
         return sum(1 + walk(k.children) for k in keys)
@@ -322,6 +351,9 @@ def test_worklist_keys_include_scheduled_procedure_step_sequence() -> None:
 def test_query_retrieve_levels() -> None:
     study_root = qr_keys.STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL
     assert [lv.value for lv in study_root.levels] == ["STUDY", "SERIES", "IMAGE"]
+    assert study_root.level("PATIENT") is None
+    series = study_root.level("SERIES")
+    assert series is not None and series.key(0x0020000E) is not None  # Series Instance UID
     study = {k.tag: k for k in study_root.levels[0].keys}
     assert study[0x0020000D].matching is MatchingKeyType.UNIQUE  # Study Instance UID
     assert study[0x00100010].matching is MatchingKeyType.REQUIRED  # Patient's Name
