@@ -74,8 +74,7 @@ def _dump(args: argparse.Namespace) -> int:
             out.write(f"# file: {name}\n")
         try:
             lines = _token_lines(name, args) if args.tokens else _file_lines(name, args)
-            for line in lines:
-                out.write(line + "\n")
+            out.write("\n".join(lines) + "\n")  # one write per file
         except BrokenPipeError:
             raise
         except (DicomError, OSError) as exc:
@@ -184,64 +183,100 @@ def _token_lines(name: str, args: argparse.Namespace) -> Iterator[str]:
             yield f"{token.offset:>10} {pad}  fragment {token.index} len={len(token.raw)}"
 
 
-def dataset_lines(dataset: object, *, width: int = 64, indent: int = 0) -> Iterator[str]:
-    """The dump lines of a data set (elements in tag order, items indented)."""
+def dataset_lines(dataset: object, *, width: int = 64, indent: int = 0) -> list[str]:
+    """The dump lines of a data set (elements in tag order, items indented).
+
+    Iterative with an explicit stack (header-heavy files nest deeply; a generator per level
+    would pass each line up through every level) and with per-tag caches of the tag text
+    and keyword, so that dumping costs little more than reading.
+    """
     from dicompile.runtime.core.dataset import Dataset
-    from dicompile.runtime.core.element import Encapsulated
+    from dicompile.runtime.core.element import DataElement, Encapsulated
     from dicompile.runtime.core.sequence import Sequence
-    from dicompile.runtime.core.tag import format_tag
+    from dicompile.runtime.core.vr import VR
 
     assert isinstance(dataset, Dataset)
-    pad = "  " * indent
-    for element in dataset:
-        keyword = _keyword(element.tag)
-        value = element.value
-        if isinstance(value, Sequence):
-            form = "undefined" if value.undefined_length else "explicit"
-            if value.undefined_length is None:
-                form = "new"
-            kind = "Sequence" if element.vr.value == "SQ" else "UN sequence"
-            text = f"({kind} with {form} length #={len(value)})"
-            yield _line(
-                pad,
-                format_tag(element.tag),
-                element.vr.value,
-                text,
-                "u/l" if value.undefined_length else "",
-                1,
-                keyword,
-            )
-            for item in value:
-                item_form = "undefined" if item.undefined_length else "explicit"
-                yield _line(
-                    pad + "  ",
+    lines: list[str] = []
+    add = lines.append
+    numbers = (VR.DS, VR.IS)
+    # Each entry: (True, items of a sequence, pad) or (False, elements of a data set, pad).
+    stack: list[tuple[bool, Iterator[object], str]] = [
+        (False, iter(dataset.elements()), "  " * indent)
+    ]
+    while stack:
+        is_items, entries, pad = stack[-1]
+        if is_items:
+            item = next(entries, None)
+            if item is None:
+                stack.pop()
+                continue
+            assert isinstance(item, Dataset)
+            form = "undefined" if item.undefined_length else "explicit"
+            add(
+                _line(
+                    pad,
                     "(FFFE,E000)",
                     "na",
-                    f"(Item with {item_form} length #={len(item)})",
+                    f"(Item with {form} length #={len(item)})",
                     "",
                     1,
                     "Item",
                 )
-                yield from dataset_lines(item, width=width, indent=indent + 2)
-            continue
-        if isinstance(value, Encapsulated):
-            yield _line(
-                pad,
-                format_tag(element.tag),
-                element.vr.value,
-                "(PixelSequence)",
-                "u/l",
-                1,
-                keyword,
             )
-            yield from _fragment_lines(value, pad + "  ")
+            stack.append((False, iter(item.elements()), pad + "  "))
             continue
-        raw = element.raw
-        length = len(raw) if isinstance(raw, bytes) else (raw.length if raw is not None else None)
-        text = _value_text(value, width)
-        yield _line(
-            pad, format_tag(element.tag), element.vr.value, text, length, element.vm, keyword
-        )
+        for element in entries:
+            assert isinstance(element, DataElement)
+            tag = element.tag
+            vr = element.vr
+            raw = element.raw
+            if vr in numbers and isinstance(raw, bytes):
+                # Numbers as written (like dcmdump): exact, and no need to convert the
+                # thousands of values of a contour only to show the first few.
+                shown = raw[: width + 16] if width else raw
+                text = shown.decode("latin-1").strip(" \x00")
+                if width and len(text) > width:
+                    text = text[: width - 3] + "..."
+                vm = raw.count(b"\\") + 1 if raw.strip(b" \x00") else 0
+                add(_line(pad, _tag_text(tag), vr, text or _NO_VALUE, len(raw), vm, _keyword(tag)))
+                continue
+            value = element.value
+            if isinstance(value, Sequence):
+                form = "undefined" if value.undefined_length else "explicit"
+                if value.undefined_length is None:
+                    form = "new"
+                kind = "Sequence" if vr is VR.SQ else "UN sequence"
+                text = f"({kind} with {form} length #={len(value)})"
+                shown_length = "u/l" if value.undefined_length else ""
+                add(_line(pad, _tag_text(tag), vr, text, shown_length, 1, _keyword(tag)))
+                stack.append((True, iter(value), pad + "  "))
+                break
+            if isinstance(value, Encapsulated):
+                add(_line(pad, _tag_text(tag), vr, "(PixelSequence)", "u/l", 1, _keyword(tag)))
+                lines.extend(_fragment_lines(value, pad + "  "))
+                continue
+            length = (
+                len(raw) if isinstance(raw, bytes) else (raw.length if raw is not None else None)
+            )
+            vm = 0 if value is None else len(value) if isinstance(value, tuple) else 1
+            add(
+                _line(pad, _tag_text(tag), vr, _value_text(value, width), length, vm, _keyword(tag))
+            )
+        else:
+            stack.pop()
+    return lines
+
+
+_NO_VALUE = "(no value available)"
+_TAG_TEXTS: dict[int, str] = {}
+_KEYWORDS: dict[int, str] = {}
+
+
+def _tag_text(tag: int) -> str:
+    text = _TAG_TEXTS.get(tag)
+    if text is None:
+        text = _TAG_TEXTS[tag] = f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+    return text
 
 
 def _fragment_lines(value: object, pad: str) -> Iterator[str]:
@@ -295,12 +330,19 @@ def _value_text(value: object, width: int) -> str:
 def _line(
     pad: str, tag: str, vr: str, text: str, length: int | str | None, vm: int, keyword: str
 ) -> str:
-    left = f"{pad}{tag} {vr} {text}"
+    left = f"{pad}{tag} {vr} {text}"  # vr: a VR (a str enum) or its text
     shown = "?" if length is None else str(length)
     return f"{left:<{_COLUMN}} # {shown:>3}, {vm} {keyword}"
 
 
 def _keyword(tag: int) -> str:
+    keyword = _KEYWORDS.get(tag)
+    if keyword is None:
+        keyword = _KEYWORDS[tag] = _find_keyword(tag)
+    return keyword
+
+
+def _find_keyword(tag: int) -> str:
     from dicompile.runtime.core.lookup import DEFAULT_LOOKUP
     from dicompile.runtime.core.tag import is_private, is_private_creator
 
