@@ -15,6 +15,7 @@ The DIMSE-N attribute requirements are in ``application_event_logging_attributes
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCategory
@@ -138,3 +139,17 @@ class SubstanceAdministrationLoggingSCU(Protocol):
     ) -> Outcome[SubstanceAdministrationLoggingNActionStatus]:
         """N-ACTION (SCU M, SCP M; PS3.4 2013 table_P.3-1)."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    PROCEDURAL_EVENT_LOGGING: ("N-ACTION",),
+    SUBSTANCE_ADMINISTRATION_LOGGING: ("N-ACTION",),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    PROCEDURAL_EVENT_LOGGING: "ProceduralEventLoggingSCP",
+    SUBSTANCE_ADMINISTRATION_LOGGING: "SubstanceAdministrationLoggingSCP",
+}
+# fmt: on

@@ -14,7 +14,7 @@ The information models and their keys are in ``basic_worklist_management_keys``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCategory
@@ -70,3 +70,15 @@ class ModalityWorklistSCU(Protocol):
     def find(self, identifier: Dataset) -> AsyncIterator[Match[FindStatus]]:
         """C-FIND (PS3.4 2013 table_K.6.1.4-1). Yield a Match per match; raise ServiceFailure to fail."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    MODALITY_WORKLIST_INFORMATION_MODEL_FIND: ("C-FIND",),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    MODALITY_WORKLIST_INFORMATION_MODEL_FIND: "ModalityWorklistSCP",
+}
+# fmt: on

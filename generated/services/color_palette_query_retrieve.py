@@ -14,7 +14,7 @@ The information models and their keys are in ``color_palette_query_retrieve_keys
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCode
@@ -72,3 +72,19 @@ class ColorPaletteSCU(Protocol):
     def get(self, identifier: Dataset) -> AsyncIterator[Progress[StatusCode]]:
         """C-GET (PS3.4 2013 table_X.6.1.4-1). Yield the instances to send; the runtime runs the sub-operations."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    COLOR_PALETTE_INFORMATION_MODEL_FIND: ("C-FIND",),
+    COLOR_PALETTE_INFORMATION_MODEL_MOVE: ("C-MOVE",),
+    COLOR_PALETTE_INFORMATION_MODEL_GET: ("C-GET",),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    COLOR_PALETTE_INFORMATION_MODEL_FIND: "ColorPaletteSCP",
+    COLOR_PALETTE_INFORMATION_MODEL_MOVE: "ColorPaletteSCP",
+    COLOR_PALETTE_INFORMATION_MODEL_GET: "ColorPaletteSCP",
+}
+# fmt: on

@@ -14,7 +14,7 @@ The information models and their keys are in ``hanging_protocol_query_retrieve_k
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCode
@@ -72,3 +72,19 @@ class HangingProtocolSCU(Protocol):
     def get(self, identifier: Dataset) -> AsyncIterator[Progress[StatusCode]]:
         """C-GET (PS3.4 2013 table_U.6.1.4-1). Yield the instances to send; the runtime runs the sub-operations."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    HANGING_PROTOCOL_INFORMATION_MODEL_FIND: ("C-FIND",),
+    HANGING_PROTOCOL_INFORMATION_MODEL_MOVE: ("C-MOVE",),
+    HANGING_PROTOCOL_INFORMATION_MODEL_GET: ("C-GET",),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    HANGING_PROTOCOL_INFORMATION_MODEL_FIND: "HangingProtocolSCP",
+    HANGING_PROTOCOL_INFORMATION_MODEL_MOVE: "HangingProtocolSCP",
+    HANGING_PROTOCOL_INFORMATION_MODEL_GET: "HangingProtocolSCP",
+}
+# fmt: on

@@ -13,6 +13,7 @@ are the calls a client offers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCategory
@@ -65,3 +66,15 @@ class HangingProtocolStorageSCU(Protocol):
     async def store(self, data_set: Dataset, sop_instance_uid: str) -> Outcome[StoreStatus]:
         """C-STORE (PS3.4 2013 chapter_T)."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    HANGING_PROTOCOL_STORAGE: ("C-STORE",),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    HANGING_PROTOCOL_STORAGE: "HangingProtocolStorageSCP",
+}
+# fmt: on

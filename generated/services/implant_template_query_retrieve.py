@@ -14,7 +14,7 @@ The information models and their keys are in ``implant_template_query_retrieve_k
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCode
@@ -160,3 +160,31 @@ class ImplantTemplateGroupSCU(Protocol):
     def get(self, identifier: Dataset) -> AsyncIterator[Progress[StatusCode]]:
         """C-GET (PS3.4 2013 table_BB.6.1.4-1). Yield the instances to send; the runtime runs the sub-operations."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    GENERIC_IMPLANT_TEMPLATE_INFORMATION_MODEL_FIND: ("C-FIND",),
+    GENERIC_IMPLANT_TEMPLATE_INFORMATION_MODEL_MOVE: ("C-MOVE",),
+    GENERIC_IMPLANT_TEMPLATE_INFORMATION_MODEL_GET: ("C-GET",),
+    IMPLANT_ASSEMBLY_TEMPLATE_INFORMATION_MODEL_FIND: ("C-FIND",),
+    IMPLANT_ASSEMBLY_TEMPLATE_INFORMATION_MODEL_MOVE: ("C-MOVE",),
+    IMPLANT_ASSEMBLY_TEMPLATE_INFORMATION_MODEL_GET: ("C-GET",),
+    IMPLANT_TEMPLATE_GROUP_INFORMATION_MODEL_FIND: ("C-FIND",),
+    IMPLANT_TEMPLATE_GROUP_INFORMATION_MODEL_MOVE: ("C-MOVE",),
+    IMPLANT_TEMPLATE_GROUP_INFORMATION_MODEL_GET: ("C-GET",),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    GENERIC_IMPLANT_TEMPLATE_INFORMATION_MODEL_FIND: "GenericImplantTemplateSCP",
+    GENERIC_IMPLANT_TEMPLATE_INFORMATION_MODEL_MOVE: "GenericImplantTemplateSCP",
+    GENERIC_IMPLANT_TEMPLATE_INFORMATION_MODEL_GET: "GenericImplantTemplateSCP",
+    IMPLANT_ASSEMBLY_TEMPLATE_INFORMATION_MODEL_FIND: "ImplantAssemblyTemplateSCP",
+    IMPLANT_ASSEMBLY_TEMPLATE_INFORMATION_MODEL_MOVE: "ImplantAssemblyTemplateSCP",
+    IMPLANT_ASSEMBLY_TEMPLATE_INFORMATION_MODEL_GET: "ImplantAssemblyTemplateSCP",
+    IMPLANT_TEMPLATE_GROUP_INFORMATION_MODEL_FIND: "ImplantTemplateGroupSCP",
+    IMPLANT_TEMPLATE_GROUP_INFORMATION_MODEL_MOVE: "ImplantTemplateGroupSCP",
+    IMPLANT_TEMPLATE_GROUP_INFORMATION_MODEL_GET: "ImplantTemplateGroupSCP",
+}
+# fmt: on

@@ -14,6 +14,7 @@ The DIMSE-N attribute requirements are in ``instance_availability_notification_a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCode
@@ -51,3 +52,15 @@ class InstanceAvailabilityNotificationSCU(Protocol):
     ) -> Outcome[StatusCode]:
         """N-CREATE (SCU M, SCP M; PS3.4 2013 table_R.3.1-1)."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    INSTANCE_AVAILABILITY_NOTIFICATION: ("N-CREATE",),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    INSTANCE_AVAILABILITY_NOTIFICATION: "InstanceAvailabilityNotificationSCP",
+}
+# fmt: on

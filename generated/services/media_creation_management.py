@@ -15,7 +15,7 @@ The DIMSE-N attribute requirements are in ``media_creation_management_attributes
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCategory
@@ -123,3 +123,15 @@ class MediaCreationManagementSCU(Protocol):
     ) -> Outcome[MediaCreationManagementNGetStatus]:
         """N-GET (SCU U, SCP M; PS3.4 2013 table_S.3.1-1)."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    MEDIA_CREATION_MANAGEMENT_UID: ("N-CREATE", "N-ACTION", "N-GET"),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    MEDIA_CREATION_MANAGEMENT_UID: "MediaCreationManagementSCP",
+}
+# fmt: on

@@ -15,7 +15,7 @@ The DIMSE-N attribute requirements are in ``print_management_attributes``.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Final, Protocol, TypeAlias, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCategory, StatusCode
@@ -542,3 +542,31 @@ class PrinterConfigurationRetrievalSCU(Protocol):
     ) -> Outcome[StatusCode]:
         """N-GET (SCU M, SCP M; PS3.4 2013 table_H.4.11.2-1)."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    BASIC_FILM_SESSION: ("N-CREATE", "N-SET", "N-DELETE", "N-ACTION"),
+    BASIC_FILM_BOX: ("N-CREATE", "N-ACTION", "N-DELETE", "N-SET"),
+    BASIC_GRAYSCALE_IMAGE_BOX: ("N-SET",),
+    BASIC_COLOR_IMAGE_BOX: ("N-SET",),
+    BASIC_ANNOTATION_BOX: ("N-SET",),
+    PRINT_JOB: ("N-EVENT-REPORT", "N-GET"),
+    PRINTER: ("N-EVENT-REPORT", "N-GET"),
+    PRESENTATION_LUT: ("N-CREATE", "N-DELETE"),
+    PRINTER_CONFIGURATION_RETRIEVAL: ("N-GET",),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    BASIC_FILM_SESSION: "BasicFilmSessionSCP",
+    BASIC_FILM_BOX: "BasicFilmBoxSCP",
+    BASIC_GRAYSCALE_IMAGE_BOX: "BasicGrayscaleImageBoxSCP",
+    BASIC_COLOR_IMAGE_BOX: "BasicColorImageBoxSCP",
+    BASIC_ANNOTATION_BOX: "BasicAnnotationBoxSCP",
+    PRINT_JOB: "PrintJobSCP",
+    PRINTER: "PrinterSCP",
+    PRESENTATION_LUT: "PresentationLUTSCP",
+    PRINTER_CONFIGURATION_RETRIEVAL: "PrinterConfigurationRetrievalSCP",
+}
+# fmt: on

@@ -15,7 +15,7 @@ The DIMSE-N attribute requirements are in ``procedure_step_attributes``.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCategory, StatusCode
@@ -152,3 +152,18 @@ class ModalityPerformedProcedureStepNotificationNotifier(Protocol):
     ) -> Outcome[StatusCode]:
         """N-EVENT-REPORT (SCU M, SCP M; PS3.4 2013 table_F.9.1-1)."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    MODALITY_PERFORMED_PROCEDURE_STEP: ("N-CREATE", "N-SET"),
+    MODALITY_PERFORMED_PROCEDURE_STEP_RETRIEVE: ("N-GET",),
+    MODALITY_PERFORMED_PROCEDURE_STEP_NOTIFICATION: ("N-EVENT-REPORT",),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    MODALITY_PERFORMED_PROCEDURE_STEP: "ModalityPerformedProcedureStepSCP",
+    MODALITY_PERFORMED_PROCEDURE_STEP_RETRIEVE: "ModalityPerformedProcedureStepRetrieveSCP",
+}
+# fmt: on

@@ -14,7 +14,7 @@ The information models and their keys are in ``query_retrieve_keys``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCategory
@@ -282,3 +282,31 @@ class CompositeInstanceRetrieveWithoutBulkDataSCU(Protocol):
     ) -> AsyncIterator[Progress[CompositeInstanceRetrieveWithoutBulkDataGetStatus]]:
         """C-GET (PS3.4 2013 table_Z.6.1.3-1). Yield the instances to send; the runtime runs the sub-operations."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND: ("C-FIND",),
+    PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_MOVE: ("C-MOVE",),
+    PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_GET: ("C-GET",),
+    STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND: ("C-FIND",),
+    STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_MOVE: ("C-MOVE",),
+    STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_GET: ("C-GET",),
+    COMPOSITE_INSTANCE_ROOT_RETRIEVE_MOVE: ("C-MOVE",),
+    COMPOSITE_INSTANCE_ROOT_RETRIEVE_GET: ("C-GET",),
+    COMPOSITE_INSTANCE_RETRIEVE_WITHOUT_BULK_DATA_GET: ("C-GET",),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND: "PatientRootQueryRetrieveSCP",
+    PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_MOVE: "PatientRootQueryRetrieveSCP",
+    PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_GET: "PatientRootQueryRetrieveSCP",
+    STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND: "StudyRootQueryRetrieveSCP",
+    STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_MOVE: "StudyRootQueryRetrieveSCP",
+    STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_GET: "StudyRootQueryRetrieveSCP",
+    COMPOSITE_INSTANCE_ROOT_RETRIEVE_MOVE: "CompositeInstanceRootRetrieveSCP",
+    COMPOSITE_INSTANCE_ROOT_RETRIEVE_GET: "CompositeInstanceRootRetrieveSCP",
+    COMPOSITE_INSTANCE_RETRIEVE_WITHOUT_BULK_DATA_GET: "CompositeInstanceRetrieveWithoutBulkDataSCP",
+}
+# fmt: on

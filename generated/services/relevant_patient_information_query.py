@@ -14,7 +14,7 @@ The information models and their keys are in ``relevant_patient_information_quer
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCategory
@@ -75,3 +75,19 @@ class RelevantPatientSCU(Protocol):
     def find(self, identifier: Dataset) -> AsyncIterator[Match[FindStatus]]:
         """C-FIND (PS3.4 2013 table_Q.4-3). Yield a Match per match; raise ServiceFailure to fail."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    GENERAL_RELEVANT_PATIENT_INFORMATION_QUERY: ("C-FIND",),
+    BREAST_IMAGING_RELEVANT_PATIENT_INFORMATION_QUERY: ("C-FIND",),
+    CARDIAC_RELEVANT_PATIENT_INFORMATION_QUERY: ("C-FIND",),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    GENERAL_RELEVANT_PATIENT_INFORMATION_QUERY: "RelevantPatientSCP",
+    BREAST_IMAGING_RELEVANT_PATIENT_INFORMATION_QUERY: "RelevantPatientSCP",
+    CARDIAC_RELEVANT_PATIENT_INFORMATION_QUERY: "RelevantPatientSCP",
+}
+# fmt: on

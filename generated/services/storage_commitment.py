@@ -15,6 +15,7 @@ The DIMSE-N attribute requirements are in ``storage_commitment_attributes``.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCode
@@ -104,3 +105,15 @@ class StorageCommitmentPushModelNotifier(Protocol):
     ) -> Outcome[StatusCode]:
         """N-EVENT-REPORT (SCU M, SCP M; PS3.4 2013 table_J.3.1-1)."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    STORAGE_COMMITMENT_PUSH_MODEL: ("N-EVENT-REPORT", "N-ACTION"),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    STORAGE_COMMITMENT_PUSH_MODEL: "StorageCommitmentPushModelSCP",
+}
+# fmt: on

@@ -14,7 +14,7 @@ The information models and their keys are in ``substance_administration_query_ke
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCategory
@@ -92,3 +92,17 @@ class SubstanceApprovalQuerySCU(Protocol):
     def find(self, identifier: Dataset) -> AsyncIterator[Match[FindStatus]]:
         """C-FIND (PS3.4 2013 table_V.6.2.4-1). Yield a Match per match; raise ServiceFailure to fail."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    PRODUCT_CHARACTERISTICS_QUERY: ("C-FIND",),
+    SUBSTANCE_APPROVAL_QUERY: ("C-FIND",),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    PRODUCT_CHARACTERISTICS_QUERY: "ProductCharacteristicsQuerySCP",
+    SUBSTANCE_APPROVAL_QUERY: "SubstanceApprovalQuerySCP",
+}
+# fmt: on

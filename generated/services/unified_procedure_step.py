@@ -15,7 +15,7 @@ The DIMSE-N attribute requirements are in ``unified_procedure_step_attributes``.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Final, Protocol, TypeAlias, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCategory, StatusCode
@@ -361,3 +361,20 @@ class UPSEventNotifier(Protocol):
     ) -> Outcome[StatusCode]:
         """N-EVENT-REPORT (SCU M, SCP M; PS3.4 2013 table_CC.2-4)."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    UNIFIED_PROCEDURE_STEP_PUSH: ("N-CREATE", "N-ACTION"),
+    UNIFIED_PROCEDURE_STEP_PULL: ("C-FIND", "N-GET", "N-SET", "N-ACTION"),
+    UNIFIED_PROCEDURE_STEP_WATCH: ("N-ACTION", "N-GET", "C-FIND"),
+    UNIFIED_PROCEDURE_STEP_EVENT: ("N-EVENT-REPORT",),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    UNIFIED_PROCEDURE_STEP_PUSH: "UPSPushSCP",
+    UNIFIED_PROCEDURE_STEP_PULL: "UPSPullSCP",
+    UNIFIED_PROCEDURE_STEP_WATCH: "UPSWatchSCP",
+}
+# fmt: on

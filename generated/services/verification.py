@@ -13,6 +13,7 @@ are the calls a client offers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final, Protocol, runtime_checkable
 
 from dicompile.generated.dimse_commands import StatusCode
@@ -43,3 +44,15 @@ class VerificationSCU(Protocol):
     async def echo(self) -> Outcome[StatusCode]:
         """C-ECHO (PS3.4 2013 chapter_A)."""
         ...
+
+
+# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler
+# implements (absent when the SCP only sends N-EVENT-REPORT).
+# fmt: off
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    VERIFICATION: ("C-ECHO",),
+}
+SCP_PROTOCOLS: Final[Mapping[str, str]] = {
+    VERIFICATION: "VerificationSCP",
+}
+# fmt: on

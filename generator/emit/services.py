@@ -202,6 +202,8 @@ class _Group:
     action_enum: str = ""
     event_enum: str = ""
     type_names: tuple[str, ...] = ()  # action/event type names and usage qualifiers
+    # the operations each SOP class of the group uses (an information model: one per UID)
+    uid_operations: tuple[tuple[str, tuple[DimseOperation, ...]], ...] = ()
 
 
 @attrs.frozen
@@ -310,6 +312,7 @@ def _groups(
                 sop_constants=tuple(sop_constant[s.uid] for s in sops),
                 operations=((implied, "", "", _cite(service.provenance)),),
                 scopes=("",),
+                uid_operations=tuple((sop_constant[s.uid], (implied,)) for s in sops),
             )
         )
     for im in model.information_models:
@@ -326,6 +329,7 @@ def _groups(
                 sop_constants=tuple(sop_constant[uid] for _op, uid in im.sop_classes),
                 operations=tuple(operations),
                 scopes=("", im.name, _scope_stem(im.name)),
+                uid_operations=tuple((sop_constant[uid], (op,)) for op, uid in im.sop_classes),
             )
         )
     by_scope: dict[str, list[tuple[DimseOperation, str, str, str]]] = {}
@@ -365,6 +369,9 @@ def _groups(
                 type_names=(
                     *(t.type_name for t in model.attribute_tables if t.scope == scope),
                     *qualifiers.get(scope, ()),
+                ),
+                uid_operations=(
+                    ((sop_constant[sop.uid], tuple(op for op, *_ in ops)),) if sop else ()
                 ),
             )
         )
@@ -541,6 +548,36 @@ def _protocol_lines(group: _Group, enums: Sequence[_StatusEnum]) -> list[str]:
         for method in methods:
             lines.append("")
             lines += method
+    return lines
+
+
+def _dispatch_lines(groups: Sequence[_Group]) -> list[str]:
+    """``OPERATIONS`` and ``SCP_PROTOCOLS`` by SOP class UID, for the runtime's dispatch."""
+    operations: list[str] = []
+    protocols: list[str] = []
+    for group in groups:
+        has_scp = any(op is not DimseOperation.N_EVENT_REPORT for op, *_ in group.operations)
+        for constant, ops in group.uid_operations:
+            names = ", ".join(py_str(op.value) for op in ops)
+            operations.append(f"{INDENT}{constant}: ({names}{',' if len(ops) == 1 else ''}),")
+            if has_scp:
+                protocols.append(f"{INDENT}{constant}: {py_str(group.name + 'SCP')},")
+    if not operations:
+        return []
+    lines = [
+        "",
+        "",
+        "# The DIMSE services each SOP class uses, and the name of the protocol its SCP handler",
+        "# implements (absent when the SCP only sends N-EVENT-REPORT).",
+        "# fmt: off",
+        "OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {",
+        *operations,
+        "}",
+        "SCP_PROTOCOLS: Final[Mapping[str, str]] = {",
+        *protocols,
+        "}",
+        "# fmt: on",
+    ]
     return lines
 
 
@@ -769,6 +806,9 @@ def _emit_service(
     protocol_lines: list[str] = []
     for group in groups:
         protocol_lines += _protocol_lines(group, enums)
+    dispatch_lines = _dispatch_lines(groups)
+    if dispatch_lines:
+        protocol_lines += dispatch_lines
     import_lines = _import_lines(
         protocol_lines,
         has_enum=bool(type_enum_lines),
@@ -858,7 +898,7 @@ def _import_lines(
         return [n for n in names if re.search(rf"\b{n}\b", text)]
 
     lines: list[str] = ["import enum"] if has_enum else []
-    abc = used("AsyncIterator", "Sequence")
+    abc = used("AsyncIterator", "Mapping", "Sequence")
     if abc:
         lines.append(f"from collections.abc import {', '.join(abc)}")
     typing = [

@@ -18,6 +18,7 @@ from dicompile.generated.dimse_commands import StatusCategory as Category
 from dicompile.generated.dimse_commands import StatusCode as GeneralStatus
 from dicompile.generated.services import (
     SERVICE_CLASSES,
+    ServiceClassEntry,
     module_names,
     service_class,
     service_modules,
@@ -379,6 +380,49 @@ def test_registry_is_lazy_and_complete(shared_dir: Path) -> None:
     storage_uids = {s.uid for s in storage.SOP_CLASSES}
     missing = [s["id"] for s in sops if s["id"] not in storage_uids]
     assert not missing, missing
+
+
+_HANDLER = {
+    "C-ECHO": "handle_echo",
+    "C-STORE": "handle_store",
+    "C-FIND": "handle_find",
+    "C-MOVE": "handle_move",
+    "C-GET": "handle_get",
+    "N-CREATE": "handle_n_create",
+    "N-SET": "handle_n_set",
+    "N-GET": "handle_n_get",
+    "N-ACTION": "handle_n_action",
+    "N-DELETE": "handle_n_delete",
+}
+
+
+@pytest.mark.parametrize("entry", SERVICE_CLASSES, ids=lambda e: e.module)
+def test_dispatch_tables_name_protocols_with_the_handlers(entry: ServiceClassEntry) -> None:
+    import importlib
+
+    module = importlib.import_module(f"dicompile.generated.services.{entry.module}")
+    operations = getattr(module, "OPERATIONS", {})
+    for uid, name in getattr(module, "SCP_PROTOCOLS", {}).items():
+        protocol = getattr(module, name)
+        for operation in operations[uid]:
+            if operation != "N-EVENT-REPORT":
+                assert callable(getattr(protocol, _HANDLER[operation])), (name, operation)
+
+
+def test_dispatch_operations_follow_the_dimse_service_groups() -> None:
+    from dicompile.generated.services import procedure_step, storage_commitment
+
+    # PS3.4 F.7.1 (Table F.7.1-1) and J.3.1: the DIMSE services of each SOP class
+    assert procedure_step.OPERATIONS[procedure_step.MODALITY_PERFORMED_PROCEDURE_STEP] == (
+        "N-CREATE",
+        "N-SET",
+    )
+    commit = storage_commitment.STORAGE_COMMITMENT_PUSH_MODEL
+    assert set(storage_commitment.OPERATIONS[commit]) == {"N-ACTION", "N-EVENT-REPORT"}
+    assert storage.OPERATIONS[storage.CT_IMAGE_STORAGE] == ("C-STORE",)
+    assert storage.SCP_PROTOCOLS[storage.CT_IMAGE_STORAGE] == "StorageSCP"
+    notification = procedure_step.MODALITY_PERFORMED_PROCEDURE_STEP_NOTIFICATION
+    assert notification not in procedure_step.SCP_PROTOCOLS  # the SCP only reports events
 
 
 def test_headers_cite_part04_sha256(shared_dir: Path) -> None:
