@@ -234,6 +234,8 @@ class Association:
         self._next_id = 0
         self._release_waiter: asyncio.Future[None] | None = None
         self._serving = False
+        #: Message IDs the peer sent a C-CANCEL-RQ for (PS3.7 §9.3.2.3), until served.
+        self._cancelled: set[int] = set()
         self.ending: Ending | None = None
         self.ending_detail = ""
         self._ended = asyncio.Event()
@@ -259,6 +261,14 @@ class Association:
         """Wait until the association is over and its connection closed."""
         await self._ended.wait()
         await self.transport.wait_closed()
+
+    def cancel_requested(self, message_id: int) -> bool:
+        """True once the peer sent a C-CANCEL-RQ for our running operation ``message_id``.
+
+        Handlers of multi-response operations (C-FIND, C-MOVE, C-GET) poll this between
+        responses and then answer FE00H Cancel (PS3.7 §9.1.2.1.5, §9.3.2.3).
+        """
+        return message_id in self._cancelled
 
     def next_message_id(self) -> int:
         """A Message ID for a new request: 1-65535, cycling (PS3.7 E.1-1, US)."""
@@ -329,12 +339,17 @@ class Association:
             if isinstance(message, Response):
                 self._on_response(message)
             elif isinstance(message, CCancelRQ):
-                # Cancels only matter to multi-response services, which watch the queue.
+                # Cancels only matter to multi-response services: a running handler polls
+                # cancel_requested(); the queued marker clears the ID once it has run.
+                self._cancelled.add(message.message_id_being_responded_to)
                 self._requests.put_nowait(_Received(context, message))
-            elif not context.scp:
+            elif not (context.scu if isinstance(message, NEventReportRQ) else context.scp):
+                # N-EVENT-REPORT is invoked by the SOP class's SCP and received by its SCU
+                # (e.g. PS3.4 J.3.3: the Storage Commitment SCU receives the result).
                 self._abort_now(
                     f"{message.MESSAGE} on presentation context {context.context_id}, where we"
-                    " are not SCP (PS3.7 D.3.3.4)"
+                    f" are not {'SCU' if isinstance(message, NEventReportRQ) else 'SCP'}"
+                    " (PS3.7 D.3.3.4)"
                 )
                 return
             else:
@@ -517,7 +532,9 @@ class Association:
                 continue
             message = item.message
             if isinstance(message, CCancelRQ):
-                continue  # nothing to cancel: operations are answered one at a time
+                # The operation it cancels (if any) was answered before this point.
+                self._cancelled.discard(message.message_id_being_responded_to)
+                continue
             handler = handlers.get(type(message))
             response: Response | None
             if handler is None:
