@@ -1,0 +1,1 @@
+"""The embedded archive: index, matching, worklist, procedure step state."""
