@@ -47,7 +47,9 @@ from dicompile.generator.model import (
     edition_sort_key,
     uid_sort_key,
 )
-from dicompile.generator.part03_build import build_part03
+from dicompile.generator.part03_build import DOCBOOK_FILE, build_part03, read_part03_folder
+from dicompile.generator.passes.link_iods import link_part03
+from dicompile.generator.passes.part03_errata import apply_part03_errata
 from dicompile.generator.service_merge import SOPS_FILE, read_storage_sops
 
 
@@ -207,6 +209,99 @@ def source_digests(model: Part03Model, folders: Sequence[Path]) -> tuple[SourceD
     return tuple(digests)
 
 
+def _include_paths(rules: Iterable[Entry]) -> dict[str, list[tuple[str, ...]]]:
+    """The include conditions of each rule path, in document order (one entry per row)."""
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for entry in walk(tuple(rules)):
+        if isinstance(entry, AttributeRule):
+            found.setdefault(entry.path, []).append(entry.include_conditions)
+    return found
+
+
+def _occurrences(rules: Iterable[Entry]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in walk(tuple(rules)):
+        if isinstance(entry, AttributeRule):
+            counts[entry.path] = counts.get(entry.path, 0) + 1
+    return counts
+
+
+class _Donor:
+    """Hands out the older table's include conditions path by path, row by row."""
+
+    def __init__(self, donor: Iterable[Entry], receiver: Iterable[Entry]) -> None:
+        self.paths = _include_paths(donor)
+        self.counts = _occurrences(receiver)
+        self.seen: dict[str, int] = {}
+
+    def rule(self, rule: AttributeRule) -> AttributeRule:
+        index = self.seen.get(rule.path, 0)
+        self.seen[rule.path] = index + 1
+        children = tuple(self.rule(c) if isinstance(c, AttributeRule) else c for c in rule.children)
+        found = self.paths.get(rule.path, [])
+        include = rule.include_conditions
+        if not include and found:
+            if len(set(found)) == 1:
+                include = found[0]  # every row of this path came through the same includes
+            elif len(found) == self.counts.get(rule.path, 0):
+                include = found[index]  # one row per include, in the same order in both
+        return attrs.evolve(rule, children=children, include_conditions=include)
+
+
+def rescue_include_conditions(model: Part03Model, older: Sequence[Part03Model]) -> Part03Model:
+    """Give back the include conditions a flattened source lost, from a DocBook source.
+
+    The JSON rendition inlines every "Include Table …" without its condition ("if and only if
+    Value Type (0040,A040) is NUM", PS3.3 Table C.17-4): read as is, every Content Item would
+    need the attributes of every value type.  Where an older DocBook source has the same
+    table, each rule of the newer table takes the include conditions of the rule at the same
+    path in the older one: the one set of conditions of that path, or, for a path reached
+    through several includes (Referenced SOP Sequence of the COMPOSITE, IMAGE and WAVEFORM
+    macros), the set of the row of the same rank when both tables have as many rows there.
+
+    References
+    ----------
+    PS3.3 §5.4 (Include with a condition), Table C.17-4 (SR Document Content Module).
+    """
+    tables: dict[str, AttributeTable] = {}
+    for source in older:
+        candidates: tuple[AttributeTable, ...] = (*source.modules, *source.macros)
+        for table in candidates:
+            if table.expanded and any(
+                isinstance(e, AttributeRule) and e.include_conditions
+                for e in walk(tuple(table.expanded))
+            ):
+                tables.setdefault(table.key, table)
+
+    def fix(table: ModuleDef | MacroDef) -> ModuleDef | MacroDef:
+        donor = tables.get(table.key)
+        if donor is None or table.expanded is None or donor is table:
+            return table
+        if any(isinstance(e, AttributeRule) and e.include_conditions for e in walk(table.expanded)):
+            return table  # the newer source kept its own include conditions
+        giver = _Donor(donor.expanded or (), table.expanded)
+        return attrs.evolve(table, expanded=tuple(giver.rule(r) for r in table.expanded))
+
+    modules = tuple(fix(m) for m in model.modules)
+    macros = tuple(fix(m) for m in model.macros)
+    return attrs.evolve(
+        model,
+        modules=tuple(m for m in modules if isinstance(m, ModuleDef)),
+        macros=tuple(m for m in macros if isinstance(m, MacroDef)),
+    )
+
+
+def include_condition_text(text: str) -> str:
+    """An include's condition as a sentence the parser reads: ``"if and only if X"`` →
+    ``"Required if X"`` (the macro's attributes apply only where X holds, PS3.3 §5.4)."""
+    stripped = text.strip()
+    lowered = stripped.lower()
+    for opener in ("if and only if ", "if "):
+        if lowered.startswith(opener):
+            return "Required if " + stripped[len(opener) :]
+    return stripped
+
+
 def parse_conditions(
     model: Part03Model, names: NameIndex, sources: tuple[SourceDigest, ...] = ()
 ) -> IODModel:
@@ -216,7 +311,10 @@ def parse_conditions(
     ----------
     PS3.3 §5.4; PS3.5 §7.4.
     """
-    parsed = {text: parse_condition(text, names=names) for text in condition_texts(model)}
+    parsed = {
+        text: parse_condition(include_condition_text(text), names=names)
+        for text in condition_texts(model)
+    }
     modules = tuple(_table(m, parsed) for m in model.modules)
     macros = tuple(_table(m, parsed) for m in model.macros)
     iods = tuple(
@@ -302,6 +400,14 @@ def build_iods(
     model = build_part03(folders, elements)
     if model is None:
         return None
+    older = [
+        link_part03(apply_part03_errata(found))
+        for folder in folders
+        if (folder / DOCBOOK_FILE).is_file()
+        for found in (read_part03_folder(folder),)
+        if found is not None
+    ]
+    model = rescue_include_conditions(model, older)
     built = parse_conditions(model, name_index(elements), source_digests(model, folders))
     sop_classes, digests = storage_sop_classes(built.model, folders, uids)
     return attrs.evolve(built, sop_classes=sop_classes, sources=(*built.sources, *digests))

@@ -180,6 +180,33 @@ ContentSequence_38dd7e: Final = Items((
     Rule(0x0040A504, T1C, "SQ", "1", condition=c0.C_244dec, items=i0_1.ContentTemplateSequence_eab10a, max_items=1),  # ContentTemplateSequence
     Rule(0x0040DB73, T1C, "UL", "1-n", condition=c3.C_c6bfe1),  # ReferencedContentItemIdentifier
 ))
+ContentSequence_c79f61: Final = Items((
+    Rule(0x0040A010, T1, "CS", "1", values=(Values(ENUMERATED, ("CONTAINS", "HAS PROPERTIES", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "INFERRED FROM", "SELECTED FROM", "HAS CONCEPT MOD")),)),  # RelationshipType
+    Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER")),), include=c3.C_feacb5),  # ValueType
+    Rule(0x0040A043, T1C, "SQ", "1", condition=c0.C_0f139b, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1, include=c3.C_feacb5),  # ConceptNameCodeSequence
+    Rule(0x0040A160, T1C, "UT", "1", condition=c3.C_dbd214, include=c3.C_feacb5),  # TextValue
+    Rule(0x0040A120, T1C, "DT", "1", condition=c0.C_366a85, include=c3.C_feacb5),  # DateTime
+    Rule(0x0040A121, T1C, "DA", "1", condition=c2.C_812280, include=c3.C_feacb5),  # Date
+    Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e, include=c3.C_feacb5),  # Time
+    Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba, include=c3.C_feacb5),  # PersonName
+    Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e, include=c3.C_feacb5),  # UID
+    Rule(0x0040A300, T2, "SQ", "1", items=i2_0.MeasuredValueSequence_c2e20b, max_items=1, include=c3.C_dd49db),  # MeasuredValueSequence
+    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1, include=c3.C_dd49db),  # NumericValueQualifierCodeSequence
+    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1, include=c0.C_0fdb0b),  # ConceptCodeSequence
+    Rule(0x00081199, T1, "SQ", "1", items=i1.ReferencedSOPSequence_b050e3, max_items=1, include=c0.C_078261),  # ReferencedSOPSequence
+    Rule(0x00700022, T1, "FL", "2-n", include=c1.C_599de4),  # GraphicData
+    Rule(0x00700023, T1, "CS", "1", include=c1.C_599de4),  # GraphicType
+    Rule(0x00480301, T1C, "CS", "1", condition=c3.C_fa0d93, values=(Values(ENUMERATED, ("FRAME", "VOLUME")),), include=c1.C_671a9d),  # PixelOriginInterpretation
+    Rule(0x0070031A, T3, "UI", "1", include=c1.C_599de4),  # FiducialUID
+    Rule(0x30060024, T1, "UI", "1", include=c2.C_b545c1),  # ReferencedFrameOfReferenceUID
+    Rule(0x0040A130, T1, "CS", "1", values=(Values(ENUMERATED, ("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END")),), include=c2.C_a08de6),  # TemporalRangeType
+    Rule(0x0040A132, T1C, "UL", "1-n", condition=c0.C_3428ec, include=c2.C_a08de6),  # ReferencedSamplePositions
+    Rule(0x0040A138, T1C, "DS", "1-n", condition=c2.C_bf2ff4, include=c2.C_a08de6),  # ReferencedTimeOffsets
+    Rule(0x0040A13A, T1C, "DT", "1-n", condition=c1.C_5366a8, include=c2.C_a08de6),  # ReferencedDateTime
+    Rule(0x0040A050, T1, "CS", "1", values=(Values(ENUMERATED, ("SEPARATE", "CONTINUOUS")),), include=c3.C_d91e8d),  # ContinuityOfContent
+    Rule(0x0040A504, T1C, "SQ", "1", condition=c0.C_244dec, items=i0_1.ContentTemplateSequence_eab10a, max_items=1, include=c3.C_d91e8d),  # ContentTemplateSequence
+    Rule(0x0040DB73, T1C, "UL", "1-n", condition=c3.C_c6bfe1),  # ReferencedContentItemIdentifier
+))
 ContributingEquipmentSequence_969fc9: Final = Items((
     Rule(0x0040A170, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PurposeOfReferenceCodeSequence
     Rule(0x00080070, T1, "LO", "1"),  # Manufacturer

@@ -103,24 +103,24 @@ T_C_17_4: Final = AttributeTable("table_C.17-4", "SR Document Content", "", Fals
     Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e),  # Time
     Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba),  # PersonName
     Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e),  # UID
-    Rule(0x0040A300, T2, "SQ", "1", items=i2_0.MeasuredValueSequence_c2e20b, max_items=1),  # MeasuredValueSequence
-    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # NumericValueQualifierCodeSequence
-    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptCodeSequence
-    Rule(0x00081199, T1, "SQ", "1", items=i1.ReferencedSOPSequence_b050e3, max_items=1),  # ReferencedSOPSequence
-    Rule(0x00700022, T1, "FL", "2-n"),  # GraphicData
-    Rule(0x00700023, T1, "CS", "1"),  # GraphicType
-    Rule(0x00480301, T1C, "CS", "1", condition=c3.C_fa0d93, values=(Values(ENUMERATED, ("FRAME", "VOLUME")),)),  # PixelOriginInterpretation
-    Rule(0x0070031A, T3, "UI", "1"),  # FiducialUID
-    Rule(0x30060024, T1, "UI", "1"),  # ReferencedFrameOfReferenceUID
-    Rule(0x0040A130, T1, "CS", "1", values=(Values(ENUMERATED, ("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END")),)),  # TemporalRangeType
-    Rule(0x0040A132, T1C, "UL", "1-n", condition=c0.C_3428ec),  # ReferencedSamplePositions
-    Rule(0x0040A138, T1C, "DS", "1-n", condition=c2.C_bf2ff4),  # ReferencedTimeOffsets
-    Rule(0x0040A13A, T1C, "DT", "1-n", condition=c1.C_5366a8),  # ReferencedDateTime
-    Rule(0x0040A050, T1, "CS", "1", values=(Values(ENUMERATED, ("SEPARATE", "CONTINUOUS")),)),  # ContinuityOfContent
-    Rule(0x0040A504, T1C, "SQ", "1", condition=c0.C_244dec, items=i0_1.ContentTemplateSequence_eab10a, max_items=1),  # ContentTemplateSequence
+    Rule(0x0040A300, T2, "SQ", "1", items=i2_0.MeasuredValueSequence_c2e20b, max_items=1, include=c0.C_333f06),  # MeasuredValueSequence
+    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1, include=c0.C_333f06),  # NumericValueQualifierCodeSequence
+    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1, include=c0.C_0d678a),  # ConceptCodeSequence
+    Rule(0x00081199, T1, "SQ", "1", items=i1.ReferencedSOPSequence_b050e3, max_items=1, include=c1.C_7a61a5),  # ReferencedSOPSequence
+    Rule(0x00700022, T1, "FL", "2-n", include=c1.C_7733cf),  # GraphicData
+    Rule(0x00700023, T1, "CS", "1", include=c1.C_7733cf),  # GraphicType
+    Rule(0x00480301, T1C, "CS", "1", condition=c3.C_fa0d93, values=(Values(ENUMERATED, ("FRAME", "VOLUME")),), include=c1.C_5aa816),  # PixelOriginInterpretation
+    Rule(0x0070031A, T3, "UI", "1", include=c1.C_7733cf),  # FiducialUID
+    Rule(0x30060024, T1, "UI", "1", include=c3.C_c63c32),  # ReferencedFrameOfReferenceUID
+    Rule(0x0040A130, T1, "CS", "1", values=(Values(ENUMERATED, ("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END")),), include=c3.C_f9e37a),  # TemporalRangeType
+    Rule(0x0040A132, T1C, "UL", "1-n", condition=c0.C_3428ec, include=c3.C_f9e37a),  # ReferencedSamplePositions
+    Rule(0x0040A138, T1C, "DS", "1-n", condition=c2.C_bf2ff4, include=c3.C_f9e37a),  # ReferencedTimeOffsets
+    Rule(0x0040A13A, T1C, "DT", "1-n", condition=c1.C_5366a8, include=c3.C_f9e37a),  # ReferencedDateTime
+    Rule(0x0040A050, T1, "CS", "1", values=(Values(ENUMERATED, ("SEPARATE", "CONTINUOUS")),), include=c2.C_877792),  # ContinuityOfContent
+    Rule(0x0040A504, T1C, "SQ", "1", condition=c0.C_244dec, items=i0_1.ContentTemplateSequence_eab10a, max_items=1, include=c2.C_877792),  # ContentTemplateSequence
     Rule(0x0040A032, T1C, "DT", "1", condition=c0.C_09b525),  # ObservationDateTime
     Rule(0x0040A171, T3, "UI", "1"),  # ObservationUID
-    Rule(0x0040A730, T1C, "SQ", "1", condition=c1.C_7bb9c5, items=i3.ContentSequence_38dd7e),  # ContentSequence
+    Rule(0x0040A730, T1C, "SQ", "1", condition=c1.C_7bb9c5, items=i3.ContentSequence_c79f61),  # ContentSequence
 ))
 T_C_17_5: Final = AttributeTable("table_C.17-5", "Document Content", "", True, "PS3.3 2020 table_C.17-5", (
     Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER")),)),  # ValueType
@@ -131,26 +131,26 @@ T_C_17_5: Final = AttributeTable("table_C.17-5", "Document Content", "", True, "
     Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e),  # Time
     Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba),  # PersonName
     Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e),  # UID
-    Rule(0x0040A300, T2, "SQ", "1", items=i2_0.MeasuredValueSequence_c2e20b, max_items=1),  # MeasuredValueSequence
-    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # NumericValueQualifierCodeSequence
-    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptCodeSequence
-    Rule(0x00081199, T1, "SQ", "1", items=i1.ReferencedSOPSequence_b050e3, max_items=1),  # ReferencedSOPSequence
-    Rule(0x00700022, T1, "FL", "2-n"),  # GraphicData
-    Rule(0x00700023, T1, "CS", "1"),  # GraphicType
-    Rule(0x00480301, T1C, "CS", "1", condition=c3.C_fa0d93, values=(Values(ENUMERATED, ("FRAME", "VOLUME")),)),  # PixelOriginInterpretation
-    Rule(0x0070031A, T3, "UI", "1"),  # FiducialUID
-    Rule(0x30060024, T1, "UI", "1"),  # ReferencedFrameOfReferenceUID
-    Rule(0x0040A130, T1, "CS", "1", values=(Values(ENUMERATED, ("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END")),)),  # TemporalRangeType
-    Rule(0x0040A132, T1C, "UL", "1-n", condition=c0.C_3428ec),  # ReferencedSamplePositions
-    Rule(0x0040A138, T1C, "DS", "1-n", condition=c2.C_bf2ff4),  # ReferencedTimeOffsets
-    Rule(0x0040A13A, T1C, "DT", "1-n", condition=c1.C_5366a8),  # ReferencedDateTime
-    Rule(0x0040A050, T1, "CS", "1", values=(Values(ENUMERATED, ("SEPARATE", "CONTINUOUS")),)),  # ContinuityOfContent
-    Rule(0x0040A504, T1C, "SQ", "1", condition=c0.C_244dec, items=i0_1.ContentTemplateSequence_eab10a, max_items=1),  # ContentTemplateSequence
+    Rule(0x0040A300, T2, "SQ", "1", items=i2_0.MeasuredValueSequence_c2e20b, max_items=1, include=c0.C_333f06),  # MeasuredValueSequence
+    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1, include=c0.C_333f06),  # NumericValueQualifierCodeSequence
+    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1, include=c0.C_0d678a),  # ConceptCodeSequence
+    Rule(0x00081199, T1, "SQ", "1", items=i1.ReferencedSOPSequence_b050e3, max_items=1, include=c1.C_7a61a5),  # ReferencedSOPSequence
+    Rule(0x00700022, T1, "FL", "2-n", include=c1.C_7733cf),  # GraphicData
+    Rule(0x00700023, T1, "CS", "1", include=c1.C_7733cf),  # GraphicType
+    Rule(0x00480301, T1C, "CS", "1", condition=c3.C_fa0d93, values=(Values(ENUMERATED, ("FRAME", "VOLUME")),), include=c1.C_5aa816),  # PixelOriginInterpretation
+    Rule(0x0070031A, T3, "UI", "1", include=c1.C_7733cf),  # FiducialUID
+    Rule(0x30060024, T1, "UI", "1", include=c3.C_c63c32),  # ReferencedFrameOfReferenceUID
+    Rule(0x0040A130, T1, "CS", "1", values=(Values(ENUMERATED, ("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END")),), include=c3.C_f9e37a),  # TemporalRangeType
+    Rule(0x0040A132, T1C, "UL", "1-n", condition=c0.C_3428ec, include=c3.C_f9e37a),  # ReferencedSamplePositions
+    Rule(0x0040A138, T1C, "DS", "1-n", condition=c2.C_bf2ff4, include=c3.C_f9e37a),  # ReferencedTimeOffsets
+    Rule(0x0040A13A, T1C, "DT", "1-n", condition=c1.C_5366a8, include=c3.C_f9e37a),  # ReferencedDateTime
+    Rule(0x0040A050, T1, "CS", "1", values=(Values(ENUMERATED, ("SEPARATE", "CONTINUOUS")),), include=c2.C_877792),  # ContinuityOfContent
+    Rule(0x0040A504, T1C, "SQ", "1", condition=c0.C_244dec, items=i0_1.ContentTemplateSequence_eab10a, max_items=1, include=c2.C_877792),  # ContentTemplateSequence
 ))
 T_C_17_6: Final = AttributeTable("table_C.17-6", "Document Relationship", "", True, "PS3.3 2020 table_C.17-6", (
     Rule(0x0040A032, T1C, "DT", "1", condition=c0.C_09b525),  # ObservationDateTime
     Rule(0x0040A171, T3, "UI", "1"),  # ObservationUID
-    Rule(0x0040A730, T1C, "SQ", "1", condition=c1.C_7bb9c5, items=i3.ContentSequence_38dd7e),  # ContentSequence
+    Rule(0x0040A730, T1C, "SQ", "1", condition=c1.C_7bb9c5, items=i3.ContentSequence_c79f61),  # ContentSequence
 ))
 T_C_17_6_1: Final = AttributeTable("table_C.17.6-1", "Key Object Document Series", "", False, "PS3.3 2020 table_C.17.6-1", (
     Rule(0x00080060, T1, "CS", "1", values=(Values(ENUMERATED, ("KO",)),)),  # Modality

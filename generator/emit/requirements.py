@@ -34,9 +34,10 @@ Theory of operation
   that section's (C.8.8.12.1.2 Patient Position adds SITTING to C.7.3.1.1.2), or dropped
   when that section is not in the model; the bit values of a bit field (Region Flags) are
   left out.
-* An attribute listed twice at one level (the SR content item macros, which the rendition
-  inlines without their include conditions) becomes one rule: its type and condition when
-  all rows agree, Type 3 otherwise, with the union of the Items' rules (open).
+* An attribute listed twice at one level (the SR content item macros include Referenced SOP
+  Sequence three times) becomes one rule: its type and condition when all rows agree, Type 3
+  otherwise, applying where any of its includes' conditions holds, with the union of the
+  Items' rules (open).
 
 References
 ----------
@@ -492,8 +493,11 @@ class _Builder:
             values = ()
         low, high = _item_bounds(first.description) if vr == "SQ" or children else (0, None)
         include = None
-        if len(first.include_conditions) == 1 and agree and len(group) == 1:
-            include = self.condition(self.iods.condition(first.include_conditions[0]))
+        if agree and all(r.include_conditions for r in group):
+            if len(group) == 1:
+                include = self.condition(self.include(first.include_conditions))
+            else:
+                include = self.condition(self.any_include([r.include_conditions for r in group]))
         return _Rule(
             tag=tag.base,
             mask=tag.mask,
@@ -508,6 +512,32 @@ class _Builder:
             max_items=high,
             include=include,
         )
+
+    def include(self, texts: tuple[str, ...]) -> ParsedCondition:
+        """The conditions of nested includes as one: all must hold (PS3.3 §5.4)."""
+        parts = [self.iods.condition(text) for text in texts]
+        if len(parts) == 1 and parts[0] is not None:
+            return parts[0]
+        joined = " ".join(texts)
+        required = [
+            p.required_if for p in parts if isinstance(p, Condition) and p.required_if is not None
+        ]
+        if len(required) != len(parts):
+            return Unparsed(joined, "an include condition was not parsed")
+        return Condition(text=joined, required_if=And(tuple(required)))
+
+    def any_include(self, alternatives: list[tuple[str, ...]]) -> ParsedCondition:
+        """One rule reached through several includes applies where any of them holds."""
+        parts = [self.include(texts) for texts in dict.fromkeys(alternatives)]
+        if len(parts) == 1:
+            return parts[0]
+        required = [
+            p.required_if for p in parts if isinstance(p, Condition) and p.required_if is not None
+        ]
+        joined = " Or: ".join(p.text for p in parts)
+        if len(required) != len(parts):
+            return Unparsed(joined, "an include condition was not parsed")
+        return Condition(text=joined, required_if=Or(tuple(required)))
 
     def intern(self, spec: _Items, keyword: str) -> str:
         found = self.items.get(spec)

@@ -39,7 +39,7 @@ PS3.3 §5, §A.1.3, Annex C, §C.7.6.16; PS3.4 B.1.3, B.5; PS3.5 §6.2, §6.4, �
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 from dicompile.runtime.core.dataset import Dataset
@@ -154,31 +154,42 @@ class _Run:
         path: str,
         *,
         extra: bool = True,
+        ancestors: Mapping[int, Rule] | None = None,
     ) -> None:
-        """Check every rule of ``level`` in ``scope``; with ``extra``, unlisted attributes too."""
+        """Check every rule of ``level`` in ``scope``; with ``extra``, unlisted attributes too.
+
+        ``ancestors`` are the rules of the Sequences enclosing this Item, by tag: an Item may
+        hold the Sequence that holds it where the standard includes a macro recursively (the
+        Content Sequence of PS3.3 Table C.17-4), and the tables stop the recursion after a few
+        levels; such an attribute is checked with its enclosing Sequence's rule.
+        """
         dataset = scope.dataset
+        enclosing = ancestors or {}
         for tag, rule in level.exact.items():
-            self.rule(rule, tag, dataset.get(tag), table, scope, path)
+            self.rule(rule, tag, dataset.get(tag), table, scope, path, enclosing)
         if level.masked and _has_masked_group(dataset, level):
             for rule in level.masked:
                 found = [e for e in dataset if e.tag & rule.mask == rule.tag]
                 for element in found:
-                    self.rule(rule, element.tag, element, table, scope, path)
-        if extra and not level.open:
-            for element in dataset:
-                tag = element.tag
-                if not _exempt(tag) and level.rule_for(tag) is None:
-                    where = _join(path, tag)
-                    self.add(
-                        Severity.WARNING,
-                        Kind.NOT_IN_IOD,
-                        tag,
-                        where,
-                        table,
-                        "Item content",
-                        f"{self.name(tag)} is not an attribute of this Sequence Item in"
-                        f" {table.name}",
-                    )
+                    self.rule(rule, element.tag, element, table, scope, path, enclosing)
+        if not extra or level.open:
+            return
+        for element in dataset:
+            tag = element.tag
+            if _exempt(tag) or level.rule_for(tag) is not None:
+                continue
+            if tag in enclosing:
+                self.rule(enclosing[tag], tag, element, table, scope, path, enclosing)
+                continue
+            self.add(
+                Severity.WARNING,
+                Kind.NOT_IN_IOD,
+                tag,
+                _join(path, tag),
+                table,
+                "Item content",
+                f"{self.name(tag)} is not an attribute of this Sequence Item in {table.name}",
+            )
 
     def rule(
         self,
@@ -188,6 +199,7 @@ class _Run:
         table: AttributeTable,
         scope: Scope,
         path: str,
+        ancestors: Mapping[int, Rule] | None = None,
     ) -> None:
         kind = rule.type
         text = _TYPE_TEXT[kind]
@@ -251,7 +263,7 @@ class _Run:
                     f"{self.name(tag)} is {_TYPE_TEXT[rule.type]} and has no value",
                 )
             return
-        self.element(rule, element, table, scope, path)
+        self.element(rule, element, table, scope, path, ancestors)
 
     def applies(self, include: ParsedCondition, scope: Scope) -> bool | None:
         if isinstance(include, Unparsed) or include.required_if is None:
@@ -259,7 +271,13 @@ class _Run:
         return evaluate_expr(include.required_if, scope)
 
     def element(
-        self, rule: Rule, element: DataElement, table: AttributeTable, scope: Scope, path: str
+        self,
+        rule: Rule,
+        element: DataElement,
+        table: AttributeTable,
+        scope: Scope,
+        path: str,
+        ancestors: Mapping[int, Rule] | None = None,
     ) -> None:
         tag = element.tag
         if not vr_allows(rule.vr, element.vr):
@@ -274,7 +292,7 @@ class _Run:
                 "PS3.6 (data dictionary)",
             )
         if element.vr is VR.SQ:
-            self.sequence(rule, element, table, scope, path)
+            self.sequence(rule, element, table, scope, path, ancestors)
             return
         if rule.vm and element.vr not in BULK_VRS and not vm_allows(rule.vm, element.vm):
             self.add(
@@ -303,7 +321,13 @@ class _Run:
                 )
 
     def sequence(
-        self, rule: Rule, element: DataElement, table: AttributeTable, scope: Scope, path: str
+        self,
+        rule: Rule,
+        element: DataElement,
+        table: AttributeTable,
+        scope: Scope,
+        path: str,
+        ancestors: Mapping[int, Rule] | None = None,
     ) -> None:
         value = element.value
         items = list(value) if isinstance(value, Sequence) else []
@@ -329,8 +353,9 @@ class _Run:
             return
         level = self.requirements.level(rule.items)
         where = _join(path, element.tag)
+        inner = {**(ancestors or {}), element.tag: rule}
         for index, item in enumerate(items, start=1):
-            self.level(level, table, scope.inner(item), f"{where}[{index}]")
+            self.level(level, table, scope.inner(item), f"{where}[{index}]", ancestors=inner)
 
     # -- modules ------------------------------------------------------------------------------
 
