@@ -15,8 +15,11 @@ classes, ``services_summary.load_services``) it writes:
   *group* - the SOP classes of a storage-like service class, an information model, or one
   DIMSE-N SOP class - ``typing.Protocol`` s: ``<Group>SCP`` (the handlers an application
   implements), ``<Group>SCU`` (the calls a client offers), and for N-EVENT-REPORT
-  ``<Group>EventHandler`` (implemented on the SCU side) and ``<Group>Notifier``;
-* ``services/<service>_keys.py`` - the information models with their levels and nested keys;
+  ``<Group>EventHandler`` (implemented on the SCU side) and ``<Group>Notifier``; and, for the
+  runtime's dispatch, ``OPERATIONS`` (SOP class UID -> DIMSE services) and ``SCP_PROTOCOLS``
+  (SOP class UID -> name of the SCP protocol);
+* ``services/<service>_keys.py`` - the information models with their levels and nested keys,
+  with the kinds of matching each key's remark allows (:func:`matching_types`);
 * ``services/<service>_attributes.py`` - the DIMSE-N attribute requirement tables;
 * ``services/__init__.py`` - the service classes and a lazy registry from SOP class UID to
   module.

@@ -48,8 +48,8 @@ from dicompile.generator.emit.services import (
     module_name,
     pascal,
 )
-from dicompile.generator.model import Provenance, SourceDigest, TagPattern
-from dicompile.generator.pipeline import EMIT_JOBS
+from dicompile.generator.model import Provenance, SourceDigest, StandardModel, TagPattern
+from dicompile.generator.pipeline import EMIT_JOBS, Build, MissingSource
 from dicompile.generator.service_model import (
     DimseAttributeRequirement,
     DimseAttributeTable,
@@ -264,9 +264,11 @@ def test_clashing_sop_class_names_are_an_error() -> None:
         )
 
 
-def test_job_is_registered() -> None:
+def test_job_is_registered_and_skipped_without_part04(tmp_path: Path) -> None:
     jobs = {job.name: job for job in EMIT_JOBS}
     assert jobs["services"].owns == ("services/",)
+    with pytest.raises(MissingSource, match=r"part04\.xml"):
+        jobs["services"].render(Build(StandardModel(), (tmp_path,)))
 
 
 # ------------------------------------------------------------------ golden: generated modules
@@ -407,6 +409,19 @@ def test_dispatch_tables_name_protocols_with_the_handlers(entry: ServiceClassEnt
         for operation in operations[uid]:
             if operation != "N-EVENT-REPORT":
                 assert callable(getattr(protocol, _HANDLER[operation])), (name, operation)
+
+
+def test_ups_watch_n_action_statuses_are_those_of_its_actions() -> None:
+    from dicompile.generated.services import unified_procedure_step as ups
+
+    # PS3.4 CC.2-3: UPS Watch uses N-ACTION for Un/Subscribe and for Request UPS Cancel, and
+    # CC.2.2/CC.2.3 give those actions their own status tables; the alias is their union.
+    alias = ups.UPSWatchNActionStatus
+    assert set(alias.__args__) == {
+        ups.RequestUPSCancelNActionStatus,
+        ups.SubscribeUnsubscribeToReceiveUPSEventReportsNActionStatus,
+    }
+    assert ups.UPSWatchActionType(3).name == "SUBSCRIBE_TO_RECEIVE_UPS_EVENT_REPORTS"
 
 
 def test_dispatch_operations_follow_the_dimse_service_groups() -> None:
