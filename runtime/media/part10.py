@@ -54,6 +54,7 @@ from dicompile.runtime.codec.transfer_syntax import (
     EXPLICIT_LE,
     IMPLICIT_LE,
     TransferSyntax,
+    is_known_transfer_syntax,
 )
 from dicompile.runtime.codec.transfer_syntax import transfer_syntax as syntax_for_uid
 from dicompile.runtime.codec.writer import (
@@ -312,7 +313,18 @@ def _syntax_of(
     uid_element = meta.get(_TRANSFER_SYNTAX)
     uid = uid_element.value if uid_element is not None else None
     if isinstance(uid, str) and uid:
-        return syntax_for_uid(uid)
+        syntax = syntax_for_uid(uid)
+        if syntax.encapsulated and is_known_transfer_syntax(syntax.uid) is False:
+            # Read as an encapsulated Explicit VR Little Endian syntax, the form every
+            # transfer syntax but the four native ones has (PS3.5 Annex A).
+            _problem(
+                strict,
+                f"unknown Transfer Syntax UID {syntax.uid!r}; read as encapsulated "
+                "Explicit VR Little Endian",
+                source,
+                pos,
+            )
+        return syntax
     guessed = guess_syntax(data, pos)
     _problem(
         strict,

@@ -280,3 +280,16 @@ def test_write_replaces_atomically(tmp_path: Path) -> None:
     write_file(path, other)
     assert os.stat(path).st_ino != inode  # a new file renamed over the old one
     assert read_file(path).dataset[0x00100010].value == "Other^Name"
+
+
+def test_unknown_transfer_syntax_is_read_as_encapsulated_explicit_le() -> None:
+    data = file_bytes(sample())
+    meta = read_bytes(data).meta
+    meta.add(DataElement(0x00020010, VR.UI, "1.2.3.999"))
+    from dicompile.runtime.codec.writer import encode_dataset as encode
+
+    body = data[_meta_end(data) :]
+    strange = data[:132] + encode(meta, CodecContext()) + body
+    with pytest.warns(DicomWarning, match="unknown Transfer Syntax UID '1.2.3.999'"):
+        fd = read_bytes(strange)
+    assert fd.transfer_syntax.encapsulated and fd.dataset == sample()
