@@ -40,14 +40,9 @@ from dicompile.generated.services.base import (
     ServiceContext,
     ServiceFailure,
 )
-from dicompile.generator.emit.services import (
-    EmitError,
-    constant_name,
-    emit_services,
-    matching_types,
-    module_name,
-    pascal,
-)
+from dicompile.generator.emit.services import emit_services
+from dicompile.generator.emit.services_names import EmitError, constant_name, module_name, pascal
+from dicompile.generator.emit.services_tables import matching_types
 from dicompile.generator.model import Provenance, SourceDigest, StandardModel, TagPattern
 from dicompile.generator.pipeline import EMIT_JOBS, Build, MissingSource
 from dicompile.generator.service_model import (
