@@ -115,6 +115,21 @@ class TypedDatasetError(ValidationError):
         super().__init__(f"at {tag_path}: {message}" if tag_path else message)
 
 
+class QueryError(DicomError):
+    """A C-FIND / C-MOVE / C-GET identifier that cannot be processed (PS3.4 C.2.2.2, C.4.1).
+
+    ``status`` is the DIMSE failure status an SCP answers with: 0xA900 (Identifier does not
+    match SOP Class: empty, missing or misplaced keys, keys not valid for their VR) or
+    0xC000 (Unable to process). ``tag_path`` names the key, e.g. ``(0040,0100)[0]/(0008,0060)``.
+    """
+
+    def __init__(self, message: str, *, tag_path: str | None = None, status: int = 0xA900) -> None:
+        self.message = message
+        self.tag_path = tag_path
+        self.status = status
+        super().__init__(f"at {tag_path}: {message}" if tag_path else message)
+
+
 class NetworkError(DicomError):
     """Base of the networking errors (PS3.7, PS3.8)."""
 

@@ -1,0 +1,114 @@
+"""The archive behind the Query/Retrieve and Storage SCPs: the SQLite index adapted to
+:class:`~dicompile.runtime.net.services.query_retrieve.QueryRetrieveArchive`, and a file
+store that indexes what it stores.
+
+Theory of operation
+-------------------
+* An archive is one folder: the Part 10 files written by
+  :class:`~dicompile.runtime.net.services.storage.FileStore` and the index
+  ``instances.sqlite`` beside them (:data:`INDEX_NAME`).
+* Every instance is indexed once it is durable (the store's ``on_stored`` hook, run in the
+  store's worker thread: the index serialises its transactions under its own lock).  An
+  instance the index refuses (no Study, Series or SOP Instance UID, PS3.4 C.2.2.1.1) stays
+  stored but cannot be found; it is logged.
+* Opening an archive whose index is empty indexes the ``*.dcm`` files already in the folder
+  (for folders filled by ``dicompile serve`` before the index existed, or by hand).
+* The archive's levels and models are its own enums (``levels.py``); this module maps the
+  network layer's to them, so neither package changes shape for the other.
+
+References
+----------
+PS3.4 B.4.2 (Storage SCP), C.4.1-C.4.3 (Query/Retrieve SCP behaviour), C.6.1, C.6.2.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Final
+
+from dicompile.runtime.archive.index import InstanceIndex, SQLiteIndex
+from dicompile.runtime.archive.levels import QueryLevel
+from dicompile.runtime.archive.levels import QueryModel as ArchiveModel
+from dicompile.runtime.core.dataset import Dataset
+from dicompile.runtime.errors import DecodeError, DicomWarning, ValidationError
+from dicompile.runtime.media.part10 import read_file
+from dicompile.runtime.net.services.query_retrieve import Level, QueryModel
+from dicompile.runtime.net.services.storage import FileStore, ReceivedInstance
+
+log = logging.getLogger("dicompile.archive")
+
+#: The index file inside an archive folder.
+INDEX_NAME: Final = "instances.sqlite"
+
+_MODELS: Final = {
+    QueryModel.PATIENT: ArchiveModel.PATIENT_ROOT,
+    QueryModel.STUDY: ArchiveModel.STUDY_ROOT,
+}
+
+
+class IndexArchive:
+    """An :class:`InstanceIndex` as the Q/R SCP's archive.
+
+    References
+    ----------
+    PS3.4 C.4.1.2 (matching), C.4.2.2, C.4.3.2 (retrieve by unique keys).
+    """
+
+    def __init__(self, index: InstanceIndex) -> None:
+        self.index = index
+
+    def find(
+        self, level: Level, identifier: Dataset, model: QueryModel, *, relational: bool
+    ) -> Iterator[Dataset]:
+        return self.index.find(
+            QueryLevel(level.value), identifier, model=_MODELS[model], relational=relational
+        )
+
+    def locate(self, level: Level, uids: Sequence[str]) -> Iterator[str]:
+        return self.index.instances(QueryLevel(level.value), uids)
+
+
+def index_file(index: InstanceIndex, path: str | os.PathLike[str]) -> bool:
+    """Add one Part 10 file to ``index``; False (logged) when it cannot be read or indexed."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DicomWarning)
+            dataset = read_file(path, stop_before_pixels=True, defer_size=None).dataset
+        index.add(dataset, Path(path))
+    except (OSError, DecodeError, ValidationError) as exc:
+        log.warning("not indexed: %s: %s", path, exc)
+        return False
+    return True
+
+
+def open_archive(
+    directory: str | os.PathLike[str],
+    *,
+    fsync: bool = True,
+    on_stored: Callable[[ReceivedInstance, Path], None] | None = None,
+) -> tuple[SQLiteIndex, FileStore]:
+    """The index and the indexing file store of the archive in ``directory`` (created).
+
+    Close the index when done.
+    """
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    index = SQLiteIndex(folder / INDEX_NAME)
+    if index.count() == 0:
+        added = sum(index_file(index, p) for p in sorted(folder.glob("*.dcm")))
+        if added:
+            log.info("indexed %d files already in %s", added, folder)
+
+    def stored(instance: ReceivedInstance, path: Path) -> None:
+        index_file(index, path)
+        if on_stored is not None:
+            on_stored(instance, path)
+
+    return index, FileStore(folder, fsync=fsync, on_stored=stored)
+
+
+__all__ = ["INDEX_NAME", "IndexArchive", "index_file", "open_archive"]
