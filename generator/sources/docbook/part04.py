@@ -227,7 +227,8 @@ def _cited_ids(model: ServiceModel) -> tuple[str, ...]:
     cited |= {s.provenance.table_id for s in model.statuses}
     cited |= {t.provenance.table_id for t in model.attribute_tables}
     cited |= {u.provenance.table_id for u in model.service_usages}
-    return tuple(sorted(cited, key=_id_sort_key))
+    # Ties on the label (sect_P.2.3 vs table_P.2-3) are broken by the id: deterministic order.
+    return tuple(sorted(cited, key=lambda i: (_id_sort_key(i), i)))
 
 
 def _id_sort_key(xml_id: str) -> tuple[tuple[int, int | str], ...]:
