@@ -37,6 +37,7 @@ from dicompile.generator.iod_model import (
     MacroInclude,
     ModuleDef,
     Part03Model,
+    Usage,
     walk,
 )
 from dicompile.generator.model import (
@@ -291,6 +292,41 @@ def rescue_include_conditions(model: Part03Model, older: Sequence[Part03Model]) 
     )
 
 
+def rescue_functional_group_remarks(
+    model: Part03Model, older: Sequence[Part03Model]
+) -> Part03Model:
+    """Give back the usage remarks of functional group rows that a newer source lost.
+
+    The JSON rendition keeps no text after "M" in the functional group tables, so "M - May
+    not be used as a Shared Functional Group" (Frame Content of PS3.3 Table A.38-2) reads as a
+    plain "M".  A row of the same IOD and macro in an older DocBook source that has a remark
+    gives it back when the newer row has none.
+
+    References
+    ----------
+    PS3.3 §C.7.6.16 (Shared and Per-frame Functional Groups), Tables A.38-2 and A.47-2.
+    """
+    remarks: dict[tuple[str, str], str] = {}
+    for source in older:
+        for iod in source.iods:
+            for use in iod.functional_groups:
+                if use.condition:
+                    remarks.setdefault((iod.key, use.macro), use.condition)
+    iods = tuple(
+        attrs.evolve(
+            iod,
+            functional_groups=tuple(
+                attrs.evolve(use, condition=remarks.get((iod.key, use.macro), ""))
+                if not use.condition and use.usage is Usage.MANDATORY
+                else use
+                for use in iod.functional_groups
+            ),
+        )
+        for iod in model.iods
+    )
+    return attrs.evolve(model, iods=iods)
+
+
 def include_condition_text(text: str) -> str:
     """An include's condition as a sentence the parser reads: ``"if and only if X"`` →
     ``"Required if X"`` (the macro's attributes apply only where X holds, PS3.3 §5.4)."""
@@ -407,7 +443,7 @@ def build_iods(
         for found in (read_part03_folder(folder),)
         if found is not None
     ]
-    model = rescue_include_conditions(model, older)
+    model = rescue_functional_group_remarks(rescue_include_conditions(model, older), older)
     built = parse_conditions(model, name_index(elements), source_digests(model, folders))
     sop_classes, digests = storage_sop_classes(built.model, folders, uids)
     return attrs.evolve(built, sop_classes=sop_classes, sources=(*built.sources, *digests))

@@ -1136,7 +1136,7 @@ IOD_A_38_1: Final = IOD("table_A.38-1", "Enhanced CT Image", "", "PS3.3 2020 tab
     ModuleUse("Image", "table_C.12-9", Usage.C, c3.C_d4407d),
 ), (
     FunctionalGroupUse("table_C.7.6.16-2", Usage.M),
-    FunctionalGroupUse("table_C.7.6.16-3", Usage.M),
+    FunctionalGroupUse("table_C.7.6.16-3", Usage.M, shared=False),
     FunctionalGroupUse("table_C.7.6.16-4", Usage.M),
     FunctionalGroupUse("table_C.7.6.16-5", Usage.M),
     FunctionalGroupUse("table_C.7.6.16-6", Usage.C, c1.C_624968),

@@ -182,7 +182,7 @@ IOD_A_47_1: Final = IOD("table_A.47-1", "Enhanced XA Image", "", "PS3.3 2020 tab
     ModuleUse("Image", "table_C.12-8", Usage.U),
     ModuleUse("Image", "table_C.12-9", Usage.C, c3.C_d4407d),
 ), (
-    FunctionalGroupUse("table_C.7.6.16-3", Usage.M),
+    FunctionalGroupUse("table_C.7.6.16-3", Usage.M, shared=False),
     FunctionalGroupUse("table_C.7.6.16-6", Usage.U),
     FunctionalGroupUse("table_C.7.6.16-7", Usage.C, c0.C_3b0596),
     FunctionalGroupUse("table_C.7.6.16-8", Usage.U),

@@ -42,6 +42,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Final
 
+import attrs
+
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement
 from dicompile.runtime.core.lookup import DEFAULT_LOOKUP, TagLookup
@@ -188,7 +190,7 @@ class _Run:
                 _join(path, tag),
                 table,
                 "Item content",
-                f"{self.name(tag)} is not an attribute of this Sequence Item in {table.name}",
+                f"{self.name(tag)} is not an attribute of the Items of this Sequence",
             )
 
     def rule(
@@ -636,4 +638,19 @@ def validate(
         )
         return Report(uid, "", "", tuple(run.findings))
     run.iod(requirements.compiled(iod), dataset)
-    return Report(uid, iod.name, iod.key, tuple(run.findings), tuple(run.notes))
+    return Report(uid, iod.name, iod.key, _merged(run.findings), tuple(run.notes))
+
+
+def _merged(findings: list[Finding]) -> tuple[Finding, ...]:
+    """One finding per attribute and problem: two modules of an IOD may list one attribute
+    (Anatomic Region Sequence is in the General Image and the CT Image Modules); the finding
+    then names both modules, and cites the first one's table."""
+    out: dict[tuple[object, ...], Finding] = {}
+    for finding in findings:
+        key = (finding.severity, finding.kind, finding.path, finding.message)
+        first = out.get(key)
+        if first is None:
+            out[key] = finding
+        elif finding.module and finding.module not in first.module.split(", "):
+            out[key] = attrs.evolve(first, module=f"{first.module}, {finding.module}")
+    return tuple(out.values())
