@@ -245,3 +245,14 @@ def test_concurrent_writers(tmp_path: Path) -> None:
     asyncio.run(main())
     assert idx.count() == 200
     assert len(list(idx.find(QueryLevel.STUDY, ds(StudyInstanceUID="")))) == 3
+
+
+def test_person_name_groups_through_sql(tmp_path: Path) -> None:
+    """C.2.2.2.1: the ideographic group of a stored name is found through the index too
+    (the SQL filter must not drop a match that only the second group gives)."""
+    idx = SQLiteIndex(tmp_path / "pn.sqlite")
+    idx.add(instance(patient_name="Wang^XiaoDong=王^小東", patient_id="W"), "w")
+    idx.add(instance(patient_name="Doe^John", sop="9.1", series="9.1", study="9"), "d")
+    for key in ("王^小東", "王*", "wang^xiaodong", "*^小東", "Wang^XiaoDong=王^小東"):
+        found = list(idx.find(QueryLevel.STUDY, ds(PatientName=key, StudyInstanceUID="")))
+        assert [r["StudyInstanceUID"].value for r in found] == ["1.2.3.1"], key
