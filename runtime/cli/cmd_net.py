@@ -110,6 +110,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--max-data-set", type=int, default=None, help="abort peers sending larger data sets"
     )
     serve.add_argument("-v", "--verbose", action="store_true", help="log associations")
+    from dicompile.runtime.cli.cmd_qr import add_serve_arguments
+
+    add_serve_arguments(serve)  # Query/Retrieve: --peer (C-MOVE destinations)
     _timeout_arguments(serve)
     _tls_arguments(serve, server=True)
     serve.set_defaults(handler=_serve)
@@ -376,8 +379,8 @@ def _serve(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
+    from dicompile.runtime.cli.cmd_qr import serve_contexts
     from dicompile.runtime.errors import LocalProtocolError, TLSConfigurationError
-    from dicompile.runtime.net.services.storage import storage_scp_contexts
     from dicompile.runtime.net.services.verification import VERIFICATION_SCP
 
     logging.basicConfig(
@@ -390,7 +393,7 @@ def _serve(args: argparse.Namespace) -> int:
         ae = _ae(
             args,
             args.aet,
-            contexts=(VERIFICATION_SCP, *storage_scp_contexts()),
+            contexts=(VERIFICATION_SCP, *serve_contexts()),
             require_called_ae_title=args.require_called_aet,
             calling_ae_titles=args.calling_aets,
             max_associations=args.max_associations,
@@ -414,14 +417,11 @@ async def _serve_async(
     import logging
     import signal
 
+    from dicompile.runtime.cli.cmd_qr import ArchiveServices
     from dicompile.runtime.net.association import Association
-    from dicompile.runtime.net.dimse import CEchoRQ, CStoreRQ
+    from dicompile.runtime.net.dimse import CEchoRQ
     from dicompile.runtime.net.server import Server
-    from dicompile.runtime.net.services.storage import (
-        FileStore,
-        ReceivedInstance,
-        storage_handler,
-    )
+    from dicompile.runtime.net.services.storage import ReceivedInstance
     from dicompile.runtime.net.services.verification import handle_echo
 
     log = logging.getLogger("dicompile.serve")
@@ -439,10 +439,11 @@ async def _serve_async(
             association.ending_detail,
         )
 
-    store = FileStore(args.storage, fsync=not args.no_fsync, on_stored=stored)
+    # Storage and Query/Retrieve over the archive in --storage (files + instances.sqlite).
+    archive = ArchiveServices(args, ae, on_stored=stored)
     server = Server(
         ae,
-        {CEchoRQ: handle_echo, CStoreRQ: storage_handler(store)},
+        {CEchoRQ: handle_echo, **archive.handlers},
         ssl_context=ssl_context,
         on_association=ended,
     )
@@ -459,6 +460,7 @@ async def _serve_async(
             loop.remove_signal_handler(signum)
     print("dicompile serve: stopping", file=sys.stderr, flush=True)
     await server.close(grace=args.grace)
+    archive.close()
     print(
         f"dicompile serve: stopped after {server.accepted} associations",
         file=sys.stderr,

@@ -22,6 +22,7 @@ COMMAND_MODULES: Sequence[str] = (
     "dicompile.runtime.cli.cmd_generate",
     "dicompile.runtime.cli.cmd_dictionary",
     "dicompile.runtime.cli.cmd_net",
+    "dicompile.runtime.cli.cmd_qr",
     "dicompile.runtime.cli.cmd_dump",
     "dicompile.runtime.cli.cmd_validate",
     "dicompile.runtime.cli.cmd_coverage",

@@ -41,7 +41,7 @@ import contextlib
 import enum
 import logging
 import zlib
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Final, Protocol
 
 import attrs
@@ -52,13 +52,13 @@ from dicompile.runtime.codec.transfer_syntax import transfer_syntax
 from dicompile.runtime.codec.writer import encode_dataset
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement
-from dicompile.runtime.core.sequence import Sequence as DicomSequence
 from dicompile.runtime.core.vr import VR
 from dicompile.runtime.errors import (
     DecodeError,
     EncodeError,
     LocalProtocolError,
     NetworkError,
+    QueryError,
 )
 from dicompile.runtime.net.ae import UNCOMPRESSED, ApplicationEntity, SupportedContext
 from dicompile.runtime.net.association import Association, RequestHandler, associate
@@ -348,30 +348,39 @@ def unique_keys(identifier: Dataset, level: Level) -> tuple[str, ...]:
 
 def response_identifier(
     request: Dataset, match: Dataset, *, retrieve_ae_title: str | None = None
-) -> Dataset:
-    """The identifier of one C-FIND match: every key of the request, with the match's value
-    or empty (PS3.4 C.4.1.1.3.2); the match's Specific Character Set when it has one."""
+) -> tuple[Dataset, bool]:
+    """The identifier of one C-FIND match, and whether every requested key was supported.
+
+    ``match`` is the archive's answer: one element per requested key it supports (empty
+    when the entity has no value).  The response holds those (PS3.4 C.4.1.1.3.2), the
+    Query/Retrieve Level, the match's Specific Character Set, and the Retrieve AE Title
+    (0008,0054) when asked for; a requested key the archive left out is not returned and
+    makes the response FF01H (PS3.4 Table C.4-1).
+    """
     out = Dataset()
+    supported = True
     for element in request:
         tag = element.tag
         if tag == QUERY_RETRIEVE_LEVEL:
             out.add(element)
         elif tag == RETRIEVE_AE_TITLE and retrieve_ae_title:
             out.add(DataElement(tag, VR.AE, retrieve_ae_title))
-        elif tag == SPECIFIC_CHARACTER_SET:
+        elif tag in _CONTROL_KEYS:
             continue
         else:
             found = match.get(tag)
             if found is not None:
                 out.add(found)
-            elif element.vr is VR.SQ:
-                out.add(DataElement(tag, VR.SQ, DicomSequence([])))
             else:
-                out.add(DataElement(tag, element.vr, None))
+                supported = False
+    for tag in _UNIQUE_KEYS.values():
+        # The archive adds the unique keys of the levels queried (C.4.1.2.1).
+        if tag not in out and tag in match:
+            out.add(match[tag])
     charset = match.get(SPECIFIC_CHARACTER_SET)
     if charset is not None and charset.value:
         out.add(charset)
-    return out
+    return out, supported
 
 
 # --------------------------------------------------------------------------------------
@@ -380,19 +389,22 @@ def response_identifier(
 
 
 class QueryRetrieveArchive(Protocol):
-    """What the SCP needs of an archive (``runtime/archive`` adapts its index to it).
+    """What the SCP needs of an archive (``runtime/archive/qr_backend.py`` adapts the
+    SQLite index to it).
 
-    ``find`` yields one data set per entity matching ``identifier`` at ``level`` under the
-    rules of PS3.4 C.2.2.2 (at least the requested keys it knows); ``locate`` gives the files
-    of the instances that a C-MOVE/C-GET identifier selects; ``unsupported_keys`` names the
-    requested keys the archive can neither match nor return (FF01H).
+    ``find`` yields the response identifiers of the entities matching ``identifier`` at
+    ``level`` under the rules of PS3.4 C.2.2.2: one element per requested key it supports
+    (empty when the entity has no value) -- keys it leaves out are unsupported (FF01H).  It
+    raises :class:`~dicompile.runtime.errors.QueryError` for an identifier it cannot
+    process.  ``locate`` gives the files of the instances under the entities of ``level``
+    whose unique key is one of ``uids`` (C-MOVE, C-GET).
     """
 
-    def find(self, level: str, identifier: Dataset) -> Iterable[Dataset]: ...
+    def find(
+        self, level: Level, identifier: Dataset, model: QueryModel, *, relational: bool
+    ) -> Iterable[Dataset]: ...
 
-    def locate(self, level: str, identifier: Dataset) -> Iterable[str]: ...
-
-    def unsupported_keys(self, level: str, identifier: Dataset) -> Collection[int]: ...
+    def locate(self, level: Level, uids: Sequence[str]) -> Iterable[str]: ...
 
 
 # --------------------------------------------------------------------------------------
@@ -507,25 +519,25 @@ class QueryRetrieveSCP:
         try:
             model = self._model(context, request.affected_sop_class_uid, Operation.FIND)
             identifier, level = self._identifier(context, request.data_set, model)
-            unsupported = self.archive.unsupported_keys(level.value, identifier)
-            matches = self.archive.find(level.value, identifier)
+            matches = self.archive.find(level, identifier, model, relational=self.relational)
         except IdentifierProblem as problem:
             return final(problem.status, problem.comment, problem.offending)
+        except QueryError as exc:
+            return final(exc.status, str(exc), _offending(exc))
         except Exception as exc:  # the archive failed: say so, never Success
             log.exception("%r: C-FIND query failed", association)
             return final(UNABLE_TO_PROCESS, f"{type(exc).__name__}: {exc}")
-        pending = PENDING_KEYS_UNSUPPORTED if unsupported else PENDING
         try:
             for match in matches:
                 if association.cancel_requested(request.message_id):
                     return final(CANCEL)
-                answer = response_identifier(
+                answer, supported = response_identifier(
                     identifier, match, retrieve_ae_title=association.negotiated.local_ae_title
                 )
                 await association.send_message(
                     CFindRSP(
                         message_id_being_responded_to=request.message_id,
-                        status=pending,
+                        status=PENDING if supported else PENDING_KEYS_UNSUPPORTED,
                         affected_sop_class_uid=request.affected_sop_class_uid,
                         data_set=encode_identifier(answer, context.transfer_syntax),
                     ),
@@ -533,6 +545,8 @@ class QueryRetrieveSCP:
                 )
                 # Let the read task register a C-CANCEL that arrived meanwhile.
                 await asyncio.sleep(0)
+        except QueryError as exc:
+            return final(exc.status, str(exc), _offending(exc))
         except (DecodeError, EncodeError, ValueError, LookupError, OSError) as exc:
             log.warning("%r: C-FIND failed: %s", association, exc)
             return final(UNABLE_TO_PROCESS, f"{type(exc).__name__}: {exc}")
@@ -561,9 +575,11 @@ class QueryRetrieveSCP:
                 raise IdentifierProblem(
                     MOVE_DESTINATION_UNKNOWN, f"unknown Move Destination {destination!r}"
                 )
-            paths = list(self.archive.locate(level.value, identifier))
+            paths = self._locate(model, level, identifier)
         except IdentifierProblem as problem:
             return _retrieve_response(CMoveRSP, request, problem.status, None, problem.comment)
+        except QueryError as exc:
+            return _retrieve_response(CMoveRSP, request, exc.status, None, str(exc))
         except Exception as exc:
             log.exception("%r: C-MOVE query failed", association)
             return _retrieve_response(CMoveRSP, request, UNABLE_TO_PROCESS, None, str(exc))
@@ -617,9 +633,11 @@ class QueryRetrieveSCP:
         try:
             model = self._model(context, request.affected_sop_class_uid, Operation.GET)
             identifier, level = self._identifier(context, request.data_set, model)
-            paths = list(self.archive.locate(level.value, identifier))
+            paths = self._locate(model, level, identifier)
         except IdentifierProblem as problem:
             return _retrieve_response(CGetRSP, request, problem.status, None, problem.comment)
+        except QueryError as exc:
+            return _retrieve_response(CGetRSP, request, exc.status, None, str(exc))
         except Exception as exc:
             log.exception("%r: C-GET query failed", association)
             return _retrieve_response(CGetRSP, request, UNABLE_TO_PROCESS, None, str(exc))
@@ -627,6 +645,37 @@ class QueryRetrieveSCP:
         return await self._sub_operations(
             CGetRSP, association, context, request, association, instances, unreadable, None
         )
+
+    def _locate(self, model: QueryModel, level: Level, identifier: Dataset) -> list[str]:
+        """The files a C-MOVE/C-GET identifier selects.
+
+        Hierarchically (PS3.4 C.4.2.2.1): the values of the level's unique key.  Without
+        them, and when relational retrieval is allowed (C.4.2.2.2), the identifier's keys are
+        matched like a C-FIND at that level and the matches' unique keys retrieved.
+
+        Raises
+        ------
+        IdentifierProblem
+            A900H: no unique key values and relational retrieval off.
+        QueryError
+            The archive cannot process the identifier.
+        """
+        uids = unique_keys(identifier, level)
+        if not uids or not all(_is_single_value(uid) for uid in uids):
+            if not self.relational:
+                raise IdentifierProblem(
+                    IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS,
+                    f"a retrieve at {level.value} needs values of its unique key",
+                    (level.unique_key,),
+                )
+            query = identifier.copy()
+            if level.unique_key not in query or not uids:
+                query.add(DataElement(level.unique_key, VR.LO if level is Level.PATIENT else VR.UI))
+            found = self.archive.find(level, query, model, relational=True)
+            uids = tuple({u: None for match in found for u in unique_keys(match, level)})
+            if not uids:
+                return []
+        return list(self.archive.locate(level, uids))
 
     async def _sub_operations(
         self,
@@ -676,6 +725,17 @@ class QueryRetrieveSCP:
                 )
         counts = Counts(0, completed, len(failed_uids), warning)
         return _final_retrieve(cls, request, counts, failed_uids, context.transfer_syntax)
+
+
+def _offending(error: QueryError) -> tuple[int, ...]:
+    """The first tag of a QueryError's tag path, as Offending Element."""
+    path = error.tag_path or ""
+    if len(path) >= 11 and path[0] == "(" and path[10] == ")":
+        try:
+            return (int(path[1:5] + path[6:10], 16),)
+        except ValueError:
+            return ()
+    return ()
 
 
 def _probe_all(paths: Iterable[str]) -> tuple[list[Instance], list[str]]:

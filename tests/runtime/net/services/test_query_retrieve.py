@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from net_support import run, running_server, same_elements, scp_ae, scu_ae
+from qr_support import Made, MemoryArchive, make_studies
 
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement
@@ -49,8 +50,6 @@ from dicompile.runtime.net.services.query_retrieve import (
 )
 from dicompile.runtime.net.services.storage import FileStore
 from dicompile.runtime.net.services.verification import VERIFICATION_SCP
-
-from .qr_support import Made, MemoryArchive, make_studies
 
 
 def free_port() -> int:
@@ -371,7 +370,10 @@ def test_move_with_an_unreadable_file_counts_a_failure(tmp_path: Path, studies: 
     archive = MemoryArchive([m.path for m in studies])
     broken = tmp_path / "broken.dcm"
     broken.write_bytes(b"not dicom")
-    archive.records.append((archive.records[0][0], str(broken)))
+    first = next(
+        r for r, _ in archive.records if r.get_value("SeriesInstanceUID") == studies[0].series_uid
+    )
+    archive.records.append((first, str(broken)))
     received = tmp_path / "dest"
 
     async def body() -> list[tuple[int, object]]:

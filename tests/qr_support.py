@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import fnmatch
 import random
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 import attrs
 
 from dicompile.runtime.core.dataset import Dataset
+from dicompile.runtime.core.element import DataElement
 from dicompile.runtime.media.part10 import read_file
-from dicompile.runtime.net.services.query_retrieve import Level
+from dicompile.runtime.net.services.query_retrieve import Level, QueryModel
 
 CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
@@ -136,10 +137,12 @@ def _texts(dataset: Dataset, tag: int) -> tuple[str, ...]:
     return tuple(str(v) for v in items)
 
 
-def _matches(identifier: Dataset, record: Dataset) -> bool:
+def _matches(identifier: Dataset, record: Dataset, unsupported: frozenset[int]) -> bool:
     # Single value, wildcard and UID list matching only (PS3.4 C.2.2.2.1, .3, .2).
     for element in identifier:
-        if element.tag in _CONTROL or element.value in (None, "", ()):
+        if element.tag in _CONTROL or element.tag in unsupported:
+            continue
+        if element.value in (None, "", ()):
             continue
         wanted = _texts(identifier, element.tag)
         have = _texts(record, element.tag)
@@ -162,20 +165,28 @@ class MemoryArchive:
         self.records = [(read_file(p, stop_before_pixels=True).dataset, str(p)) for p in paths]
         self.unsupported = frozenset(unsupported)
 
-    def find(self, level: str, identifier: Dataset) -> Iterator[Dataset]:
-        key = Level(level).unique_key
+    def find(
+        self, level: Level, identifier: Dataset, model: QueryModel, *, relational: bool
+    ) -> Iterator[Dataset]:
+        key = level.unique_key
         seen: set[str] = set()
         for record, _ in self.records:
             unique = str(record.get_value(key))
-            if unique in seen or not _matches(identifier, record):
+            if unique in seen or not _matches(identifier, record, self.unsupported):
                 continue
             seen.add(unique)
-            yield record
+            response = Dataset()
+            for element in identifier:
+                if element.tag in _CONTROL or element.tag in self.unsupported:
+                    continue
+                found = record.get(element.tag)
+                response.add(found if found is not None else DataElement(element.tag, element.vr))
+            charset = record.get(0x00080005)
+            if charset is not None:
+                response.add(charset)
+            yield response
 
-    def locate(self, level: str, identifier: Dataset) -> Iterator[str]:
+    def locate(self, level: Level, uids: Sequence[str]) -> Iterator[str]:
         for record, path in self.records:
-            if _matches(identifier, record):
+            if str(record.get_value(level.unique_key)) in uids:
                 yield path
-
-    def unsupported_keys(self, level: str, identifier: Dataset) -> Collection[int]:
-        return [tag for tag in identifier.tags() if tag in self.unsupported]
