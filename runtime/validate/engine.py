@@ -208,6 +208,19 @@ class _Run:
         if rule.include is not None:
             applies = self.applies(rule.include, scope)
             if applies is False:
+                if element is not None:
+                    # "Include … if and only if …" (PS3.3 §5.4): the macro's attributes
+                    # belong to the Items where its condition holds.
+                    self.add(
+                        Severity.WARNING,
+                        Kind.NOT_ALLOWED_BY_CONDITION,
+                        tag,
+                        _join(path, tag),
+                        table,
+                        "Include",
+                        f"{self.name(tag)} is present although the macro that defines it is"
+                        f" included only {_include_text(rule.include)}",
+                    )
                 return
             if applies is None:
                 kind = AttrType.T3  # not decidable: check the attribute only if present
@@ -528,6 +541,11 @@ class _Run:
                         f" {compiled.iod.name} IOD",
                         source,
                     )
+
+
+def _include_text(include: ParsedCondition) -> str:
+    text = include.text
+    return "if " + text[len("Required if ") :] if text.startswith("Required if ") else text
 
 
 def _has_masked_group(dataset: Dataset, level: Level) -> bool:
