@@ -421,9 +421,13 @@ def n_create_attributes(
     dataset.set("PerformedProcedureStepStartTime", start_time)
     dataset.set("PerformedProcedureStepStatus", IN_PROGRESS)
     dataset.set("Modality", modality)
-    _empty_required(dataset, table.attributes)
     for element in values or ():
         dataset.add(element)
+    # Fill what the given values left out, in their Scheduled Step items too.
+    _empty_required(dataset, table.attributes)
+    items = dataset.get_value("ScheduledStepAttributesSequence")
+    for item in items if isinstance(items, Sequence) else ():
+        _empty_required(item, scheduled.children)
     return dataset
 
 

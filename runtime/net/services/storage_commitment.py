@@ -43,6 +43,8 @@ from typing import Final, TypeAlias
 
 import attrs
 
+from dicompile.runtime.archive.index import InstanceIndex
+from dicompile.runtime.archive.levels import QueryLevel
 from dicompile.runtime.archive.procedure_steps import ProcedureStepStore
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement
@@ -149,6 +151,24 @@ def folder_lookup(folder: str | Path) -> InstanceLookup:
         for path in (base / f"{stem}.dcm", *sorted(base.glob(f"{stem}.*.dcm"))):
             if not path.is_file():
                 continue
+            try:
+                instance = probe(path)
+            except (OSError, DecodeError):
+                continue
+            if instance.sop_instance_uid == sop_instance_uid:
+                return instance.sop_class_uid
+        return None
+
+    return lookup
+
+
+def index_lookup(index: InstanceIndex) -> InstanceLookup:
+    """An :data:`InstanceLookup` over the archive's instance index: the file the index
+    holds for the SOP Instance UID, whose File Meta Information gives the class (the file
+    must still be there: committing to an instance means keeping it, J.3.3.1.2)."""
+
+    def lookup(sop_instance_uid: str) -> str | None:
+        for path in index.instances(QueryLevel.IMAGE, [sop_instance_uid]):
             try:
                 instance = probe(path)
             except (OSError, DecodeError):
@@ -712,6 +732,7 @@ __all__ = [
     "commitment_listener",
     "event_information",
     "folder_lookup",
+    "index_lookup",
     "parse_peer",
     "parse_result",
     "request_commitment",
