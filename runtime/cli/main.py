@@ -23,6 +23,7 @@ COMMAND_MODULES: Sequence[str] = (
     "dicompile.runtime.cli.cmd_dictionary",
     "dicompile.runtime.cli.cmd_net",
     "dicompile.runtime.cli.cmd_qr",
+    "dicompile.runtime.cli.cmd_workflow",
     "dicompile.runtime.cli.cmd_dump",
     "dicompile.runtime.cli.cmd_validate",
     "dicompile.runtime.cli.cmd_coverage",
