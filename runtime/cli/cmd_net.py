@@ -380,6 +380,7 @@ def _serve(args: argparse.Namespace) -> int:
     import logging
 
     from dicompile.runtime.cli.cmd_qr import serve_contexts
+    from dicompile.runtime.cli.cmd_workflow import serve_contexts as workflow_contexts
     from dicompile.runtime.errors import LocalProtocolError, TLSConfigurationError
     from dicompile.runtime.net.services.verification import VERIFICATION_SCP
 
@@ -393,7 +394,7 @@ def _serve(args: argparse.Namespace) -> int:
         ae = _ae(
             args,
             args.aet,
-            contexts=(VERIFICATION_SCP, *serve_contexts()),
+            contexts=(VERIFICATION_SCP, *serve_contexts(), *workflow_contexts()),
             require_called_ae_title=args.require_called_aet,
             calling_ae_titles=args.calling_aets,
             max_associations=args.max_associations,
@@ -418,6 +419,7 @@ async def _serve_async(
     import signal
 
     from dicompile.runtime.cli.cmd_qr import ArchiveServices
+    from dicompile.runtime.cli.cmd_workflow import WorkflowServices
     from dicompile.runtime.net.association import Association
     from dicompile.runtime.net.dimse import CEchoRQ
     from dicompile.runtime.net.server import Server
@@ -441,9 +443,12 @@ async def _serve_async(
 
     # Storage and Query/Retrieve over the archive in --storage (files + instances.sqlite).
     archive = ArchiveServices(args, ae, on_stored=stored)
+    # Worklist, MPPS and Storage Commitment (results to --peer when reconnecting).
+    peers = {title: (peer_host, peer_port) for title, peer_host, peer_port in args.peer}
+    workflow = WorkflowServices(Path(args.storage), ae, peers, archive.index)
     server = Server(
         ae,
-        {CEchoRQ: handle_echo, **archive.handlers},
+        {CEchoRQ: handle_echo, **archive.handlers, **workflow.handlers},
         ssl_context=ssl_context,
         on_association=ended,
     )
@@ -460,6 +465,7 @@ async def _serve_async(
             loop.remove_signal_handler(signum)
     print("dicompile serve: stopping", file=sys.stderr, flush=True)
     await server.close(grace=args.grace)
+    await workflow.close(grace=args.grace)
     archive.close()
     print(
         f"dicompile serve: stopped after {server.accepted} associations",

@@ -204,3 +204,48 @@ def test_commit_listen_receives_the_report_on_a_new_association(
     assert run(go()) == 0
     assert f"committed {uid}" in capsys.readouterr().out
     assert ProcedureStepStore(archive).unreported() == []
+
+
+def test_serve_answers_worklist_mpps_and_commitment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``dicompile serve`` (a subprocess) with the workflow services: worklist items added
+    with ``worklist add``, an MPPS created, instances stored then committed; the report
+    to a released requestor goes to its --peer address."""
+    import signal
+
+    from tests.runtime.cli.test_cmd_net import finish, start_serve
+
+    archive = tmp_path / "archive"
+    item_file = tmp_path / "item.json"
+    item_file.write_text(json.dumps(ITEM))
+    assert main(["worklist", "add", "--storage", str(archive), str(item_file)]) == 0
+    sent = make_ct(tmp_path / "s.dcm", seed=41)
+    listen = free_port()
+    process, port = start_serve(archive, "--peer", f"LATE@127.0.0.1:{listen}")
+    try:
+
+        async def go() -> list[int]:
+            base = ("127.0.0.1", str(port), "--called-aet", "CLI-SCP")
+            return [
+                await cli("worklist", *base, "-k", "PatientID=PID1"),
+                await cli("mpps", *base, "create", "--uid", "1.2.826.0.1.900", "--modality", "CT"),
+                await cli("store", *base, "-q", str(sent)),
+                await cli("commit", *base, "--wait", "10", str(sent)),
+                await cli(
+                    "commit", *base, "--calling-aet", "LATE", "--listen", str(listen),
+                    "--listen-host", "127.0.0.1", "--wait", "10", str(sent),
+                ),
+            ]  # fmt: skip
+
+        codes = run(go())
+    finally:
+        code, err = finish(process, signal.SIGTERM)
+    out = capsys.readouterr().out
+    assert codes == [0, 0, 0, 0, 0], err
+    assert code == 0
+    assert "DOE^JANE | PID1 | ACC1 | CT" in out
+    assert "1.2.826.0.1.900" in out
+    assert out.count(f"committed {probe(sent).sop_instance_uid}") == 2
+    stored = ProcedureStepStore(archive).step("1.2.826.0.1.900")
+    assert stored is not None and stored.status == "IN PROGRESS"
