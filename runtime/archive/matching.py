@@ -40,6 +40,11 @@ Choices where PS3.4 leaves room (to be listed in a conformance statement)
   offset is converted to UTC; one without is compared as given (no Timezone query
   adjustment, C.2.2.2.1).  A range whose start is after its end matches nothing.  A value
   that cannot be read as a date or time matches no key but universal matching.
+* Matching is on the decoded (Unicode) values: Specific Character Set (0008,0005) only
+  decides how the codec decoded the Identifier and the stored values (C.2.2.2), so a name
+  stored in ISO_IR 100 matches a key sent in ISO_IR 192.  Timezone Offset From UTC is not
+  used to adjust times (no Timezone query adjustment).
+* Private keys (odd groups) are unsupported optional keys: not matched, not returned.
 * Combined datetime matching (C.2.2.2.5, extended negotiation) applies to the pairs in
   :data:`DATE_TIME_PAIRS` when both keys use the same range form; an entity's missing time
   counts as 00:00.
@@ -440,6 +445,8 @@ def compile_identifier(
             continue
         if element.tag & 0xFFFF == 0 or element.tag >> 16 < 0x0008:
             continue  # group lengths; groups below 0008 are no part of an Identifier
+        if element.tag >> 16 & 1:
+            continue  # private keys: unsupported optional keys (C.2.2.1.3)
         keys.append(_compile_key(element, path, combined_datetime))
     combined: list[CombinedKey] = []
     if combined_datetime:

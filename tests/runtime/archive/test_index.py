@@ -256,3 +256,43 @@ def test_person_name_groups_through_sql(tmp_path: Path) -> None:
     for key in ("王^小東", "王*", "wang^xiaodong", "*^小東", "Wang^XiaoDong=王^小東"):
         found = list(idx.find(QueryLevel.STUDY, ds(PatientName=key, StudyInstanceUID="")))
         assert [r["StudyInstanceUID"].value for r in found] == ["1.2.3.1"], key
+
+
+def test_study_moves_to_its_new_patient(index: SQLiteIndex) -> None:
+    """Rule 2 of index.py: a study re-stored under another Patient ID moves; the emptied
+    patient is deleted (a patient without studies is no entity to report)."""
+    index.add(
+        instance(
+            patient_id="P2",
+            patient_name="Smith^Ann",
+            sop="2.1.1.1",
+            series="2.1.1",
+            study="2.1",
+            modality="US",
+        ),
+        "e",
+    )
+    index.add(
+        instance(
+            patient_id="P3", patient_name="New^One", sop="2.1.1.1", series="2.1.1", study="2.1"
+        ),
+        "e2",
+    )
+    patients = list(
+        index.find(
+            QueryLevel.PATIENT,
+            ds(PatientID="", NumberOfPatientRelatedInstances=None),
+            model=PATIENT_ROOT,
+        )
+    )
+    assert _values(patients, "PatientID") == ["P1", "P3"]
+    assert _values(patients, "NumberOfPatientRelatedInstances") == [4, 1]
+
+
+def test_patient_level_ignores_study_keys(index: SQLiteIndex) -> None:
+    """C.2.2.1.3 / C.4.1.2.1: at PATIENT level a study key is an unsupported key."""
+    found = list(
+        index.find(QueryLevel.PATIENT, ds(PatientID="", StudyDate="19000101"), model=PATIENT_ROOT)
+    )
+    assert _values(found, "PatientID") == ["P1", "P2"]
+    assert all("StudyDate" not in response for response in found)

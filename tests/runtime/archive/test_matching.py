@@ -331,6 +331,13 @@ def test_identifier_skips_non_keys() -> None:
 
 
 def test_binary_key_is_malformed() -> None:
-    identifier = Dataset([DataElement(0x00291010, VR.OB, b"\x01\x02")])
-    with pytest.raises(QueryError):
+    """C.2.2.2: no matching type is defined on binary values (here Encapsulated Document)."""
+    identifier = Dataset([DataElement(0x00420011, VR.OB, b"\x01\x02")])
+    with pytest.raises(QueryError, match=r"\(0042,0011\)"):
         compile_identifier(identifier)
+
+
+def test_private_keys_are_unsupported() -> None:
+    """C.2.2.1.3: an unsupported optional key is neither matched nor returned."""
+    identifier = Dataset([DataElement(0x00291010, VR.OB, b"\x01\x02")])
+    assert compile_identifier(identifier).keys == ()
