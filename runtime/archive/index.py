@@ -30,8 +30,10 @@ Threading model
 One ``sqlite3`` connection per :class:`SQLiteIndex`, in WAL mode, shared by all callers and
 guarded by a lock: every public method is one transaction, run to completion under the
 lock, so asyncio tasks (which call it from the event loop thread, one at a time) and worker
-threads (``asyncio.to_thread``) never interleave inside a transaction.  :meth:`find` reads
-its rows under the lock and then yields responses without holding it.  Calls block: an SCP
+threads (``asyncio.to_thread``) never interleave inside a transaction.  :meth:`find` selects
+its candidate rows under the lock, then reads and matches them 500 at a time, taking the
+lock for each chunk and never holding it while the caller consumes responses (a row deleted
+in between is skipped).  Calls block: an SCP
 that must not stall its event loop calls them through ``asyncio.to_thread``.  Other
 processes may open the same file: WAL lets readers run beside one writer, and a busy
 writer is waited for (``busy_timeout``).  ``synchronous=NORMAL``: a commit survives a crash
@@ -199,6 +201,9 @@ CREATE INDEX IF NOT EXISTS instance_class_ix ON instance(sop_class);
 _BULK_VRS: Final = frozenset({VR.OB, VR.OD, VR.OF, VR.OL, VR.OV, VR.OW, VR.UN})
 _ICON_IMAGE_SEQUENCE: Final = 0x00880200
 _BULK_LIMIT: Final = 1024
+#: Candidate rows read and matched per lock hold in find() (bounded by SQLite's 32766
+#: host parameters per statement).
+_CHUNK: Final = 500
 
 # Attributes computed from the index (PS3.4 C.3.4), by the level whose rows they describe.
 _MODALITIES_IN_STUDY: Final = 0x00080061
@@ -492,8 +497,7 @@ class SQLiteIndex:
         query = self._plan(level, identifier, model, relational, combined_datetime)
         with self._lock:
             rows = self._candidates(level, query)
-            entities = self._entities(level, rows, query)
-        return self._responses(level, model, identifier, query, entities)
+        return self._responses(level, model, query, rows)
 
     def _plan(
         self,
@@ -576,25 +580,29 @@ class SQLiteIndex:
 
     def _entities(
         self, level: QueryLevel, rows: list[tuple[int, ...]], query: Query
-    ) -> list[Dataset]:
-        """Each candidate row as one data set: its level's attributes and its parents'."""
-        cache: dict[tuple[QueryLevel, int], str] = {}
+    ) -> list[Dataset | None]:
+        """Each candidate row as one data set: its level's attributes and its parents'
+        (None for a row deleted since the candidates were selected)."""
+        decoded: dict[tuple[QueryLevel, int], Dataset] = {}
         levels = [lvl for lvl in QueryLevel if lvl.depth <= level.depth]
-        for lvl, position in zip(levels, range(len(levels)), strict=True):
+        for position, lvl in enumerate(levels):
             pks = sorted({row[position] for row in rows})
-            for start in range(0, len(pks), 500):
-                chunk = pks[start : start + 500]
-                marks = ", ".join("?" for _ in chunk)
-                for pk, text in self._db.execute(
-                    f"SELECT pk, attrs FROM {_TABLE[lvl]} WHERE pk IN ({marks})", chunk
-                ):
-                    cache[(lvl, pk)] = text
+            marks = ", ".join("?" for _ in pks)
+            for pk, text in self._db.execute(
+                f"SELECT pk, attrs FROM {_TABLE[lvl]} WHERE pk IN ({marks})", pks
+            ):
+                decoded[(lvl, pk)] = from_json(text)
         wanted = {key.tag for key in query.keys}
-        entities = []
+        entities: list[Dataset | None] = []
         for row in rows:
+            parts = [decoded.get((lvl, pk)) for lvl, pk in zip(levels, row, strict=True)]
+            if any(part is None for part in parts):
+                entities.append(None)
+                continue
             entity = Dataset()
-            for lvl, pk in zip(levels, row, strict=True):
-                for element in from_json(cache[(lvl, pk)]):
+            for part in parts:
+                assert part is not None
+                for element in part:
                     entity.add(element)
             self._computed(level, row, wanted, entity)
             entities.append(entity)
@@ -638,28 +646,28 @@ class SQLiteIndex:
         return int(number)
 
     def _responses(
-        self,
-        level: QueryLevel,
-        model: QueryModel,
-        identifier: Dataset,
-        query: Query,
-        entities: list[Dataset],
+        self, level: QueryLevel, model: QueryModel, query: Query, rows: list[tuple[int, ...]]
     ) -> Iterator[Dataset]:
+        """Match and answer ``rows`` a chunk at a time: the lock is held while a chunk is
+        read, never while the caller consumes responses."""
         unique = [UNIQUE_KEY[lvl] for lvl in model.levels if lvl.depth <= level.depth]
-        for entity in entities:
-            if not query.matches(entity):
-                continue
-            response = query.response(entity)
-            response.add(DataElement(QUERY_RETRIEVE_LEVEL, VR.CS, level.value))
-            for tag in unique:
-                if tag not in response:
-                    found = entity.get(tag)
-                    vr = VR.LO if tag == PATIENT_ID else VR.UI
-                    response.add(found if found is not None else DataElement(tag, vr, None))
-            charset = entity.get(SPECIFIC_CHARACTER_SET)
-            if charset is not None and charset.value is not None:
-                response.add(charset)
-            yield response
+        for start in range(0, len(rows), _CHUNK):
+            with self._lock:
+                entities = self._entities(level, rows[start : start + _CHUNK], query)
+            for entity in entities:
+                if entity is None or not query.matches(entity):
+                    continue
+                response = query.response(entity)
+                response.add(DataElement(QUERY_RETRIEVE_LEVEL, VR.CS, level.value))
+                for tag in unique:
+                    if tag not in response:
+                        found = entity.get(tag)
+                        vr = VR.LO if tag == PATIENT_ID else VR.UI
+                        response.add(found if found is not None else DataElement(tag, vr, None))
+                charset = entity.get(SPECIFIC_CHARACTER_SET)
+                if charset is not None and charset.value is not None:
+                    response.add(charset)
+                yield response
 
 
 @attrs.frozen
