@@ -670,6 +670,11 @@ class SQLiteIndex:
                 yield response
 
 
+def _conforms(index: SQLiteIndex) -> InstanceIndex:
+    """Lets mypy check that SQLiteIndex implements the InstanceIndex protocol."""
+    return index
+
+
 @attrs.frozen
 class _Prepared:
     """An instance's rows, computed outside the lock."""

@@ -32,7 +32,7 @@ from dicompile.runtime.codec.json_model import from_json, from_json_array, to_js
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.sequence import Sequence
 from dicompile.runtime.core.vr import VR
-from dicompile.runtime.errors import ValidationError
+from dicompile.runtime.errors import QueryError, ValidationError
 
 SCHEDULED_PROCEDURE_STEP_SEQUENCE: Final = 0x00400100
 SCHEDULED_PROCEDURE_STEP_ID: Final = 0x00400009
@@ -153,6 +153,8 @@ class SQLiteWorklist:
         ----------
         PS3.4 K.4.1.2 (SCP behaviour), K.6.1.2 (keys), C.2.2.2 (matching).
         """
+        if not len(identifier):
+            raise QueryError("empty Identifier: it holds the keys (PS3.4 K.4.1.1.3.1)")
         query = compile_identifier(identifier, combined_datetime=combined_datetime)
         with self._lock:
             texts = [row[0] for row in self._db.execute("SELECT attrs FROM worklist ORDER BY pk")]

@@ -117,3 +117,5 @@ def test_bad_input(worklist: SQLiteWorklist) -> None:
     assert worklist.count() == 3
     with pytest.raises(QueryError):
         list(worklist.find(_step_key(ScheduledProcedureStepStartDate="March")))
+    with pytest.raises(QueryError, match="empty Identifier"):
+        list(worklist.find(Dataset()))
