@@ -448,7 +448,8 @@ async def _serve_async(
     workflow = WorkflowServices(Path(args.storage), ae, peers, archive.index)
     server = Server(
         ae,
-        {CEchoRQ: handle_echo, **archive.handlers, **workflow.handlers},
+        # C-FIND of Q/R and of the Worklist share one handler, dispatched by SOP class.
+        {CEchoRQ: handle_echo, **archive.handlers_with(workflow.handlers)},
         ssl_context=ssl_context,
         on_association=ended,
     )

@@ -35,7 +35,7 @@ from dicompile.runtime.cli.cmd_net import (
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from dicompile.runtime.core.dataset import Dataset
     from dicompile.runtime.net.ae import ApplicationEntity, SupportedContext
@@ -401,10 +401,18 @@ class ArchiveServices:
             destinations=peers,
             relational=not args.hierarchical_only,
         )
+        self.qr = qr
         self.handlers: dict[type[Request], RequestHandler] = {
             CStoreRQ: storage_handler(store),
             **qr.handlers(),
         }
+
+    def handlers_with(
+        self, others: Mapping[type[Request], RequestHandler]
+    ) -> dict[type[Request], RequestHandler]:
+        """These handlers merged with other services' (C-FIND of Q/R and of Modality
+        Worklist on one server: dispatched by Affected SOP Class)."""
+        return {**others, **self.handlers, **self.qr.handlers(others)}
 
     def close(self) -> None:
         self.index.close()

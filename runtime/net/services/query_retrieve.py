@@ -471,9 +471,26 @@ class QueryRetrieveSCP:
         self.destinations = dict(destinations or {})
         self.relational = relational
 
-    def handlers(self) -> dict[type[Request], RequestHandler]:
-        """The request handlers to give :class:`~dicompile.runtime.net.server.Server`."""
-        return {CFindRQ: self.handle_find, CMoveRQ: self.handle_move, CGetRQ: self.handle_get}
+    def handlers(
+        self, others: Mapping[type[Request], RequestHandler] | None = None
+    ) -> dict[type[Request], RequestHandler]:
+        """The request handlers to give :class:`~dicompile.runtime.net.server.Server`.
+
+        ``others``: handlers of other services for the same request types (a Modality
+        Worklist C-FIND SCP, ...).  A request whose Affected SOP Class is not a Q/R one
+        goes to them; the merged map replaces both (the dispatch is by SOP class, PS3.7
+        §9.1.2.1.2, since one Server maps each request type to one handler).
+        """
+        own: dict[type[Request], RequestHandler] = {
+            CFindRQ: self.handle_find,
+            CMoveRQ: self.handle_move,
+            CGetRQ: self.handle_get,
+        }
+        merged = dict(others or {})
+        for kind, handler in own.items():
+            other = merged.get(kind)
+            merged[kind] = handler if other is None else _by_sop_class(handler, other)
+        return merged
 
     def _model(self, context: AcceptedContext, sop_class: str, operation: Operation) -> QueryModel:
         found = SOP_CLASS_MODELS.get(sop_class)
@@ -736,6 +753,19 @@ def _offending(error: QueryError) -> tuple[int, ...]:
         except ValueError:
             return ()
     return ()
+
+
+def _by_sop_class(qr: RequestHandler, other: RequestHandler) -> RequestHandler:
+    """``qr`` for requests of the Q/R SOP classes, ``other`` for the rest."""
+
+    async def handle(
+        association: Association, context: AcceptedContext, request: Request
+    ) -> Response:
+        sop_class = getattr(request, "affected_sop_class_uid", None)
+        chosen = qr if sop_class in SOP_CLASS_MODELS else other
+        return await chosen(association, context, request)
+
+    return handle
 
 
 def _probe_all(paths: Iterable[str]) -> tuple[list[Instance], list[str]]:

@@ -481,3 +481,54 @@ def test_get_without_storage_role_fails_the_sub_operations(
     assert final.status == UNABLE_TO_PERFORM_SUBOPERATIONS  # type: ignore[attr-defined]
     assert final.counts.completed == 0  # type: ignore[attr-defined]
     assert final.counts.failed == len([m for m in studies if m.study_uid == studies[0].study_uid])  # type: ignore[attr-defined]
+
+
+def test_handlers_dispatch_c_find_by_sop_class(studies: list[Made]) -> None:
+    """A Worklist C-FIND SCP and the Q/R one on one server: each gets its SOP class."""
+    from dicompile.runtime.net.ae import SupportedContext
+    from dicompile.runtime.net.negotiation import ProposedContext
+
+    worklist_uid = "1.2.840.10008.5.1.4.31"
+    seen: list[str] = []
+
+    async def worklist(association: object, context: object, request: object) -> CFindRSP:
+        assert isinstance(request, CFindRQ)
+        seen.append(request.affected_sop_class_uid)
+        return CFindRSP(message_id_being_responded_to=request.message_id, status=SUCCESS)
+
+    archive = MemoryArchive([m.path for m in studies])
+
+    async def body() -> tuple[list[int], list[int]]:
+        ae = scp_ae(
+            "QR-SCP",
+            (*qr_scp_contexts(), SupportedContext(worklist_uid, scu=False, scp=True)),
+        )
+        scp = QueryRetrieveSCP(archive, ae)
+        handlers = scp.handlers({CFindRQ: worklist})  # type: ignore[dict-item]
+        async with (
+            running_server(ae, handlers=handlers) as (_, port),
+            await associate(
+                scu_ae("QR-SCU"),
+                "127.0.0.1",
+                port,
+                called_ae_title="QR-SCP",
+                contexts=[
+                    query_context(QueryModel.STUDY, Operation.FIND),
+                    ProposedContext(worklist_uid, ("1.2.840.10008.1.2.1",)),
+                ],
+            ) as association,
+        ):
+            context = association.negotiated.find(worklist_uid)
+            assert context is not None
+            request = CFindRQ(
+                message_id=association.next_message_id(),
+                affected_sop_class_uid=worklist_uid,
+                data_set=encode_identifier(identifier(None, PatientID="x"), NATIVE[1]),
+            )
+            wl = [(await association.request(request, context.context_id)).status]
+            qr = [r.status async for r in find(association, identifier("STUDY", PatientID="P2"))]
+        return wl, qr
+
+    wl, qr = run(body())
+    assert wl == [SUCCESS] and seen == [worklist_uid]
+    assert qr == [PENDING, SUCCESS]
