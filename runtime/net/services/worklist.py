@@ -170,6 +170,9 @@ def worklist_service(
             log.exception("worklist C-FIND failed")
             return final(UNABLE_TO_PROCESS, type(exc).__name__)
         for match in matches:
+            # Let the read task see a C-CANCEL-RQ between two responses (PS3.7 §9.3.2.3):
+            # writing a response need not suspend when the socket takes it at once.
+            await asyncio.sleep(0)
             if association.cancel_requested(request.message_id):
                 return final(CANCEL)
             await association.send_message(

@@ -14,7 +14,7 @@ from net_support import run, running_server, scp_ae, scu_ae
 
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.net.association import associate
-from dicompile.runtime.net.dimse import CFindRQ
+from dicompile.runtime.net.dimse import CCancelRQ, CFindRQ
 from dicompile.runtime.net.services.payload import encode_payload
 from dicompile.runtime.net.services.worklist import (
     WORKLIST_CONTEXT,
@@ -44,6 +44,8 @@ def item_json(
     def text(vr: str, value: str) -> dict[str, object]:
         return {"vr": vr, "Value": [value]}
 
+    digits = [c if c.isdigit() else str(ord(c)) for c in accession]  # a valid UID component
+
     return {
         "00080005": text("CS", "ISO_IR 100"),
         "00080050": text("SH", accession),
@@ -51,7 +53,7 @@ def item_json(
         "00100020": text("LO", patient_id),
         "00100030": text("DA", "19700101"),
         "00100040": text("CS", "O"),
-        "0020000D": text("UI", f"1.2.826.0.1.3680043.9.{accession}"),
+        "0020000D": text("UI", "1.2.826.0.1.3680043.9." + "".join(digits)),
         "00401001": text("SH", f"RP{accession}"),
         "00321060": text("LO", "CT CHEST"),
         "00400100": {
@@ -335,3 +337,195 @@ def test_pynetdicom_worklist_scu(archive: Path) -> None:
 
     run(go())
     assert found == [(0xFF00, "A2"), (0x0000, None)]
+
+
+def test_cancel_ends_with_fe00(tmp_path: Path) -> None:
+    """PS3.7 §9.1.2.1.5 / §9.3.2.3: a C-CANCEL-RQ while matches are being sent ends the
+    C-FIND with FE00H Cancel before all matches went out."""
+    worklist = open_worklist(tmp_path)
+    many = []
+    for index in range(400):
+        item = item_json(
+            patient=f"P^{index}",
+            patient_id=f"ID{index}",
+            accession=f"N{index}",
+            modality="CT",
+            station="CT1",
+            date="20260301",
+            time="080000",
+            step_id=f"S{index}",
+        )
+        many.append(item)
+    worklist.add_json(json.dumps(many))
+    worklist.close()
+    contexts, handlers = worklist_service(tmp_path)
+
+    async def go() -> tuple[int, int]:
+        async with (
+            running_server(scp_ae("MWL-SCP", contexts), handlers=handlers) as (_, port),
+            await associate(
+                scu_ae("MODALITY"),
+                "127.0.0.1",
+                port,
+                called_ae_title="MWL-SCP",
+                contexts=[WORKLIST_CONTEXT],
+            ) as association,
+        ):
+            context = association.negotiated.find(WORKLIST_FIND)
+            assert context is not None
+            request = CFindRQ(
+                message_id=association.next_message_id(),
+                affected_sop_class_uid=WORKLIST_FIND,
+                data_set=encode_payload(
+                    identifier_from_keys(["PatientID", "AccessionNumber"]),
+                    context.transfer_syntax,
+                ),
+            )
+            pending = 0
+            status = -1
+            async for response in association.request_responses(request, context.context_id):
+                if response.status == 0xFF00:
+                    pending += 1
+                    if pending == 1:
+                        await association.send_message(
+                            CCancelRQ(message_id_being_responded_to=request.message_id),
+                            context.context_id,
+                        )
+                else:
+                    status = response.status
+            return status, pending
+
+    status, pending = run(go())
+    assert status == 0xFE00
+    assert 1 <= pending < 400
+
+
+@pytest.mark.interop
+def test_our_scu_against_dcmtk_wlmscpfs(tmp_path: Path) -> None:
+    """Our worklist SCU against dcmtk's worklist SCP (wlmscpfs over .wl files)."""
+    wlmscpfs = need_dcmtk("wlmscpfs")
+    import socket
+    import time
+
+    import pydicom
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    folder = tmp_path / "wl" / "WLM-SCP"
+    folder.mkdir(parents=True)
+    (folder / "lockfile").touch()
+    for index, item in enumerate(ITEMS):
+        ds = pydicom.Dataset.from_json(item)
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = "1.2.276.0.7230010.3.1.0.1"
+        meta.MediaStorageSOPInstanceUID = f"1.2.826.0.1.3680043.9.999.{index}"
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.file_meta = meta
+        ds.save_as(folder / f"item{index}.wl", enforce_file_format=True)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [wlmscpfs, "-dfp", str(tmp_path / "wl"), str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=PEER_ENV,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail("wlmscpfs did not start")
+                time.sleep(0.05)
+
+        async def go() -> WorklistResult:
+            async with await associate(
+                scu_ae("MODALITY"),
+                "127.0.0.1",
+                port,
+                called_ae_title="WLM-SCP",
+                contexts=[WORKLIST_CONTEXT],
+            ) as association:
+                return await find_worklist(
+                    association,
+                    identifier_from_keys(
+                        [
+                            "ScheduledProcedureStepSequence.Modality=CT",
+                            "ScheduledProcedureStepSequence.ScheduledStationAETitle",
+                            "AccessionNumber",
+                            "PatientName",
+                        ]
+                    ),
+                )
+
+        result = run(go())
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+    assert result.status == 0
+    assert accessions(result) == ["A1", "A3"]
+    names = sorted(str(m.get_value("PatientName")) for m in result.matches)
+    assert names == ["DOE^JANE", "ROE^RICHARD"]
+
+
+@pytest.mark.interop
+def test_our_scu_against_pynetdicom_scp() -> None:
+    pynetdicom = pytest.importorskip("pynetdicom")
+    from pydicom import Dataset as PyDataset
+    from pynetdicom import evt
+
+    seen: list[object] = []
+
+    def on_find(event: object) -> object:
+        identifier = event.identifier  # type: ignore[attr-defined]
+        seen.append(identifier)
+        for item in ITEMS[:2]:
+            ds = PyDataset.from_json(item)
+            reply = PyDataset()
+            reply.PatientName = ds.PatientName
+            reply.AccessionNumber = ds.AccessionNumber
+            yield 0xFF00, reply
+
+    ae = pynetdicom.AE(ae_title="PYNET-MWL")
+    ae.add_supported_context(WORKLIST_FIND)
+    server = ae.start_server(
+        ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_FIND, on_find)]
+    )
+    port = server.server_address[1]
+    try:
+
+        async def go() -> WorklistResult:
+            async with await associate(
+                scu_ae("MODALITY"),
+                "127.0.0.1",
+                port,
+                called_ae_title="PYNET-MWL",
+                contexts=[WORKLIST_CONTEXT],
+            ) as association:
+                return await find_worklist(
+                    association,
+                    identifier_from_keys(
+                        [
+                            "PatientName=DOE*",
+                            "AccessionNumber",
+                            "ScheduledProcedureStepSequence.Modality=CT",
+                        ]
+                    ),
+                )
+
+        result = run(go())
+    finally:
+        server.shutdown()
+    assert result.status == 0
+    assert accessions(result) == ["A1", "A2"]
+    (identifier,) = seen
+    assert identifier.PatientName == "DOE*"  # type: ignore[attr-defined]
+    assert identifier.ScheduledProcedureStepSequence[0].Modality == "CT"  # type: ignore[attr-defined]
