@@ -303,43 +303,47 @@ class SQLiteIndex:
         self.add_many([(dataset, path)])
 
     def add_many(self, items: Iterable[tuple[Dataset, str | Path]]) -> int:
-        """Record several instances in one transaction (all or none); returns how many."""
-        prepared = [self._prepare(dataset, path) for dataset, path in items]
+        """Record several instances in one transaction (all or none); returns how many.
+
+        The result is that of adding them one by one in order; a patient, study or series
+        takes its attributes from the last of its instances in the batch, so their rows are
+        encoded once per batch rather than once per instance.
+        """
+        prepared = [_Prepared.of(dataset, path) for dataset, path in items]
+        source: dict[tuple[QueryLevel, str], _Prepared] = {}
+        for row in prepared:
+            source[(QueryLevel.PATIENT, row.identity)] = row
+            source[(QueryLevel.STUDY, row.uids[0])] = row
+            source[(QueryLevel.SERIES, row.uids[1])] = row
+        for (level, _), row in source.items():  # encode outside the lock
+            row.columns(level)
+            row.json(level)
+        for row in prepared:
+            row.columns(QueryLevel.IMAGE)
+            row.json(QueryLevel.IMAGE)
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
                 for row in prepared:
-                    self._store(row)
+                    self._store(
+                        row,
+                        source[(QueryLevel.PATIENT, row.identity)],
+                        source[(QueryLevel.STUDY, row.uids[0])],
+                        source[(QueryLevel.SERIES, row.uids[1])],
+                    )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
         return len(prepared)
 
-    def _prepare(self, dataset: Dataset, path: str | Path) -> _Prepared:
-        uids = (
-            _required_uid(dataset, STUDY_INSTANCE_UID),
-            _required_uid(dataset, SERIES_INSTANCE_UID),
-            _required_uid(dataset, SOP_INSTANCE_UID),
-        )
-        parts = split_levels(dataset)
-        columns: dict[QueryLevel, dict[str, str | None]] = {level: {} for level in QueryLevel}
-        for tag, column in COLUMNS.items():
-            if tag == _MODALITIES_IN_STUDY:
-                continue
-            element = dataset.get(tag)
-            values = element.values if element is not None else ()
-            vr = element.vr if element is not None else VR.LO
-            columns[column.level][column.name] = column_value(vr, values, column.kind)
-        identity = _text_of(dataset, PATIENT_ID) + "\x00" + _text_of(dataset, ISSUER_OF_PATIENT_ID)
-        attrs_json = {level: to_json(part) for level, part in parts.items()}
-        return _Prepared(identity, uids, columns, attrs_json, str(path))
-
-    def _store(self, row: _Prepared) -> None:
+    def _store(
+        self, row: _Prepared, patient: _Prepared, study: _Prepared, series: _Prepared
+    ) -> None:
         db = self._db
         study_uid, series_uid, sop_uid = row.uids
-        pc = row.columns[QueryLevel.PATIENT]
+        pc = patient.columns(QueryLevel.PATIENT)
         (patient_pk,) = db.execute(
             "INSERT INTO patient (identity, patient_id, patient_name, birth_date, sex, attrs)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(identity) DO UPDATE SET"
@@ -352,10 +356,10 @@ class SQLiteIndex:
                 pc["patient_name"],
                 pc["birth_date"],
                 pc["sex"],
-                row.attrs[QueryLevel.PATIENT],
+                patient.json(QueryLevel.PATIENT),
             ),
         ).fetchone()
-        sc = row.columns[QueryLevel.STUDY]
+        sc = study.columns(QueryLevel.STUDY)
         old_study = db.execute(
             "SELECT pk, patient_fk FROM study WHERE study_uid = ?", (study_uid,)
         ).fetchone()
@@ -376,10 +380,10 @@ class SQLiteIndex:
                 sc["study_id"],
                 sc["description"],
                 sc["referring"],
-                row.attrs[QueryLevel.STUDY],
+                study.json(QueryLevel.STUDY),
             ),
         ).fetchone()
-        ec = row.columns[QueryLevel.SERIES]
+        ec = series.columns(QueryLevel.SERIES)
         old_series = db.execute(
             "SELECT pk, study_fk, modality FROM series WHERE series_uid = ?", (series_uid,)
         ).fetchone()
@@ -388,7 +392,13 @@ class SQLiteIndex:
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT(series_uid) DO UPDATE SET"
             " study_fk=excluded.study_fk, modality=excluded.modality,"
             " description=excluded.description, attrs=excluded.attrs RETURNING pk",
-            (study_pk, series_uid, ec["modality"], ec["description"], row.attrs[QueryLevel.SERIES]),
+            (
+                study_pk,
+                series_uid,
+                ec["modality"],
+                ec["description"],
+                series.json(QueryLevel.SERIES),
+            ),
         ).fetchone()
         old_instance = db.execute(
             "SELECT series_fk FROM instance WHERE sop_uid = ?", (sop_uid,)
@@ -401,9 +411,9 @@ class SQLiteIndex:
             (
                 series_pk,
                 sop_uid,
-                row.columns[QueryLevel.IMAGE]["sop_class"],
+                row.columns(QueryLevel.IMAGE)["sop_class"],
                 row.path,
-                row.attrs[QueryLevel.IMAGE],
+                row.json(QueryLevel.IMAGE),
             ),
         )
         moved = (
@@ -675,15 +685,49 @@ def _conforms(index: SQLiteIndex) -> InstanceIndex:
     return index
 
 
-@attrs.frozen
 class _Prepared:
-    """An instance's rows, computed outside the lock."""
+    """An instance about to be stored: its identity and UIDs, and, computed on demand (and
+    outside the lock), each level's columns and JSON."""
 
-    identity: str
-    uids: tuple[str, str, str]
-    columns: dict[QueryLevel, dict[str, str | None]]
-    attrs: dict[QueryLevel, str]
-    path: str
+    __slots__ = ("_columns", "_json", "dataset", "identity", "parts", "path", "uids")
+
+    def __init__(self, dataset: Dataset, path: str, identity: str, uids: tuple[str, str, str]):
+        self.dataset = dataset
+        self.path = path
+        self.identity = identity
+        self.uids = uids
+        self.parts = split_levels(dataset)
+        self._columns: dict[QueryLevel, dict[str, str | None]] = {}
+        self._json: dict[QueryLevel, str] = {}
+
+    @classmethod
+    def of(cls, dataset: Dataset, path: str | Path) -> _Prepared:
+        uids = (
+            _required_uid(dataset, STUDY_INSTANCE_UID),
+            _required_uid(dataset, SERIES_INSTANCE_UID),
+            _required_uid(dataset, SOP_INSTANCE_UID),
+        )
+        identity = _text_of(dataset, PATIENT_ID) + "\x00" + _text_of(dataset, ISSUER_OF_PATIENT_ID)
+        return cls(dataset, str(path), identity, uids)
+
+    def columns(self, level: QueryLevel) -> dict[str, str | None]:
+        found = self._columns.get(level)
+        if found is None:
+            found = self._columns[level] = {}
+            for tag, column in COLUMNS.items():
+                if column.level is not level or tag == _MODALITIES_IN_STUDY:
+                    continue
+                element = self.dataset.get(tag)
+                values = element.values if element is not None else ()
+                vr = element.vr if element is not None else VR.LO
+                found[column.name] = column_value(vr, values, column.kind)
+        return found
+
+    def json(self, level: QueryLevel) -> str:
+        found = self._json.get(level)
+        if found is None:
+            found = self._json[level] = to_json(self.parts[level])
+        return found
 
 
 __all__ = ["COLUMNS", "Column", "InstanceIndex", "SQLiteIndex", "split_levels"]

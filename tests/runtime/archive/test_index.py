@@ -296,3 +296,34 @@ def test_patient_level_ignores_study_keys(index: SQLiteIndex) -> None:
     )
     assert _values(found, "PatientID") == ["P1", "P2"]
     assert all("StudyDate" not in response for response in found)
+
+
+def test_add_many_equals_adding_one_by_one(tmp_path: Path) -> None:
+    """add_many encodes parents once per batch; the result must be that of sequential adds,
+    including a study whose description changes and an instance stored twice."""
+    batch = [
+        instance(sop="7.1", series="7.0.1", study="7", StudyDescription="first"),
+        instance(sop="7.2", series="7.0.2", study="7", modality="MR", StudyDescription="second"),
+        instance(sop="8.1", series="8.0.1", study="8", patient_id="P9", patient_name="X^Y"),
+        instance(sop="7.1", series="7.0.2", study="7", modality="MR", StudyDescription="third"),
+    ]
+    one = SQLiteIndex(tmp_path / "one.sqlite")
+    for number, dataset in enumerate(batch):
+        one.add(dataset, f"f{number}")
+    many = SQLiteIndex(tmp_path / "many.sqlite")
+    assert many.add_many((dataset, f"f{n}") for n, dataset in enumerate(batch)) == 4
+    identifier = ds(
+        StudyInstanceUID="",
+        StudyDescription="",
+        PatientName="",
+        ModalitiesInStudy="",
+        NumberOfStudyRelatedSeries=None,
+        NumberOfStudyRelatedInstances=None,
+    )
+    expected = list(one.find(QueryLevel.STUDY, identifier))
+    assert list(many.find(QueryLevel.STUDY, identifier)) == expected
+    assert _values(expected, "StudyDescription") == ["third", None]
+    assert _values(expected, "NumberOfStudyRelatedSeries") == [1, 1]
+    assert list(many.instances(QueryLevel.STUDY, ["7", "8"])) == list(
+        one.instances(QueryLevel.STUDY, ["7", "8"])
+    )
