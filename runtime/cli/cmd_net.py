@@ -454,6 +454,7 @@ async def _serve_async(
         on_association=ended,
     )
     host, port = await server.start(args.host, args.port)
+    workflow.start()
     print(f"dicompile serve: {ae.ae_title} listening on {host}:{port}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

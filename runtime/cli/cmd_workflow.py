@@ -647,6 +647,10 @@ class WorkflowServices:
             **commit_handlers,
         }
 
+    def start(self) -> None:
+        """Start delivering the commitment results a previous run could not deliver."""
+        self.commitment.start_redelivery()
+
     async def close(self, grace: float = 5.0) -> None:
         """Let commitment reports under way finish (``grace`` s), then close the stores."""
         await self.commitment.wait_idle(grace)

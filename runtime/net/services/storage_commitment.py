@@ -551,6 +551,53 @@ class CommitmentProvider:
         except Exception:
             log.exception("storage commitment %s failed", transaction_uid)
 
+    async def redeliver(self) -> int:
+        """Report again the results never delivered (the requestor had released and was
+        unreachable, or the server stopped first) to requestors with a known address;
+        a request never assessed is assessed now.  Returns how many were delivered.
+
+        References
+        ----------
+        PS3.4 J.3.3.1.2 (the SCP shall be capable of reporting on another association).
+        """
+        delivered = 0
+        for stored in self.store.unreported():
+            requestor = stored.requestor_ae_title
+            if requestor not in self.peers:
+                continue
+            if stored.event_type_id is None or stored.event_information is None:
+                references = _references(
+                    stored.action_information, REFERENCED_SOP_SEQUENCE, with_reason=False
+                )
+                result = await asyncio.to_thread(
+                    assess, stored.transaction_uid, references, self.lookup
+                )
+                self.store.record_result(
+                    stored.transaction_uid, result.event_type_id, event_information(result)
+                )
+            else:
+                result = parse_result(stored.event_type_id, stored.event_information)
+            if await self.report(None, requestor, result):
+                self.store.mark_reported(stored.transaction_uid)
+                delivered += 1
+        return delivered
+
+    def start_redelivery(self) -> None:
+        """Run :meth:`redeliver` in the background (one of :attr:`tasks`)."""
+
+        async def run() -> None:
+            try:
+                count = await self.redeliver()
+            except Exception:
+                log.exception("redelivery of storage commitment results failed")
+                return
+            if count:
+                log.info("%d storage commitment result(s) delivered late", count)
+
+        task = asyncio.create_task(run())
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
     async def wait_idle(self, timeout: float) -> None:
         """Wait (at most ``timeout`` s) for the reports under way."""
         if self.tasks:

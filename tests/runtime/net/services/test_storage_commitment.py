@@ -497,3 +497,45 @@ def test_our_scu_against_pynetdicom_scp_reporting_on_a_new_association(tmp_path:
     assert report_status == [0]
     assert result is not None and result.event_type_id == EVENT_SUCCESSFUL
     assert result.committed == tuple(refs)
+
+
+def test_undelivered_result_is_redelivered_once_the_address_is_known(tmp_path: Path) -> None:
+    """A result recorded but never delivered (no --peer at the time) is sent when a
+    provider that knows the requestor's address starts its redelivery."""
+    archive = tmp_path / "archive"
+    kept = make_archive(archive, 1)
+    server, provider = scp_server(archive)
+    waiter = CommitmentWaiter()
+
+    async def first() -> str:
+        _, port = await server.start("127.0.0.1", 0)
+        try:
+            association = await open_scu(port)
+            uid, _ = await request_commitment(association, kept)
+            await association.release()
+            await provider.wait_idle(5)  # type: ignore[attr-defined]
+            return uid
+        finally:
+            await server.close(grace=2)
+
+    uid = run(first())
+    assert [c.transaction_uid for c in ProcedureStepStore(archive).unreported()] == [uid]
+
+    async def later() -> tuple[CommitmentResult | None, int]:
+        contexts, handlers = commitment_listener(waiter)
+        listener = Server(scu_ae("COMMIT-SCU", contexts=contexts), handlers)
+        _, listen_port = await listener.start("127.0.0.1", 0)
+        try:
+            _, _, again = storage_commitment_service(
+                archive, ae=scp_ae("COMMIT-SCP"), peers={"COMMIT-SCU": ("127.0.0.1", listen_port)}
+            )
+            delivered = await again.redeliver()
+            return await waiter.wait(uid, 5), delivered
+        finally:
+            await listener.close(grace=2)
+
+    result, delivered = run(later())
+    assert delivered == 1
+    assert result is not None and result.event_type_id == EVENT_SUCCESSFUL
+    assert result.committed == (kept[0],)
+    assert ProcedureStepStore(archive).unreported() == []
