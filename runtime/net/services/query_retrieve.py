@@ -536,7 +536,10 @@ class QueryRetrieveSCP:
         try:
             model = self._model(context, request.affected_sop_class_uid, Operation.FIND)
             identifier, level = self._identifier(context, request.data_set, model)
-            matches = self.archive.find(level, identifier, model, relational=self.relational)
+            # The query itself runs in a worker thread: other associations go on meanwhile.
+            matches = await asyncio.to_thread(
+                self.archive.find, level, identifier, model, relational=self.relational
+            )
         except IdentifierProblem as problem:
             return final(problem.status, problem.comment, problem.offending)
         except QueryError as exc:
@@ -592,7 +595,7 @@ class QueryRetrieveSCP:
                 raise IdentifierProblem(
                     MOVE_DESTINATION_UNKNOWN, f"unknown Move Destination {destination!r}"
                 )
-            paths = self._locate(model, level, identifier)
+            paths = await asyncio.to_thread(self._locate, model, level, identifier)
         except IdentifierProblem as problem:
             return _retrieve_response(CMoveRSP, request, problem.status, None, problem.comment)
         except QueryError as exc:
@@ -602,7 +605,8 @@ class QueryRetrieveSCP:
             return _retrieve_response(CMoveRSP, request, UNABLE_TO_PROCESS, None, str(exc))
         instances, unreadable = _probe_all(paths)
         if not instances:
-            return _final_retrieve(CMoveRSP, request, Counts(failed=len(unreadable)), unreadable)
+            counts = Counts(failed=len(unreadable))
+            return _final_retrieve(CMoveRSP, request, counts, unreadable, context.transfer_syntax)
         host, port = self.destinations[destination]
         try:
             sub = await associate(
@@ -650,7 +654,7 @@ class QueryRetrieveSCP:
         try:
             model = self._model(context, request.affected_sop_class_uid, Operation.GET)
             identifier, level = self._identifier(context, request.data_set, model)
-            paths = self._locate(model, level, identifier)
+            paths = await asyncio.to_thread(self._locate, model, level, identifier)
         except IdentifierProblem as problem:
             return _retrieve_response(CGetRSP, request, problem.status, None, problem.comment)
         except QueryError as exc:
@@ -907,7 +911,6 @@ async def find(
     ----------
     PS3.4 C.4.1.2; PS3.7 §9.1.2, §9.3.2.
     """
-    from dicompile.runtime.net.dimse import CCancelRQ
 
     context = _context_for(association, model.sop_class(Operation.FIND))
     message_id = association.next_message_id()
@@ -923,12 +926,9 @@ async def find(
         found = None
         if response.data_set:
             found = decode_identifier(response.data_set, context.transfer_syntax)
-        if status_category(response.status) is StatusCategory.PENDING:
-            matches += 1
-            if cancel_after is not None and matches == cancel_after:
-                await association.send_message(
-                    CCancelRQ(message_id_being_responded_to=message_id), context.context_id
-                )
+        matches = await _count_and_cancel(
+            association, context, request, response, matches, cancel_after
+        )
         yield FindResponse(response.status, found, response.error_comment)
 
 
@@ -961,8 +961,11 @@ async def move(
     *,
     model: QueryModel = QueryModel.STUDY,
     priority: Priority = Priority.MEDIUM,
+    cancel_after: int | None = None,
 ) -> AsyncIterator[RetrieveResponse]:
     """Send a C-MOVE-RQ (instances go to AE ``destination``) and yield each response.
+
+    ``cancel_after``: send a C-CANCEL-RQ once that many Pending responses arrived.
 
     Raises
     ------
@@ -983,8 +986,34 @@ async def move(
         priority=priority,
         data_set=encode_identifier(identifier, context.transfer_syntax),
     )
+    pending = 0
     async for response in association.request_responses(request, context.context_id):
+        pending = await _count_and_cancel(
+            association, context, request, response, pending, cancel_after
+        )
         yield _retrieve_result(response, context.transfer_syntax)
+
+
+async def _count_and_cancel(
+    association: Association,
+    context: AcceptedContext,
+    request: CFindRQ | CMoveRQ | CGetRQ,
+    response: Response,
+    pending: int,
+    cancel_after: int | None,
+) -> int:
+    """Count Pending responses; send C-CANCEL-RQ when ``cancel_after`` is reached
+    (PS3.7 §9.3.2.3, §9.3.3.3, §9.3.4.3)."""
+    from dicompile.runtime.net.dimse import CCancelRQ
+
+    if status_category(response.status) is not StatusCategory.PENDING:
+        return pending
+    pending += 1
+    if cancel_after is not None and pending == cancel_after:
+        await association.send_message(
+            CCancelRQ(message_id_being_responded_to=request.message_id), context.context_id
+        )
+    return pending
 
 
 async def get(
@@ -994,9 +1023,12 @@ async def get(
     *,
     model: QueryModel = QueryModel.STUDY,
     priority: Priority = Priority.MEDIUM,
+    cancel_after: int | None = None,
 ) -> AsyncIterator[RetrieveResponse]:
     """Send a C-GET-RQ and yield each response, storing the instances the peer sends back
     (C-STORE sub-operations on this association) with ``store``.
+
+    ``cancel_after``: send a C-CANCEL-RQ once that many Pending responses arrived.
 
     The association must have been proposed with :func:`get_contexts` (we as storage SCP).
 
@@ -1020,8 +1052,12 @@ async def get(
     )
     # The C-STORE-RQs come as requests on our SCP-role contexts: answer them meanwhile.
     serving = asyncio.create_task(association.serve({CStoreRQ: storage_handler(store)}))
+    pending = 0
     try:
         async for response in association.request_responses(request, context.context_id):
+            pending = await _count_and_cancel(
+                association, context, request, response, pending, cancel_after
+            )
             yield _retrieve_result(response, context.transfer_syntax)
     finally:
         serving.cancel()

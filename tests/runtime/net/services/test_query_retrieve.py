@@ -4,8 +4,9 @@ identifiers.  The archive is qr_support.MemoryArchive (the SQLite archive has it
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from dicompile.runtime.core.element import DataElement
 from dicompile.runtime.core.vr import VR
 from dicompile.runtime.net.ae import ApplicationEntity
 from dicompile.runtime.net.association import associate
-from dicompile.runtime.net.dimse import CFindRQ, CFindRSP, CGetRQ, CMoveRQ, CMoveRSP
+from dicompile.runtime.net.dimse import CFindRQ, CFindRSP, CGetRQ, CMoveRQ, CMoveRSP, CStoreRQ
 from dicompile.runtime.net.services.query_retrieve import (
     CANCEL,
     IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS,
@@ -48,7 +49,12 @@ from dicompile.runtime.net.services.query_retrieve import (
     query_context,
     storage_contexts_for_retrieve,
 )
-from dicompile.runtime.net.services.storage import FileStore
+from dicompile.runtime.net.services.storage import (
+    FileStore,
+    ReceivedInstance,
+    StoreOutcome,
+    storage_handler,
+)
 from dicompile.runtime.net.services.verification import VERIFICATION_SCP
 
 
@@ -249,8 +255,28 @@ def test_find_patient_root_at_image_level(studies: list[Made]) -> None:
     assert {str(ds.get_value("SOPInstanceUID")) for _, ds in responses if ds} == expected
 
 
-def test_find_cancel_stops_matching(tmp_path: Path, studies: list[Made]) -> None:
-    many = MemoryArchive([m.path for m in studies])
+class ManyMatches:
+    """An archive with ``count`` image matches made on the fly (no files)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.yielded = 0
+
+    def find(
+        self, level: Level, identifier: Dataset, model: QueryModel, *, relational: bool
+    ) -> Iterator[Dataset]:
+        for number in range(1, self.count + 1):
+            self.yielded += 1
+            match = Dataset()
+            match.set("SOPInstanceUID", f"1.2.826.0.1.3680043.10.1561.9.{number}")
+            yield match
+
+    def locate(self, level: Level, uids: Sequence[str]) -> Iterator[str]:
+        return iter(())
+
+
+def test_find_cancel_stops_matching() -> None:
+    many = ManyMatches(5000)
 
     async def body() -> list[tuple[int, Dataset | None]]:
         async with qr_server(many) as port:
@@ -258,7 +284,9 @@ def test_find_cancel_stops_matching(tmp_path: Path, studies: list[Made]) -> None
 
     responses = run(body())
     assert responses[-1][0] == CANCEL
-    assert 1 <= len(responses) - 1 < len(studies)
+    # The SCP stopped matching: it did not go through the archive's 5000 matches.
+    assert 1 <= len(responses) - 1 < 5000
+    assert many.yielded < 5000
 
 
 async def _raw_find(port: int, message: CFindRQ | CMoveRQ | CGetRQ, uid: str) -> object:
@@ -532,3 +560,79 @@ def test_handlers_dispatch_c_find_by_sop_class(studies: list[Made]) -> None:
     wl, qr = run(body())
     assert wl == [SUCCESS] and seen == [worklist_uid]
     assert qr == [PENDING, SUCCESS]
+
+
+class SlowStore:
+    """A store handler that takes its time, so a C-CANCEL arrives mid-retrieve."""
+
+    def __init__(self, folder: Path) -> None:
+        self.files = FileStore(folder, fsync=False)
+
+    async def __call__(self, instance: ReceivedInstance) -> StoreOutcome:
+        await asyncio.sleep(0.05)
+        return await self.files(instance)
+
+
+def test_move_cancel_answers_fe00_with_counts(tmp_path: Path, studies: list[Made]) -> None:
+    archive = MemoryArchive([m.path for m in studies])
+    p1 = [m for m in studies if m.patient_id == "P1"]
+
+    async def body() -> list[object]:
+        dest_ae = scp_ae("DEST")
+        handlers = {CStoreRQ: storage_handler(SlowStore(tmp_path / "dest"))}
+        async with (
+            running_server(dest_ae, handlers=handlers) as (_, dest_port),
+            qr_server(archive, {"DEST": ("127.0.0.1", dest_port)}) as port,
+            await associate(
+                scu_ae("QR-SCU"),
+                "127.0.0.1",
+                port,
+                called_ae_title="QR-SCP",
+                contexts=[query_context(QueryModel.PATIENT, Operation.MOVE)],
+            ) as association,
+        ):
+            query = identifier("PATIENT", PatientID="P1")
+            return [
+                r
+                async for r in move(
+                    association, query, "DEST", model=QueryModel.PATIENT, cancel_after=1
+                )
+            ]
+
+    responses = run(body())
+    final = responses[-1]
+    assert final.status == CANCEL  # type: ignore[attr-defined]
+    counts = final.counts  # type: ignore[attr-defined]
+    assert counts.completed >= 1 and counts.remaining >= 1
+    assert counts.completed + counts.remaining + counts.failed == len(p1)
+
+
+def test_get_cancel_answers_fe00(tmp_path: Path, studies: list[Made]) -> None:
+    archive = MemoryArchive([m.path for m in studies])
+    p1 = [m for m in studies if m.patient_id == "P1"]
+
+    async def body() -> list[object]:
+        async with (
+            qr_server(archive) as port,
+            await associate(
+                scu_ae("QR-SCU"),
+                "127.0.0.1",
+                port,
+                called_ae_title="QR-SCP",
+                contexts=get_contexts(QueryModel.PATIENT),
+            ) as association,
+        ):
+            query = identifier("PATIENT", PatientID="P1")
+            store = SlowStore(tmp_path / "got")
+            return [
+                r
+                async for r in get(
+                    association, query, store, model=QueryModel.PATIENT, cancel_after=1
+                )
+            ]
+
+    responses = run(body())
+    final = responses[-1]
+    assert final.status == CANCEL  # type: ignore[attr-defined]
+    assert 1 <= final.counts.completed < len(p1)  # type: ignore[attr-defined]
+    assert len(list((tmp_path / "got").glob("*.dcm"))) == final.counts.completed  # type: ignore[attr-defined]
