@@ -2,14 +2,16 @@
 
 Theory of operation
 -------------------
-This is the hot path of the whole runtime, so it is a direct recursive descent over a
-``bytes``/``memoryview``/``mmap`` buffer with ``struct.unpack_from`` and dict lookups, and it
-makes exactly one small object per element: a :class:`DataElement` holding the value's raw
-bytes (decoded later, on access; runtime/core/element.py).  It follows the same grammar as
-the token stream of :mod:`dicompile.runtime.codec.parser` (which tools use to look at the
-structure of a stream without building a tree); a test checks that the two agree on every
-file of the test corpus.  It does not consume tokens itself because one token object per
-header and per value would double the cost of reading header-heavy files.
+This is the hot path of the whole runtime, so it is one loop over a ``bytes`` or ``mmap``
+buffer with ``struct.unpack_from`` and dict lookups, nesting sequences and items on an
+explicit stack instead of recursing (:meth:`_Reader.parse`), and it makes exactly one small
+object per element: a :class:`DataElement` holding the value's raw bytes (decoded later, on
+access; runtime/core/element.py).  The cycle collector is paused while the tree is built.
+It follows the same grammar as the token stream of :mod:`dicompile.runtime.codec.parser`
+(which tools use to look at the structure of a stream without building a tree); a test
+checks that the two agree on every file of the test corpus.  It does not consume tokens
+itself because one token object per header and per value would double the cost of
+reading header-heavy files.
 
 Rule 1 -- bounds.  Every length is checked against the end of its enclosing value (item,
 sequence, buffer) before it is used; nothing is sliced or allocated past the input, and
@@ -24,8 +26,8 @@ tag path, e.g. ``(0008,1115)[0]/(0008,1150)``.
 Rule 3 -- VRs.  Explicit VR streams give each element's VR; a UN element whose tag the data
 dictionary knows is re-read with its real VR (PS3.5 §6.2.2).  Implicit VR streams take the
 dictionary's VR; unknown tags are UN; "US or SS" follows Pixel Representation (0028,0103)
-(LUT descriptors are always US), and "OB or OW" is OW (PS3.5 Annex A.1).  An undefined length is a
-sequence for SQ and UN (a UN of undefined length holds Implicit VR Little Endian items,
+(LUT descriptors are always US), and "OB or OW" is OW (PS3.5 Annex A.1).  An undefined
+length is a sequence for SQ and UN (a UN of undefined length holds Implicit VR Little Endian items,
 PS3.5 §6.2.2) and encapsulated pixel data for OB/OW (PS3.5 §A.4).
 """
 
