@@ -8,9 +8,10 @@ SCP (:class:`MPPSProvider`, :func:`mpps_service`): each instance lives in the ar
 N-CREATE (PS3.4 F.7.2.1.3), checked in this order, the first failure answered:
 
 1. the Affected SOP Class must be the context's (0122H otherwise, PS3.7 C.5.21);
-2. an instance UID already used gets 0111H Duplicate SOP Instance (PS3.7 §10.1.5.1.6); a
-   request without one gets a UID made by the SCP (PS3.7 §10.1.5.1.3, returned in the
-   response);
+2. an instance UID that breaks the UID rules (PS3.5 §9.1) gets 0117H Invalid Object
+   Instance (PS3.7 C.5.12); one already used gets 0111H Duplicate SOP Instance (PS3.7
+   §10.1.5.1.6); a request without one gets a UID made by the SCP (PS3.7 §10.1.5.1.3,
+   returned in the response);
 3. Table F.7.2-1, column N-CREATE SCU: a Type 1 or 2 attribute absent gets 0120H Missing
    Attribute with the tags in Attribute Identifier List (PS3.7 C.5.13); a Type 1 attribute
    present but empty gets 0121H Missing Attribute Value (C.5.14).  Sequence items are
@@ -58,7 +59,7 @@ from dicompile.generated.services.procedure_step_attributes import (
 from dicompile.runtime.archive.procedure_steps import ProcedureStepStore
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.sequence import Sequence
-from dicompile.runtime.core.values.uid import uid_from_uuid
+from dicompile.runtime.core.values.uid import is_valid_uid, uid_from_uuid
 from dicompile.runtime.errors import DecodeError, LocalProtocolError
 from dicompile.runtime.net.ae import UNCOMPRESSED, SupportedContext
 from dicompile.runtime.net.association import Association, RequestHandler
@@ -88,6 +89,7 @@ INVALID_ATTRIBUTE_VALUE: Final = 0x0106
 PROCESSING_FAILURE: Final = 0x0110
 DUPLICATE_SOP_INSTANCE: Final = 0x0111
 NO_SUCH_SOP_INSTANCE: Final = 0x0112
+INVALID_OBJECT_INSTANCE: Final = 0x0117
 MISSING_ATTRIBUTE: Final = 0x0120
 MISSING_ATTRIBUTE_VALUE: Final = 0x0121
 SOP_CLASS_NOT_SUPPORTED: Final = 0x0122
@@ -196,6 +198,8 @@ class MPPSProvider:
 
     def create(self, uid: str | None, attributes: Dataset, creator_ae_title: str) -> Outcome:
         """Apply the N-CREATE rules of PS3.4 F.7.2.1.3 (module text, steps 2-4)."""
+        if uid is not None and not is_valid_uid(uid):
+            return Outcome(uid, Problem(INVALID_OBJECT_INSTANCE, f"{uid!r} is not a valid UID"))
         if uid is not None and self.store.step(uid) is not None:
             return Outcome(uid, Problem(DUPLICATE_SOP_INSTANCE, f"{uid} already exists"))
         problem = check_required(attributes, MODALITY_PERFORMED_PROCEDURE_STEP_N_CREATE, "scu")

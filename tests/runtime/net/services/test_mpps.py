@@ -498,3 +498,16 @@ def test_threading_is_not_needed_for_the_store(tmp_path: Path) -> None:
     for thread in threads:
         thread.join(10)
     assert len(store.steps()) == 8
+
+
+@pytest.mark.parametrize("uid", ["1.2.03.4", "1.2.", "1..2"])  # what the encoder lets through
+def test_invalid_instance_uid_is_refused(tmp_path: Path, uid: str) -> None:
+    """PS3.7 C.5.12: 0117H Invalid Object Instance for a UID that breaks PS3.5 §9.1."""
+
+    async def go() -> StepResult:
+        async with mpps_peer(tmp_path) as association:
+            return await create_step(association, create_attributes(), uid)
+
+    result = run(go())
+    assert result.status == 0x0117
+    assert ProcedureStepStore(tmp_path).steps() == []
