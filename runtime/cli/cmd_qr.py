@@ -360,7 +360,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         type=_peer_type,
         metavar="AET@HOST:PORT",
-        help="a C-MOVE destination (repeatable)",
+        help="a C-MOVE destination, or where Storage Commitment results go (repeatable)",
     )
     parser.add_argument(
         "--hierarchical-only",
