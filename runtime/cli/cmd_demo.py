@@ -4,10 +4,12 @@ It runs what a user would run, as separate ``dicompile`` processes, and checks t
 
 1. look up the generated data dictionary and UID registry (no ../shared needed: the
    generated code is committed);
-2. build a CT Image instance (PS3.3 A.3) and write it as a Part 10 file (PS3.10 §7);
-3. print it with ``dicompile dump``;
+2. build a CT Image instance (PS3.3 A.3) with the generated typed classes and write it as
+   a Part 10 file (PS3.10 §7);
+3. print it with ``dicompile dump`` and validate it with ``dicompile validate``;
 4. start ``dicompile serve`` on 127.0.0.1, C-ECHO it, C-STORE the file to it, stop it with
-   SIGTERM, and check that the stored file holds the same data set, element for element.
+   SIGTERM, and check that the stored file holds the same data set, element for element;
+5. report what the generated code covers (``dicompile coverage``).
 
 Nothing leaves the loopback interface.  Exit status 0 when every step passed.
 """
@@ -22,6 +24,10 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dicompile.runtime.core.dataset import Dataset
 
 _LISTENING = re.compile(r"listening on (?P<host>[\d.]+):(?P<port>\d+)")
 
@@ -62,54 +68,88 @@ class DemoFailed(Exception):
     """A step of the demo did not do what it should."""
 
 
-def build_ct_image() -> object:
-    """A small but complete CT Image instance (PS3.3 A.3), 64×64 16-bit, as a Dataset."""
-    from dicompile.generated import tags, uids
-    from dicompile.runtime.core.dataset import Dataset
-    from dicompile.runtime.core.vr import VR
+def build_ct_image() -> Dataset:
+    """A 64×64 CT Image (PS3.3 A.3) built with the generated typed classes, as a Dataset.
 
-    ds = Dataset()
+    mypy checks this function like any application code: every Type 1 and Type 2 attribute
+    of the mandatory modules must be given, each value of its VR's type.
+    """
+    from dicompile.generated import uids
+    from dicompile.generated.iods.ct_image import CTImage
+    from dicompile.generated.modules.ct_image import CTImageModule
+    from dicompile.generated.modules.frame_of_reference import FrameOfReferenceModule
+    from dicompile.generated.modules.general_equipment import GeneralEquipmentModule
+    from dicompile.generated.modules.general_image import GeneralImageModule
+    from dicompile.generated.modules.general_series import GeneralSeriesModule
+    from dicompile.generated.modules.general_study import GeneralStudyModule
+    from dicompile.generated.modules.image_pixel import ImagePixelModule
+    from dicompile.generated.modules.image_plane import ImagePlaneModule
+    from dicompile.generated.modules.patient import PatientModule
+    from dicompile.generated.modules.sop_common import SOPCommonModule
+    from dicompile.runtime.core.values import DA, TM, PersonName
+
     study = "2.25.302718497183052395478251339312813451991"
-    ds[tags.SpecificCharacterSet] = "ISO_IR 192"
-    ds[tags.ImageType] = ("ORIGINAL", "PRIMARY", "AXIAL")
-    ds[tags.SOPClassUID] = uids.CTImageStorage
-    ds[tags.SOPInstanceUID] = study + ".1.1"
-    ds[tags.StudyDate] = "20261126"
-    ds[tags.StudyTime] = "101500"
-    ds[tags.AccessionNumber] = "DEMO0001"
-    ds[tags.Modality] = "CT"
-    ds[tags.Manufacturer] = "dicompile"
-    ds[tags.ReferringPhysicianName] = ""
-    ds[tags.PatientName] = "Müller^Jürgen"
-    ds[tags.PatientID] = "DEMO-1"
-    ds[tags.PatientBirthDate] = "19700101"
-    ds[tags.PatientSex] = "M"
-    ds[tags.KVP] = "120"
-    ds[tags.StudyInstanceUID] = study
-    ds[tags.SeriesInstanceUID] = study + ".1"
-    ds[tags.StudyID] = "1"
-    ds[tags.SeriesNumber] = "1"
-    ds[tags.InstanceNumber] = "1"
-    ds[tags.ImagePositionPatient] = ("-32", "-32", "0")
-    ds[tags.ImageOrientationPatient] = ("1", "0", "0", "0", "1", "0")
-    ds[tags.FrameOfReferenceUID] = study + ".2"
-    ds[tags.PositionReferenceIndicator] = ""
-    ds[tags.SliceThickness] = "1.25"
-    ds[tags.PixelSpacing] = ("0.5", "0.5")
-    ds[tags.SamplesPerPixel] = 1
-    ds[tags.PhotometricInterpretation] = "MONOCHROME2"
-    ds[tags.Rows] = 64
-    ds[tags.Columns] = 64
-    ds[tags.BitsAllocated] = 16
-    ds[tags.BitsStored] = 12
-    ds[tags.HighBit] = 11
-    ds[tags.PixelRepresentation] = 0
-    ds[tags.RescaleIntercept] = "-1024"
-    ds[tags.RescaleSlope] = "1"
     # A gradient, so a viewer shows something and a byte error would show too.
     pixels = b"".join(((i * 4) & 0x0FFF).to_bytes(2, "little") for i in range(64 * 64))
-    ds.set(tags.PixelData, pixels, VR.OW)
-    return ds
+    ct = CTImage(
+        patient=PatientModule(
+            patient_name=PersonName("Müller^Jürgen"),
+            patient_id="DEMO-1",
+            patient_birth_date=DA("19700101"),
+            patient_sex="M",
+        ),
+        general_study=GeneralStudyModule(
+            study_instance_uid=study,
+            study_date=DA("20261126"),
+            study_time=TM("101500"),
+            referring_physician_name=None,
+            study_id="1",
+            accession_number="DEMO0001",
+        ),
+        general_series=GeneralSeriesModule(
+            modality="CT", series_instance_uid=study + ".1", series_number=1
+        ),
+        frame_of_reference=FrameOfReferenceModule(
+            frame_of_reference_uid=study + ".2", position_reference_indicator=None
+        ),
+        general_equipment=GeneralEquipmentModule(manufacturer="dicompile"),
+        general_image=GeneralImageModule(instance_number=1),
+        image_plane=ImagePlaneModule(
+            pixel_spacing=(0.5, 0.5),
+            image_orientation_patient=(1.0, 0.0, 0.0, 0.0, 1.0, 0.0),
+            image_position_patient=(-16.0, -16.0, 0.0),
+            slice_thickness=1.25,
+        ),
+        image_pixel=ImagePixelModule(
+            samples_per_pixel=1,
+            photometric_interpretation="MONOCHROME2",
+            rows=64,
+            columns=64,
+            bits_allocated=16,
+            bits_stored=12,
+            high_bit=11,
+            pixel_representation=0,
+            pixel_data=pixels,
+        ),
+        ct_image=CTImageModule(
+            image_type=("ORIGINAL", "PRIMARY", "AXIAL"),
+            samples_per_pixel=1,
+            photometric_interpretation="MONOCHROME2",
+            bits_allocated=16,
+            bits_stored=12,
+            high_bit=11,
+            rescale_intercept=-1024.0,
+            rescale_slope=1.0,
+            kvp=120.0,
+            acquisition_number=None,
+        ),
+        sop_common=SOPCommonModule(
+            sop_class_uid=uids.CTImageStorage,
+            sop_instance_uid=study + ".1.1",
+            specific_character_set=("ISO_IR 192",),
+        ),
+    )
+    return ct.to_dataset()
 
 
 def _serve(storage: Path) -> tuple[subprocess.Popen[str], int]:
@@ -143,18 +183,19 @@ def _run_demo(out: Path) -> int:
         _run(["dictionary", "PatientName", "(60xx,3000)", "7FE00010"])
         _run(["uids", "CTImageStorage", "1.2.840.10008.1.2.1"])
 
-        _step("2. Build a CT Image instance and write it as a Part 10 file")
+        _step("2. Build a CT Image with the generated typed classes, write it as Part 10")
         dataset = build_ct_image()
         path = out / "ct-demo.dcm"
-        size = write_file(path, dataset)  # type: ignore[arg-type]
+        size = write_file(path, dataset)
         print(f"wrote {path} ({size} bytes, Explicit VR Little Endian)")
         again = read_file(path)
         if again.dataset != dataset:
             raise DemoFailed("the file read back differs from the data set written")
         print("read back: equal, element for element")
 
-        _step("3. Print it")
+        _step("3. Print it, and validate it against the CT Image IOD")
         _run(["dump", str(path)])
+        _run(["validate", str(path)])
 
         _step("4. Verification and Storage over loopback")
         storage = out / "received"
@@ -172,6 +213,9 @@ def _run_demo(out: Path) -> int:
         if stored.dataset != dataset:
             raise DemoFailed(f"{received[0]} does not hold the data set that was sent")
         print(f"stored as {received[0].relative_to(out)}: equal to what was sent")
+
+        _step("5. What the generated code covers")
+        _run(["coverage"])
     except DemoFailed as exc:
         print(f"\ndemo FAILED: {exc}", file=sys.stderr)
         return 1
