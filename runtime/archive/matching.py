@@ -20,7 +20,8 @@ Choices where PS3.4 leaves room (to be listed in a conformance statement)
 ------------------------------------------------------------------------
 * An entity whose attribute is absent or empty matches any key of that attribute: PS3.4
   C.2.2.1.2 says matching against a zero-length Required Key "shall be considered a
-  successful match"; optional keys are processed as required keys (C.2.2.1.3).
+  successful match"; optional keys are processed as required keys (C.2.2.1.3).  Not so
+  for the unique keys (:data:`UNIQUE_TAGS`), which every entity has (C.2.2.1.1).
 * Texts: trailing spaces are insignificant, leading spaces too except for ST, LT, UT
   (PS3.5 Table 6.2-1).  Matching is case-sensitive (C.2.2.2.1, C.2.2.2.4) except for PN.
 * PN (C.2.2.2.1 lets the SCP choose): case-insensitive (``str.casefold``), empty trailing
@@ -90,6 +91,10 @@ DATE_TIME_PAIRS: Final = (
     (0x00400004, 0x00400005),  # ScheduledProcedureStepEndDate, ...EndTime
     (0x00400244, 0x00400245),  # PerformedProcedureStepStartDate, ...StartTime
 )
+
+#: Unique keys (PS3.4 C.2.2.1.1): every entity has a value, so an entity without one is
+#: not "unknown" (C.2.2.1.2 speaks of Required Keys) and matches only universal matching.
+UNIQUE_TAGS: Final = frozenset({0x00100020, 0x0020000D, 0x0020000E, 0x00080018})
 
 _MIN_TIME: Final = "000000.000000"
 _MAX_TIME: Final = "235959.999999"
@@ -257,7 +262,7 @@ class Key:
             return True
         element = entity.get(self.tag)
         if element is None:
-            return True  # an unknown value matches (C.2.2.1.2)
+            return self.tag not in UNIQUE_TAGS  # an unknown value matches (C.2.2.1.2)
         if self.type is MatchType.SEQUENCE:
             value = element.value
             if not isinstance(value, Sequence) or not value:
@@ -265,7 +270,7 @@ class Key:
             return any(self._item_matches(item) for item in value)
         texts = [_text(value) for value in element.values]
         if not texts or all(not normalize_text(element.vr, text) for text in texts):
-            return True
+            return self.tag not in UNIQUE_TAGS
         return any(self._matches_text(element.vr, text) for text in texts)
 
     def _item_matches(self, item: Dataset) -> bool:
@@ -670,6 +675,7 @@ def column_value(vr: VR, values: Iterable[object], kind: ColumnKind) -> str | No
 
 __all__ = [
     "DATE_TIME_PAIRS",
+    "UNIQUE_TAGS",
     "WILDCARD_VRS",
     "ColumnKind",
     "CombinedKey",

@@ -89,6 +89,13 @@ def test_entity_without_value_matches_required_key() -> None:
     assert not matches(key, ds(StudyDescription="Head"))
 
 
+def test_entity_without_unique_key_value_does_not_match() -> None:
+    """C.2.2.1.1: unique keys always have a value; a missing one is not "unknown"."""
+    assert not matches(ds(PatientID="P1"), ds(PatientID=""))
+    assert not matches(ds(StudyInstanceUID="1.2"), Dataset())
+    assert matches(ds(PatientID=""), Dataset())
+
+
 # --- C.2.2.2.2 list of UID matching ------------------------------------------------------
 
 
@@ -167,6 +174,7 @@ def test_no_wildcards_in_dates_and_numbers() -> None:
 
 
 def test_glob_pattern_escapes_bracket() -> None:
+    """C.2.2.2.4 in SQL: only "*" and "?" are wild cards; GLOB's "[" is made literal."""
     assert glob_pattern("a[b*?") == "a[[]b*?"
 
 
@@ -276,6 +284,7 @@ def test_sequence_universal_and_response() -> None:
 
 
 def test_sequence_key_with_two_items_is_malformed() -> None:
+    """C.2.2.2.6: the key is "a Sequence of Items with a single Item"."""
     with pytest.raises(QueryError, match="single item"):
         compile_identifier(ds(ProcedureCodeSequence=[_code("A"), _code("B")]))
 
