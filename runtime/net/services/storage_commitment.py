@@ -19,7 +19,8 @@ SCP (:func:`storage_commitment_service`):
   (Class / Instance conflict); a Transaction UID seen before: every reference fails with
   0131H (Duplicate transaction UID) (PS3.3 C.14.1.1).  Event Type ID 1 when all succeeded,
   2 otherwise, with the Referenced SOP Sequence of the committed ones (Type 1C: only when
-  there are some) and the Failed SOP Sequence (J.3.3.1.2, Table J.3-2).
+  there are some) and the Failed SOP Sequence (J.3.3.1.2, Table J.3-2); Retrieve AE Title
+  (0008,0054) is our AE title, outside the sequence, when some were committed.
 * The N-EVENT-REPORT-RQ goes on the same association while it is established; else (the
   SCU released, or the report failed) on a new association to the requestor's address,
   found by its AE title in ``peers`` (``--peer AET@HOST:PORT``), as the same AE title,
@@ -83,6 +84,7 @@ FAILED_SOP_SEQUENCE: Final = 0x00081198
 REFERENCED_SOP_CLASS_UID: Final = 0x00081150
 REFERENCED_SOP_INSTANCE_UID: Final = 0x00081155
 FAILURE_REASON: Final = 0x00081197
+RETRIEVE_AE_TITLE: Final = 0x00080054
 
 # Failure Reason (0008,1197) values (PS3.3 C.14.1.1).
 PROCESSING_FAILURE_REASON: Final = 0x0110
@@ -130,6 +132,8 @@ class CommitmentResult:
     event_type_id: int
     committed: tuple[Reference, ...]
     failed: tuple[Reference, ...]
+    #: Where the committed instances can be retrieved from (0008,0054), when told.
+    retrieve_ae_title: str | None = None
 
     @property
     def all_committed(self) -> bool:
@@ -208,6 +212,9 @@ def event_information(result: CommitmentResult) -> Dataset:
     """The Event Information of a Storage Commitment Result (Table J.3-2)."""
     dataset = Dataset()
     dataset.add(DataElement(TRANSACTION_UID, VR.UI, result.transaction_uid))
+    if result.retrieve_ae_title and result.committed:
+        # Outside the sequence: it applies to every committed instance (J.3.3.1.1).
+        dataset.add(DataElement(RETRIEVE_AE_TITLE, VR.AE, result.retrieve_ae_title))
     if result.committed:  # Type 1C in event 2: only when some succeeded
         dataset.add(
             DataElement(
@@ -254,6 +261,7 @@ def parse_result(event_type_id: int, dataset: Dataset) -> CommitmentResult:
         event_type_id,
         tuple(_references(dataset, REFERENCED_SOP_SEQUENCE, with_reason=False)),
         tuple(_references(dataset, FAILED_SOP_SEQUENCE, with_reason=True)),
+        _text(dataset, RETRIEVE_AE_TITLE),
     )
 
 
@@ -410,6 +418,12 @@ class CommitmentProvider:
         self.peers = dict(peers or {})
         self.tasks: set[asyncio.Task[None]] = set()
 
+    def _with_retrieve(self, result: CommitmentResult) -> CommitmentResult:
+        # We keep what we commit to: the committed instances are retrievable from our AE.
+        if self.ae is None or not result.committed:
+            return result
+        return attrs.evolve(result, retrieve_ae_title=self.ae.ae_title)
+
     async def report(
         self,
         association: Association | None,
@@ -480,6 +494,7 @@ class CommitmentProvider:
         result = await asyncio.to_thread(
             assess, transaction_uid, references, self.lookup, duplicate=duplicate
         )
+        result = self._with_retrieve(result)
         if not duplicate:
             self.store.record_result(
                 transaction_uid, result.event_type_id, event_information(result)
@@ -572,6 +587,7 @@ class CommitmentProvider:
                 result = await asyncio.to_thread(
                     assess, stored.transaction_uid, references, self.lookup
                 )
+                result = self._with_retrieve(result)
                 self.store.record_result(
                     stored.transaction_uid, result.event_type_id, event_information(result)
                 )

@@ -77,6 +77,7 @@ def make_archive(folder: Path, count: int) -> list[Reference]:
 
 
 def scp_server(folder: Path, **kwargs: object) -> tuple[Server, object]:
+    kwargs.setdefault("ae", scp_ae("COMMIT-SCP"))
     contexts, handlers, provider = storage_commitment_service(folder, **kwargs)  # type: ignore[arg-type]
     ae = scp_ae("COMMIT-SCP", (*contexts, *storage_scp_contexts()))
     handlers = {**handlers, CStoreRQ: storage_handler(FileStore(folder, fsync=False))}
@@ -119,6 +120,7 @@ def test_result_on_the_same_association(tmp_path: Path) -> None:
     assert result.transaction_uid == uid
     assert result.event_type_id == EVENT_FAILURES_EXIST
     assert result.committed == (kept[0],)
+    assert result.retrieve_ae_title == "COMMIT-SCP"  # our AE keeps what it commits to
     reasons = {r.sop_instance_uid: (r.sop_class_uid, r.failure_reason) for r in result.failed}
     assert reasons == {
         missing.sop_instance_uid: (CT_IMAGE, NO_SUCH_OBJECT_INSTANCE),
@@ -410,6 +412,7 @@ def test_pynetdicom_scu_gets_the_result_on_the_same_association(tmp_path: Path) 
     event_type, information = events[0]
     assert event_type == EVENT_FAILURES_EXIST
     assert information.TransactionUID == "1.2.826.0.1.700"  # type: ignore[attr-defined]
+    assert information.RetrieveAETitle == "COMMIT-SCP"  # type: ignore[attr-defined]
     committed = {i.ReferencedSOPInstanceUID for i in information.ReferencedSOPSequence}  # type: ignore[attr-defined]
     assert committed == {r.sop_instance_uid for r in kept}
     (failed,) = information.FailedSOPSequence  # type: ignore[attr-defined]
