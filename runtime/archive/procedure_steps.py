@@ -110,6 +110,8 @@ class ProcedureStepStore:
         self.path = self.folder / FILE_NAME
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # Another process (a CLI, a second server) may hold the write lock for a moment.
+        self._db.execute("PRAGMA busy_timeout = 10000")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
 
