@@ -236,7 +236,8 @@ def test_concurrent_writers(tmp_path: Path) -> None:
     idx = SQLiteIndex(tmp_path / "c.sqlite")
 
     async def store(number: int) -> None:
-        dataset = instance(sop=f"5.{number}", series=f"5.{number % 7}", study=f"5.{number % 3}")
+        study = f"5.{number % 3}"
+        dataset = instance(sop=f"5.{number}", series=f"{study}.{number % 7}", study=study)
         await asyncio.to_thread(idx.add, dataset, f"f{number}")
 
     async def main() -> None:
@@ -244,7 +245,10 @@ def test_concurrent_writers(tmp_path: Path) -> None:
 
     asyncio.run(main())
     assert idx.count() == 200
-    assert len(list(idx.find(QueryLevel.STUDY, ds(StudyInstanceUID="")))) == 3
+    found = list(
+        idx.find(QueryLevel.STUDY, ds(StudyInstanceUID="", NumberOfStudyRelatedSeries=None))
+    )
+    assert _values(found, "NumberOfStudyRelatedSeries") == [7, 7, 7]
 
 
 def test_person_name_groups_through_sql(tmp_path: Path) -> None:
@@ -326,4 +330,48 @@ def test_add_many_equals_adding_one_by_one(tmp_path: Path) -> None:
     assert _values(expected, "NumberOfStudyRelatedSeries") == [1, 1]
     assert list(many.instances(QueryLevel.STUDY, ["7", "8"])) == list(
         one.instances(QueryLevel.STUDY, ["7", "8"])
+    )
+
+
+def test_patient_root_series_and_image_levels(index: SQLiteIndex) -> None:
+    """C.4.1.2.1 in Patient Root: SERIES and IMAGE queries carry one value of every unique
+    key above (Patient ID, Study and Series Instance UID); responses return them."""
+    with pytest.raises(QueryError, match=r"\(0010,0020\)"):
+        list(
+            index.find(
+                QueryLevel.SERIES,
+                ds(StudyInstanceUID="1.1", SeriesInstanceUID=""),
+                model=PATIENT_ROOT,
+            )
+        )
+    series = list(
+        index.find(
+            QueryLevel.SERIES,
+            ds(PatientID="P1", StudyInstanceUID="1.1", SeriesInstanceUID="", Modality="M*"),
+            model=PATIENT_ROOT,
+        )
+    )
+    assert _values(series, "SeriesInstanceUID") == ["1.1.2"]
+    assert _values(series, "PatientID") == ["P1"]
+    images = list(
+        index.find(
+            QueryLevel.IMAGE,
+            ds(
+                PatientID="P1", StudyInstanceUID="1.1", SeriesInstanceUID="1.1.1", SOPInstanceUID=""
+            ),
+            model=PATIENT_ROOT,
+        )
+    )
+    assert _values(images, "SOPInstanceUID") == ["1.1.1.1", "1.1.1.2"]
+    assert {r["SeriesInstanceUID"].value for r in images} == {"1.1.1"}
+    # A study of another patient is not found under P2 (the hierarchy is followed).
+    assert (
+        list(
+            index.find(
+                QueryLevel.SERIES,
+                ds(PatientID="P2", StudyInstanceUID="1.1", SeriesInstanceUID=""),
+                model=PATIENT_ROOT,
+            )
+        )
+        == []
     )
