@@ -597,9 +597,18 @@ class QueryRetrieveSCP:
                 )
             paths = await asyncio.to_thread(self._locate, model, level, identifier)
         except IdentifierProblem as problem:
-            return _retrieve_response(CMoveRSP, request, problem.status, None, problem.comment)
+            return _retrieve_response(
+                CMoveRSP,
+                request,
+                problem.status,
+                None,
+                problem.comment,
+                offending=problem.offending,
+            )
         except QueryError as exc:
-            return _retrieve_response(CMoveRSP, request, exc.status, None, str(exc))
+            return _retrieve_response(
+                CMoveRSP, request, exc.status, None, str(exc), offending=_offending(exc)
+            )
         except Exception as exc:
             log.exception("%r: C-MOVE query failed", association)
             return _retrieve_response(CMoveRSP, request, UNABLE_TO_PROCESS, None, str(exc))
@@ -656,9 +665,13 @@ class QueryRetrieveSCP:
             identifier, level = self._identifier(context, request.data_set, model)
             paths = await asyncio.to_thread(self._locate, model, level, identifier)
         except IdentifierProblem as problem:
-            return _retrieve_response(CGetRSP, request, problem.status, None, problem.comment)
+            return _retrieve_response(
+                CGetRSP, request, problem.status, None, problem.comment, offending=problem.offending
+            )
         except QueryError as exc:
-            return _retrieve_response(CGetRSP, request, exc.status, None, str(exc))
+            return _retrieve_response(
+                CGetRSP, request, exc.status, None, str(exc), offending=_offending(exc)
+            )
         except Exception as exc:
             log.exception("%r: C-GET query failed", association)
             return _retrieve_response(CGetRSP, request, UNABLE_TO_PROCESS, None, str(exc))
@@ -808,6 +821,8 @@ def _retrieve_response(
     comment: str | None = None,
     failed_uids: Sequence[str] = (),
     transfer_syntax_uid: str | None = None,
+    *,
+    offending: Sequence[int] = (),
 ) -> Response:
     """A C-MOVE/C-GET response; Remaining only when Pending or Cancel (PS3.4 C.4.2.3.1)."""
     data: bytes | None = None
@@ -827,6 +842,7 @@ def _retrieve_response(
         number_of_failed_suboperations=counts.failed if counts is not None else None,
         number_of_warning_suboperations=counts.warning if counts is not None else None,
         error_comment=comment[:64] if comment else None,
+        offending_element=tuple(offending) or None,
         data_set=data,
     )
 

@@ -19,7 +19,15 @@ from dicompile.runtime.core.element import DataElement
 from dicompile.runtime.core.vr import VR
 from dicompile.runtime.net.ae import ApplicationEntity
 from dicompile.runtime.net.association import associate
-from dicompile.runtime.net.dimse import CFindRQ, CFindRSP, CGetRQ, CMoveRQ, CMoveRSP, CStoreRQ
+from dicompile.runtime.net.dimse import (
+    CFindRQ,
+    CFindRSP,
+    CGetRQ,
+    CGetRSP,
+    CMoveRQ,
+    CMoveRSP,
+    CStoreRQ,
+)
 from dicompile.runtime.net.services.query_retrieve import (
     CANCEL,
     IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS,
@@ -27,6 +35,7 @@ from dicompile.runtime.net.services.query_retrieve import (
     PENDING,
     PENDING_KEYS_UNSUPPORTED,
     STUDY_ROOT_FIND,
+    STUDY_ROOT_GET,
     STUDY_ROOT_MOVE,
     SUBOPERATIONS_WARNING,
     SUCCESS,
@@ -295,7 +304,7 @@ async def _raw_find(port: int, message: CFindRQ | CMoveRQ | CGetRQ, uid: str) ->
         "127.0.0.1",
         port,
         called_ae_title="QR-SCP",
-        contexts=[query_context(QueryModel.STUDY, Operation.FIND)],
+        contexts=[query_context(QueryModel.STUDY, op) for op in Operation],
     ) as association:
         context = association.negotiated.find(uid)
         assert context is not None
@@ -636,3 +645,61 @@ def test_get_cancel_answers_fe00(tmp_path: Path, studies: list[Made]) -> None:
     assert final.status == CANCEL  # type: ignore[attr-defined]
     assert 1 <= final.counts.completed < len(p1)  # type: ignore[attr-defined]
     assert len(list((tmp_path / "got").glob("*.dcm"))) == final.counts.completed  # type: ignore[attr-defined]
+
+
+GARBAGE = b"\x08\x00\x52\x00CS\xff\x7f"  # (0008,0052) with a length past the end
+NO_LEVEL = encode_identifier(identifier(None, StudyInstanceUID="1.2.3"), NATIVE[1])
+NO_UID = encode_identifier(identifier("SERIES", Modality="CT"), NATIVE[1])
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "status"),
+    [
+        ("move", GARBAGE, UNABLE_TO_PROCESS),
+        ("move", NO_LEVEL, IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS),
+        ("get", GARBAGE, UNABLE_TO_PROCESS),
+        ("get", NO_LEVEL, IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS),
+    ],
+)
+def test_retrieve_with_a_bad_identifier_answers_a_failure(
+    studies: list[Made], kind: str, data: bytes, status: int
+) -> None:
+    archive = MemoryArchive([m.path for m in studies[:1]])
+
+    async def body() -> object:
+        async with qr_server(archive, {"DEST": ("127.0.0.1", 1)}) as port:
+            if kind == "move":
+                request: CMoveRQ | CGetRQ = CMoveRQ(
+                    message_id=1,
+                    affected_sop_class_uid=STUDY_ROOT_MOVE,
+                    move_destination="DEST",
+                    data_set=data,
+                )
+                return await _raw_find(port, request, STUDY_ROOT_MOVE)
+            request = CGetRQ(message_id=1, affected_sop_class_uid=STUDY_ROOT_GET, data_set=data)
+            return await _raw_find(port, request, STUDY_ROOT_GET)
+
+    response = run(body())
+    assert isinstance(response, CMoveRSP | CGetRSP)
+    assert response.status == status
+    assert response.error_comment
+    assert response.number_of_remaining_suboperations is None
+
+
+def test_hierarchical_only_retrieve_needs_the_unique_key(studies: list[Made]) -> None:
+    archive = MemoryArchive([m.path for m in studies])
+
+    async def body() -> object:
+        async with qr_server(archive, {"DEST": ("127.0.0.1", 1)}, relational=False) as port:
+            request = CMoveRQ(
+                message_id=1,
+                affected_sop_class_uid=STUDY_ROOT_MOVE,
+                move_destination="DEST",
+                data_set=NO_UID,
+            )
+            return await _raw_find(port, request, STUDY_ROOT_MOVE)
+
+    response = run(body())
+    assert isinstance(response, CMoveRSP)
+    assert response.status == IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS
+    assert response.offending_element == (0x0020000D,)  # the study's unique key
