@@ -3,7 +3,9 @@
 Options: ``--only NAME ...`` (``read``, ``json``, ``read_ct``, ``write``, ``memory`` from
 :mod:`tests.bench.bench_codec`; ``net`` runs :mod:`tests.bench.bench_net`), ``--quick``
 (a small corpus for a smoke run: 200 header-heavy files, 30 CT, a 100-frame file),
-``--corpus DIR`` and ``--repeat N`` (best of N runs per side).
+``--corpus DIR`` and ``--repeat N`` (best of N runs per side).  ``generate`` times
+:mod:`tests.bench.bench_generate`; ``validate_ct`` and ``validate_files`` are
+:mod:`tests.bench.bench_validate` (against dciodvfy and dicom-validator).
 
 The exit status is 0 when every goal was met, 1 when one was not (the figures say which).
 """
@@ -15,9 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.bench import bench_codec, bench_net
+from tests.bench import bench_codec, bench_generate, bench_net, bench_validate
 
-NAMES = (*bench_codec.NAMES, "net")
+NAMES = (*bench_codec.NAMES, "net", "generate", *bench_validate.NAMES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
 
     met = bench_codec.run(
-        [name for name in names if name != "net"],
+        [name for name in names if name in bench_codec.NAMES],
         root=args.corpus,
         quick=args.quick,
         repeat=repeat,
@@ -48,6 +50,16 @@ def main(argv: list[str] | None = None) -> int:
         elif args.quick:
             net_argv += ["--corpus", str(bench_net.CORPUS / "quick")]
         met["net"] = bench_net.main(net_argv) == 0
+    if "generate" in names:
+        met["generate"] = bench_generate.run()
+    met.update(
+        bench_validate.run(
+            [name for name in names if name in bench_validate.NAMES],
+            root=args.corpus,
+            quick=args.quick,
+            repeat=repeat,
+        )
+    )
 
     print(f"\n== summary ({time.perf_counter() - started:.0f} s)")
     for name, ok in met.items():
