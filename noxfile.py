@@ -92,6 +92,6 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks against the peers (pydicom, pynetdicom, dcmtk), measured in the same run."""
-    _install(session, "test")
+    """Benchmarks against the peers (pydicom, pynetdicom, dcmtk, dciodvfy, dicom-validator)."""
+    _install(session, "test,bench")
     session.run("python", "-m", "tests.bench", *session.posargs)
