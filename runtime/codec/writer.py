@@ -83,6 +83,11 @@ def _depends(vr: VR) -> _Depends:
 
 #: What the bytes of each VR depend on besides the value.
 _DEPENDS: Final = {vr: _depends(vr) for vr in VR}
+#: Per VR, for the writer's fast path: (2-byte code, 12-byte explicit header, dependency as
+#: 0 nothing / 1 character set / 2 byte order).
+_VR_FACTS: Final[dict[VR, tuple[bytes, bool, int]]] = {
+    vr: (vr.value.encode("ascii"), VR_INFO[vr].long_header, _DEPENDS[vr].value) for vr in VR
+}
 
 
 @attrs.frozen
@@ -166,19 +171,57 @@ class _Writer:
     # -- data sets ---------------------------------------------------------------------------
 
     def dataset(self, ds: Dataset, ctx: CodecContext) -> None:
-        charset = ds.get(_SPECIFIC_CHARACTER_SET)
+        charset = ds._elements.get(_SPECIFIC_CHARACTER_SET)
         if charset is not None:
             ctx = ctx.with_charset(_terms(charset))
         fmt = _FORMATS[(ctx.little_endian, ctx.implicit_vr)]
+        implicit = fmt.implicit
+        pack_short = fmt.short.pack
+        pack_long = fmt.long.pack
+        pack_implicit = fmt.item.pack
+        text = ctx.text
+        little_endian = ctx.little_endian
+        context_class = CodecContext
+        facts = _VR_FACTS
         group_patch: tuple[int, bytearray, int, int] | None = None
-        for element in ds.elements():
+        for element in ds._ordered().values():
             tag = element.tag
             if group_patch is not None and tag >> 16 != group_patch[0]:
                 self._patch_group(group_patch, fmt)
                 group_patch = None
-            if tag & 0xFFFF == 0 and tag >> 16 != 0xFFFE:
+            if not tag & 0xFFFF and tag >> 16 != 0xFFFE:
                 group_patch = self._group_length(tag, fmt)
                 continue
+            # The fast path (Rule 1): raw bytes of even length that can be copied as they
+            # are.  Everything else goes through element().
+            raw = element._raw
+            if raw.__class__ is bytes:
+                vr = element.vr
+                code, long_header, depends = facts[vr]
+                length = len(raw)
+                if not length & 1 and (
+                    depends == 0
+                    or (
+                        (source := element._ctx).__class__ is context_class
+                        and (
+                            source.text is text
+                            if depends == 1
+                            else source.little_endian == little_endian
+                        )
+                    )
+                ):
+                    buf = self.buf
+                    if implicit:
+                        buf += pack_implicit(tag >> 16, tag & 0xFFFF, length)
+                    elif long_header:
+                        buf += pack_long(tag >> 16, tag & 0xFFFF, code, length)
+                    elif length <= 0xFFFF:
+                        buf += pack_short(tag >> 16, tag & 0xFFFF, code, length)
+                    else:
+                        self.element(element, ctx, fmt)
+                        continue
+                    buf += raw
+                    continue
             self.element(element, ctx, fmt)
         if group_patch is not None:
             self._patch_group(group_patch, fmt)
