@@ -10,7 +10,7 @@ Root and Study Root information models (PS3.4 C.6.1, C.6.2) from a
   are no data set get C000H (Unable to process); an identifier that is empty, has no or a
   wrong Query/Retrieve Level (0008,0052) for the model, or (with ``relational=False``) lacks
   the unique key of a level above the query level, gets A900H (Identifier does not match
-  SOP Class) with Offending Element (PS3.4 C.4.1.1.4, C.4.2.1.4, C.4.3.1.4).  No handler
+  SOP Class) with Offending Element (PS3.4 C.4.1.1.4, C.4.2.1.5, C.4.3.1.4).  No handler
   ever answers Success to what it could not do: an exception inside becomes C000H.
 * Matching (PS3.4 C.2.2.2) is the archive's; the SCP builds each response identifier from
   the keys the SCU asked for (PS3.4 C.4.1.1.3.2): the match's value, or the key empty.  A
@@ -26,7 +26,7 @@ Root and Study Root information models (PS3.4 C.6.1, C.6.2) from a
   Selection, PS3.7 D.3.3.4).  Each sub-operation is followed by a Pending response with the
   remaining, completed, failed and warning counts; the final response carries no remaining
   count, and lists the failed instances in Failed SOP Instance UID List (0008,0058)
-  (PS3.4 C.4.2.1.5-C.4.2.3.1, C.4.3.1.5-C.4.3.3.1).  Final status: 0000H when all
+  (PS3.4 C.4.2.1.4.2-C.4.2.1.9, C.4.3.1.3.2-C.4.3.1.8).  Final status: 0000H when all
   succeeded, B000H when some failed or warned, A702H when every one failed.
 
 SCU (:func:`find`, :func:`move`, :func:`get`): async generators over the responses, Pending
@@ -303,7 +303,7 @@ def check_identifier(identifier: Dataset, model: QueryModel, *, relational: bool
 
     References
     ----------
-    PS3.4 C.4.1.2.2.1 (hierarchical), C.4.1.2.2.2 (relational), C.6.1.1, C.6.2.1.
+    PS3.4 C.4.1.3.1.1 (hierarchical), C.4.1.3.2.2 (relational), C.6.1.1, C.6.2.1.
     """
     if len(identifier) == 0:
         raise IdentifierProblem(IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS, "empty identifier")
@@ -337,7 +337,7 @@ def check_identifier(identifier: Dataset, model: QueryModel, *, relational: bool
 
 def unique_keys(identifier: Dataset, level: Level) -> tuple[str, ...]:
     """The values of the level's unique key (a list of UIDs for C-MOVE/C-GET, PS3.4
-    C.4.2.2.1), empty when the key is absent or empty."""
+    C.4.2.1.4.1, C.4.3.1.3.1), empty when the key is absent or empty."""
     element = identifier.get(level.unique_key)
     if element is None or element.value is None:
         return ()
@@ -374,7 +374,7 @@ def response_identifier(
             else:
                 supported = False
     for tag in _UNIQUE_KEYS.values():
-        # The archive adds the unique keys of the levels queried (C.4.1.2.1).
+        # The archive adds the unique keys of the levels queried (C.4.1.3.1.1).
         if tag not in out and tag in match:
             out.add(match[tag])
     charset = match.get(SPECIFIC_CHARACTER_SET)
@@ -433,7 +433,8 @@ def storage_contexts_for_retrieve() -> tuple[SupportedContext, ...]:
 
 @attrs.frozen
 class Counts:
-    """Sub-operation counts of a C-MOVE/C-GET (PS3.7 Table 9.3-? (0000,1020)-(0000,1023))."""
+    """Sub-operation counts of a C-MOVE/C-GET: (0000,1020)-(0000,1023) of PS3.7 Tables
+    9.3-7 and 9.3-10; PS3.4 C.4.2.1.6-C.4.2.1.9, C.4.3.1.5-C.4.3.1.8."""
 
     remaining: int = 0
     completed: int = 0
@@ -455,7 +456,9 @@ class QueryRetrieveSCP:
         Move Destination AE title -> (host, port).
     relational
         Answer queries that lack unique keys above the level relationally (PS3.4
-        C.4.1.2.2.2) rather than refusing them with A900H.
+        C.4.1.3.2.2) rather than refusing them with A900H; retrieve without the level's
+        unique key likewise (relational-retrieve, C.4.2.3.2.1, C.4.3.3.2.1).  Neither is
+        negotiated (no SOP Class Extended Negotiation yet): this is the SCP's policy.
     """
 
     def __init__(
@@ -683,8 +686,8 @@ class QueryRetrieveSCP:
     def _locate(self, model: QueryModel, level: Level, identifier: Dataset) -> list[str]:
         """The files a C-MOVE/C-GET identifier selects.
 
-        Hierarchically (PS3.4 C.4.2.2.1): the values of the level's unique key.  Without
-        them, and when relational retrieval is allowed (C.4.2.2.2), the identifier's keys are
+        Hierarchically (PS3.4 C.4.2.1.4.1): the values of the level's unique key.  Without
+        them, and when relational retrieval is allowed (C.4.2.3.2.1), the identifier's keys are
         matched like a C-FIND at that level and the matches' unique keys retrieved.
 
         Raises
@@ -824,7 +827,8 @@ def _retrieve_response(
     *,
     offending: Sequence[int] = (),
 ) -> Response:
-    """A C-MOVE/C-GET response; Remaining only when Pending or Cancel (PS3.4 C.4.2.3.1)."""
+    """A C-MOVE/C-GET response; Remaining only when Pending or Cancel (PS3.4 C.4.2.1.6,
+    C.4.3.1.5)."""
     data: bytes | None = None
     if failed_uids and transfer_syntax_uid is not None and status != PENDING:
         failed = Dataset()
