@@ -1051,6 +1051,10 @@ async def get(
     ``cancel_after``: send a C-CANCEL-RQ once that many Pending responses arrived.
 
     The association must have been proposed with :func:`get_contexts` (we as storage SCP).
+    While the C-GET runs, the association's requests are served (C-STORE only); run one
+    C-GET at a time per association.  A compressed instance arrives only if the peer can
+    send it in a transfer syntax it accepted on the storage context (the proposed list,
+    uncompressed first, is the peer's to choose from).
 
     Raises
     ------
