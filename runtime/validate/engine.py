@@ -81,7 +81,6 @@ SHARED_GROUPS: Final = 0x52009229
 PER_FRAME_GROUPS: Final = 0x52009230
 NUMBER_OF_FRAMES: Final = 0x00280008
 _TYPE_TEXT: Final = {t: f"Type {t.value}" for t in AttrType}
-_REQUIRED_TYPES: Final = frozenset({AttrType.T1, AttrType.T2})
 _VALUE_TYPES: Final = frozenset({AttrType.T1, AttrType.T1C})
 
 
@@ -89,6 +88,11 @@ def _exempt(tag: int) -> bool:
     """Attributes no IOD lists: private, group lengths, file meta, padding (PS3.5 §7.2, §7.8)."""
     group = tag >> 16
     return group % 2 == 1 or tag & 0xFFFF == 0 or group == 0x0002 or tag == 0xFFFCFFFC
+
+
+def _rule_text(kind: AttrType, condition: str | None) -> str:
+    """``Type 1C: <condition>`` as findings name the rule they break."""
+    return _TYPE_TEXT[kind] if condition is None else f"{_TYPE_TEXT[kind]}: {condition}"
 
 
 def _item_path(path: str, tag: int, index: int) -> str:
@@ -168,7 +172,10 @@ class _Run:
         dataset = scope.dataset
         enclosing = ancestors or {}
         for tag, rule in level.exact.items():
-            self.rule(rule, tag, dataset.get(tag), table, scope, path, enclosing)
+            element = dataset.get(tag)
+            if element is None and rule.type is AttrType.T3 and rule.include is None:
+                continue  # absent and optional: nothing to check (most rules of a module)
+            self.rule(rule, tag, element, table, scope, path, enclosing)
         if level.masked and _has_masked_group(dataset, level):
             for rule in level.masked:
                 found = [e for e in dataset if e.tag & rule.mask == rule.tag]
@@ -203,8 +210,10 @@ class _Run:
         path: str,
         ancestors: Mapping[int, Rule] | None = None,
     ) -> None:
+        # Hot path (every rule of every checked module, present or not): the types are
+        # compared by identity, and the rule's text is built only when reported (an Enum's
+        # hash runs in Python).
         kind = rule.type
-        text = _TYPE_TEXT[kind]
         if rule.include is not None:
             applies = self.applies(rule.include, scope)
             if applies is False:
@@ -224,9 +233,10 @@ class _Run:
                 return
             if applies is None:
                 kind = AttrType.T3  # not decidable: check the attribute only if present
-        required = kind in _REQUIRED_TYPES
+        required = kind is AttrType.T1 or kind is AttrType.T2
         needs_value = kind is AttrType.T1
-        if kind in (AttrType.T1C, AttrType.T2C):
+        decided_by: str | None = None  # a parsed condition's text, once evaluated
+        if kind is AttrType.T1C or kind is AttrType.T2C:
             condition = rule.condition
             if isinstance(condition, Condition):
                 decided = verdict(condition, scope)
@@ -241,21 +251,22 @@ class _Run:
                         tag,
                         _join(path, tag),
                         table,
-                        text,
+                        _TYPE_TEXT[kind],
                         f"{self.name(tag)} is present although its condition does not hold"
                         f" and it may not be present otherwise: {condition.text}",
                     )
-                text = f"{text}: {condition.text}"
+                decided_by = condition.text
             elif isinstance(condition, Unparsed) and element is None:
                 self.note(
                     NoteKind.NOT_CHECKED,
                     _join(path, tag),
                     table,
-                    f"{self.name(tag)} ({text}) not checked: its condition was not parsed"
-                    f" ({condition.text!r})",
+                    f"{self.name(tag)} ({_TYPE_TEXT[kind]}) not checked: its condition was not"
+                    f" parsed ({condition.text!r})",
                 )
         if element is None:
             if required:
+                text = _rule_text(rule.type, decided_by)
                 self.add(
                     Severity.ERROR,
                     Kind.MISSING,
@@ -268,6 +279,7 @@ class _Run:
             return
         if is_empty(element):
             if needs_value:
+                text = _rule_text(rule.type, decided_by)
                 self.add(
                     Severity.ERROR,
                     Kind.EMPTY,
