@@ -52,7 +52,7 @@ from dicompile.runtime.core.element import (
     decoded_element,
     raw_element,
 )
-from dicompile.runtime.core.sequence import Sequence
+from dicompile.runtime.core.sequence import EditToken, Sequence
 from dicompile.runtime.core.tag import format_tag
 from dicompile.runtime.core.vr import VR, dictionary_vr
 from dicompile.runtime.errors import DecodeError, DicomWarning
@@ -144,6 +144,8 @@ class ReadOptions:
 
 
 _NEVER: Final = 1 << 62
+#: Largest sequence whose bytes are kept for writers.
+_MAX_KEPT: Final = 16 << 20
 _new = object.__new__
 
 # Parse modes: the top-level data set, an item of defined or undefined length, or the
@@ -169,7 +171,19 @@ _ITEM_HEADERS: Final[dict[bool, _Unpack]] = {
 class _SeqFrame:
     """A sequence whose items are being read."""
 
-    __slots__ = ("depth", "end", "item_ctx", "item_header", "items", "tag", "undefined", "vr")
+    __slots__ = (
+        "depth",
+        "end",
+        "item_ctx",
+        "item_header",
+        "items",
+        "problems",
+        "start",
+        "tag",
+        "token",
+        "undefined",
+        "vr",
+    )
 
     def __init__(
         self,
@@ -179,9 +193,17 @@ class _SeqFrame:
         undefined: bool,
         item_ctx: CodecContext,
         depth: int,
+        start: int = 0,
+        token: EditToken | None = None,
+        problems: int = 0,
     ) -> None:
         self.tag = tag
         self.vr = vr
+        #: Where the value starts, the edit token of its subtree and the reader's problem
+        #: count when it started (for keeping its bytes, see runtime/core/sequence.py).
+        self.start = start
+        self.token = token if token is not None else EditToken()
+        self.problems = problems
         # The value being built: items are appended with list.append (they are Datasets
         # by construction, so the type check of Sequence.append is skipped).
         self.items: Sequence = Sequence._from_list([], undefined)
@@ -219,6 +241,7 @@ class _Reader:
         "buf",
         "defer",
         "defer_size",
+        "problems",
         "size",
         "source",
         "stop_before",
@@ -239,6 +262,8 @@ class _Reader:
         self.stop_before = options.stop_before
         self.stop_below = options.stop_below
         self.vr_cache: dict[int, tuple[VR, ...]] = {}
+        #: Deviations met so far (a sequence with none keeps its bytes).
+        self.problems = 0
 
     # -- problems -----------------------------------------------------------------------------
 
@@ -251,6 +276,7 @@ class _Reader:
         self, ctx: CodecContext, message: str, offset: int, path: Path, tag: int | None
     ) -> None:
         """Strict: raise.  Lenient: warn (the caller goes on with its best reading)."""
+        self.problems += 1
         err = self.error(message, offset, path, tag)
         if ctx.strict:
             raise err
@@ -397,17 +423,31 @@ class _Reader:
                                 raise self.error(
                                     f"sequences nested deeper than {MAX_DEPTH}", pos, path, tag
                                 )
-                            seq = _SeqFrame(tag, sq, seq_end, length == UNDEFINED, ctx, depth)
+                            seq = _SeqFrame(
+                                tag,
+                                sq,
+                                seq_end,
+                                length == UNDEFINED,
+                                ctx,
+                                depth,
+                                start,
+                                stack[-1][8].token if stack else None,  # type: ignore[union-attr]
+                                self.problems,
+                            )
                             pos = start
                             continue
                         if length == UNDEFINED and vr is un:
-                            seq = self._start_sequence(tag, vr, start, length, end, ctx, path)
+                            seq = self._start_sequence(
+                                tag, vr, start, length, end, ctx, path, stack
+                            )
                             pos = start
                             continue
                         if length == UNDEFINED:
                             found = self.undefined_length(tag, vr, start, end, ctx, path)
                             if found is None:
-                                seq = self._start_sequence(tag, sq, start, length, end, ctx, path)
+                                seq = self._start_sequence(
+                                    tag, sq, start, length, end, ctx, path, stack
+                                )
                                 pos = start
                                 continue
                             element, pos = found
@@ -459,7 +499,7 @@ class _Reader:
                 item._elements = elements
                 item._sorted = in_order
                 item._last = last
-                item.undefined_length = mode == _ITEM_UNDEFINED
+                item._undefined = mode == _ITEM_UNDEFINED
                 (
                     elements,
                     last,
@@ -478,6 +518,7 @@ class _Reader:
                     stop_lo,
                 ) = stack.pop()
                 assert seq is not None
+                item._token = seq.token
                 list_append(seq.items, item)
                 continue
 
@@ -575,11 +616,20 @@ class _Reader:
                         pos = seq_end
                     finished = True
             if finished:
+                items = seq.items
+                items._token = seq.token
+                if seq.depth == 1 and seq.problems == self.problems and seq.vr is sq:
+                    # A clean top-level sequence keeps its bytes for writers (Rule 1 of
+                    # writer.py extended to whole sequences), unless large: nothing in it
+                    # can then have been deferred.
+                    size = pos - seq.start
+                    if size < self.defer_size and size <= _MAX_KEPT:
+                        items._encoded = (buf[seq.start : pos], seq.item_ctx)
                 element = new(element_class)
                 element.tag = seq.tag
                 element.vr = seq.vr
                 element._raw = None
-                element._value = seq.items
+                element._value = items
                 element._ctx = None
                 if mode == _SEQ_ROOT and not stack:
                     return elements, pos, in_order, last, ctx, element
@@ -644,6 +694,7 @@ class _Reader:
         return stop
 
     def _trailing(self, ctx: CodecContext, pos: int, end: int, path: Path, top: bool) -> None:
+        self.problems += 1
         rest = bytes(self.buf[pos:end])
         if top and not rest.strip(b"\x00"):
             warnings.warn(
@@ -702,9 +753,19 @@ class _Reader:
         return False
 
     def _start_sequence(
-        self, tag: int, vr: VR, start: int, length: int, end: int, ctx: CodecContext, path: Path
+        self,
+        tag: int,
+        vr: VR,
+        start: int,
+        length: int,
+        end: int,
+        ctx: CodecContext,
+        path: Path,
+        stack: list[_Level],
     ) -> _SeqFrame:
         """The frame of a sequence whose items start at ``start`` (PS3.5 §7.5)."""
+        parent = stack[-1][8] if stack else None
+        token = parent.token if parent is not None else None
         depth = path_depth(path) + 1
         if depth > MAX_DEPTH:
             raise self.error(f"sequences nested deeper than {MAX_DEPTH}", start, path, tag)
@@ -716,8 +777,20 @@ class _Reader:
             # PS3.5 §6.2.2: a UN of undefined length holds Implicit VR Little Endian items.
             known = self.dictionary_vrs(ctx, tag) == (VR.SQ,)
             implicit = ctx.with_syntax(little_endian=True, implicit_vr=True)
-            return _SeqFrame(tag, VR.SQ if known else VR.UN, seq_end, True, implicit, depth)
-        return _SeqFrame(tag, vr, seq_end, length == UNDEFINED, ctx, depth)
+            return _SeqFrame(
+                tag,
+                VR.SQ if known else VR.UN,
+                seq_end,
+                True,
+                implicit,
+                depth,
+                start,
+                token,
+                self.problems,
+            )
+        return _SeqFrame(
+            tag, vr, seq_end, length == UNDEFINED, ctx, depth, start, token, self.problems
+        )
 
     def unknown(
         self,
@@ -734,6 +807,8 @@ class _Reader:
         if not choices or choices == (VR.UN,):
             return raw_element(tag, VR.UN, raw, ctx)
         vr = self.implicit_vr(ctx, tag, facts)
+        # Read with another VR than the stream's: written differently, so not kept as is.
+        self.problems += 1
         if vr is not VR.SQ:
             return raw_element(tag, vr, raw, ctx)
         # A sequence sent as UN: its items are Implicit VR Little Endian (PS3.5 §6.2.2).

@@ -19,6 +19,10 @@ decoded and re-encoded.  So reading a file and writing it in its own transfer sy
 the same bytes, DS/IS/text included (PS3.5 §6.2: the writer need not understand a value to
 preserve it).
 
+Rule 1 holds for whole sequences too: a sequence read from a stream keeps its bytes
+(runtime/core/sequence.py), and while nothing in it has changed and the output uses the
+same encoding, those bytes are written as they are.
+
 Rule 2 -- lengths: by default sequences and items keep the length form they were read
 with (undefined with delimiters, or explicit) and new ones get explicit lengths;
 :class:`LengthPolicy` forces one form.  Group Length elements (gggg,0000) present in a
@@ -343,6 +347,25 @@ class _Writer:
 
     def sequence(self, tag: int, vr: VR, value: Sequence, ctx: CodecContext, fmt: _Format) -> None:
         """A sequence and its items (PS3.5 §7.5); a UN sequence is Implicit VR LE inside."""
+        if vr is VR.SQ and self.lengths is LengthPolicy.PRESERVE:
+            kept = value.encoded
+            if kept is not None:
+                data, source = kept
+                if (
+                    isinstance(source, CodecContext)
+                    and source.little_endian == ctx.little_endian
+                    and source.implicit_vr == ctx.implicit_vr
+                    and source.text is ctx.text
+                ):
+                    # Unchanged since read, in this very encoding: its bytes as they were
+                    # (Rule 1 for a whole sequence; runtime/core/sequence.py).
+                    length = UNDEFINED if value.undefined_length else len(data)
+                    if fmt.implicit:
+                        self.buf += fmt.item.pack(tag >> 16, tag & 0xFFFF, length)
+                    else:
+                        self.buf += fmt.long.pack(tag >> 16, tag & 0xFFFF, b"SQ", length)
+                    self.buf += data
+                    return
         if vr is VR.UN:
             undefined = True
             inner_ctx = ctx.with_syntax(little_endian=True, implicit_vr=True)

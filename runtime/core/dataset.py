@@ -23,7 +23,7 @@ from dicompile.runtime.core.element import (
 )
 from dicompile.runtime.core.lookup import DEFAULT_LOOKUP, TagLookup
 from dicompile.runtime.core.private import PrivateBlock, find_private_block
-from dicompile.runtime.core.sequence import Sequence
+from dicompile.runtime.core.sequence import EditToken, Sequence
 from dicompile.runtime.core.tag import format_tag
 from dicompile.runtime.core.vr import VR, dictionary_vr
 
@@ -40,13 +40,18 @@ class Dataset:
     had undefined length (PS3.5 §7.5.2), so that writers can preserve it; None otherwise.
     """
 
-    __slots__ = ("_elements", "_last", "_sorted", "undefined_length")
+    __slots__ = ("_elements", "_last", "_sorted", "_token", "_undefined")
+
+    #: Shared with the other objects of a subtree read from a stream (edit tracking, see
+    #: runtime/core/sequence.py); None for data sets made in memory.
+    _token: EditToken | None
 
     def __init__(self, elements: object = ()) -> None:
         self._elements: dict[int, DataElement] = {}
         self._sorted = True
         self._last = -1
-        self.undefined_length: bool | None = None
+        self._undefined: bool | None = None
+        self._token = None
         if not isinstance(elements, (list, tuple)):
             raise TypeError("Dataset() takes a list or tuple of DataElements")
         for element in elements:
@@ -68,7 +73,8 @@ class Dataset:
         ds._elements = elements
         ds._sorted = in_order
         ds._last = last
-        ds.undefined_length = undefined_length
+        ds._undefined = undefined_length
+        ds._token = None
         return ds
 
     # -- keys ---------------------------------------------------------------------------------
@@ -150,7 +156,24 @@ class Dataset:
         """Store an element under its own tag (replacing any element with that tag)."""
         self._put(element)
 
+    @property
+    def undefined_length(self) -> bool | None:
+        return self._undefined
+
+    @undefined_length.setter
+    def undefined_length(self, value: bool | None) -> None:
+        self._edited()
+        self._undefined = value
+
+    def _edited(self) -> None:
+        token = self._token
+        if token is not None:
+            token.edited = True
+
     def _put(self, element: DataElement) -> None:
+        token = self._token
+        if token is not None:
+            token.edited = True
         tag = element.tag
         if tag <= self._last and tag not in self._elements:
             self._sorted = False
@@ -160,6 +183,7 @@ class Dataset:
 
     def __delitem__(self, key: Key) -> None:
         tag = self.tag_of(key)
+        self._edited()
         try:
             del self._elements[tag]
         except KeyError:
@@ -171,6 +195,7 @@ class Dataset:
             tag = self.tag_of(key)
         except KeyError:
             return default
+        self._edited()
         return self._elements.pop(tag, default)
 
     def __contains__(self, key: object) -> bool:
