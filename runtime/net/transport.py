@@ -6,9 +6,11 @@ A :class:`Transport` owns one TCP (or TLS) connection and the
 :class:`~dicompile.runtime.net.ul.machine.UpperLayer` that speaks over it.  It does only
 what the machine asks (STYLE.md item 1):
 
-* a read task feeds every chunk read to ``receive_bytes()`` and drains ``next_event()``;
-  each indication or confirmation goes to the ``on_event`` callback, synchronously, in
-  order;
+* the connection's protocol is an :class:`asyncio.BufferedProtocol` that lets the socket
+  write straight into the machine's buffer (``get_buffer()``/``buffer_updated()``, the
+  machine's Rule 5: a long P-DATA-TF is copied once in user space), then drains
+  ``next_event()``; each indication or confirmation goes to the ``on_event`` callback,
+  synchronously, in order, from the event loop's read callback;
 * after *every* call into the machine its commands are performed, in order:
   :class:`SendData` is written, :class:`CloseTransport` closes the connection,
   :class:`StartTimer`/:class:`StopTimer` arm or cancel ARTIM with ``loop.call_later`` (no
@@ -17,10 +19,16 @@ what the machine asks (STYLE.md item 1):
   machine itself asked for the close.
 
 Invariant: the connection is closed exactly once, and :meth:`wait_closed` returns only
-after the read task has ended and every event has been delivered.  Writes are buffered by
-asyncio; callers that send much data await :meth:`drain` for flow control.  TCP_NODELAY is
-set on every socket: DIMSE exchanges are small request/response turns that Nagle's
-algorithm would delay by tens of milliseconds each.
+after the connection is lost and every event has been delivered.  Writes are buffered by
+asyncio; callers that send much data await :meth:`drain` for flow control (the protocol
+tracks asyncio's pause/resume writing).  TCP_NODELAY is set on every socket: DIMSE
+exchanges are small request/response turns that Nagle's algorithm would delay by tens of
+milliseconds each.  Socket buffers are enlarged so that a whole P-DATA-TF of a usual
+Maximum Length fits in one send.
+
+An accepted connection arrives from ``asyncio.start_server`` as a stream pair; the stream
+protocol is replaced by ours at once (``set_protocol``), and whatever it had buffered
+already is fed to the machine first.
 """
 
 from __future__ import annotations
@@ -50,8 +58,8 @@ from dicompile.runtime.net.ul.primitives import (
 )
 from dicompile.runtime.net.ul.table import State, Timer
 
-#: How much one read asks for; a P-DATA-TF of 1 MiB arrives in a few reads.
-READ_SIZE = 1 << 18
+#: Socket send and receive buffer sizes asked for (the kernel may cap them).
+SOCKET_BUFFER = 1 << 22
 
 
 def _address(info: object) -> PresentationAddress | None:
@@ -60,12 +68,50 @@ def _address(info: object) -> PresentationAddress | None:
     return None
 
 
-def set_nodelay(writer: asyncio.StreamWriter) -> None:
-    """Turn Nagle's algorithm off on the writer's socket, where it is a TCP socket."""
+def set_nodelay(writer: asyncio.StreamWriter | asyncio.BaseTransport) -> None:
+    """Turn Nagle's algorithm off on a TCP socket and enlarge its buffers."""
     sock = writer.get_extra_info("socket")
     if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+            with contextlib.suppress(OSError):
+                if sock.getsockopt(socket.SOL_SOCKET, option) < SOCKET_BUFFER:
+                    sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER)
+
+
+class _Protocol(asyncio.BufferedProtocol):
+    """Hands the socket's bytes and its flow control to one :class:`Transport`."""
+
+    def __init__(self, owner: Transport) -> None:
+        self._owner = owner
+        self._spare: bytearray | None = None
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        owner = self._owner
+        if owner._closing or owner.machine.state in (State.STA1, State.STA4):
+            # Bytes after the end are read and dropped, as the old read loop did.
+            if self._spare is None:
+                self._spare = bytearray(1 << 16)
+            return memoryview(self._spare)
+        return owner.machine.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._owner._received(nbytes)
+
+    def eof_received(self) -> bool:
+        self._owner._lost()
+        return False  # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._owner._lost()
+        self._owner._writable()
+
+    def pause_writing(self) -> None:
+        self._owner._paused = True
+
+    def resume_writing(self) -> None:
+        self._owner._writable()
 
 
 class Transport:
@@ -100,12 +146,13 @@ class Transport:
         self._on_event = on_event
         self._artim = artim
         self._loop = asyncio.get_running_loop()
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._transport: asyncio.Transport | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._closing = False
+        self._lost_done = False
         self._closed = asyncio.Event()
-        self._read_task: asyncio.Task[None] | None = None
+        self._paused = False
+        self._drain_waiters: list[asyncio.Future[None]] = []
         #: Loop time of the last bytes received (for idle timeouts).
         self.last_received = self._loop.time()
 
@@ -134,8 +181,9 @@ class Transport:
             raise LocalProtocolError(f"expected a TRANSPORT CONNECT, got {command}")
         host, port = command.address.host, command.address.port
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(
+            transport, _ = await asyncio.wait_for(
+                self._loop.create_connection(
+                    lambda: _Protocol(self),
                     host,
                     port,
                     ssl=ssl_context,
@@ -151,26 +199,42 @@ class Transport:
                 self._on_closed()
             what = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
             raise TransportConnectError(f"cannot connect to {host}:{port}: {what}") from exc
-        self._attach(reader, writer)
+        assert isinstance(transport, asyncio.Transport)
+        set_nodelay(transport)
+        self._transport = transport
         self.machine.transport_connected(
-            local_address=_address(writer.get_extra_info("sockname")),
-            remote_address=_address(writer.get_extra_info("peername")),
+            local_address=_address(transport.get_extra_info("sockname")),
+            remote_address=_address(transport.get_extra_info("peername")),
         )
         self._perform()
 
     def accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Take an incoming connection (Evt5: ARTIM starts) and start reading."""
-        self._attach(reader, writer)
+        """Take an incoming connection (Evt5: ARTIM starts) and start reading.
+
+        The stream's protocol is replaced by ours; bytes the stream had buffered already
+        are fed to the machine first, and an end of stream it had seen is reported.
+        """
+        transport = writer.transport
+        assert isinstance(transport, asyncio.Transport)
+        set_nodelay(transport)
+        # StreamReader has no synchronous read: take what it buffered before the swap.
+        buffered = bytes(getattr(reader, "_buffer", b""))
+        at_eof = bool(getattr(reader, "_eof", False))
+        transport.set_protocol(_Protocol(self))
+        if not transport.is_closing() and not transport.is_reading():
+            transport.resume_reading()  # the stream paused it when its buffer filled
+        self._transport = transport
         self.machine.transport_connected(
-            local_address=_address(writer.get_extra_info("sockname")),
-            remote_address=_address(writer.get_extra_info("peername")),
+            local_address=_address(transport.get_extra_info("sockname")),
+            remote_address=_address(transport.get_extra_info("peername")),
         )
         self._perform()
-
-    def _attach(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        set_nodelay(writer)
-        self._reader, self._writer = reader, writer
-        self._read_task = self._loop.create_task(self._read_loop())
+        if buffered and not self._closing:
+            self.last_received = self._loop.time()
+            self.machine.receive_bytes(buffered)
+            self._deliver_all()
+        if at_eof or transport.is_closing():
+            self._lost()
 
     # -- state -------------------------------------------------------------------------------
 
@@ -182,9 +246,9 @@ class Transport:
     @property
     def peer_certificate(self) -> dict[str, object] | None:
         """The peer's TLS certificate as ``ssl`` decodes it, or None (no TLS, none sent)."""
-        if self._writer is None:
+        if self._transport is None:
             return None
-        cert = self._writer.get_extra_info("peercert")
+        cert = self._transport.get_extra_info("peercert")
         return cert if isinstance(cert, dict) and cert else None
 
     async def wait_closed(self) -> None:
@@ -207,15 +271,24 @@ class Transport:
         self._perform()
 
     async def drain(self) -> None:
-        """Wait until the write buffer is below asyncio's high-water mark."""
-        writer = self._writer
-        if writer is not None and not self._closing:
-            with contextlib.suppress(ConnectionError, OSError):
-                await writer.drain()
+        """Wait until the write buffer is below asyncio's high-water mark (or the
+        connection is gone)."""
+        if not self._paused or self._closing or self._lost_done or self._transport is None:
+            return
+        waiter = self._loop.create_future()
+        self._drain_waiters.append(waiter)
+        await waiter
+
+    def _writable(self) -> None:
+        self._paused = False
+        waiters, self._drain_waiters = self._drain_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def _write(self, data: bytes) -> None:
-        if self._writer is not None and not self._closing:
-            self._writer.write(data)
+        if self._transport is not None and not self._closing:
+            self._transport.write(data)
 
     # -- the machine's commands ------------------------------------------------------------------
 
@@ -250,8 +323,8 @@ class Transport:
             return
         self._closing = True
         self._cancel_timer()
-        if self._writer is not None:
-            self._writer.close()  # flushes what is buffered, then closes
+        if self._transport is not None:
+            self._transport.close()  # flushes what is buffered, then closes
 
     def _deliver_all(self) -> None:
         while True:
@@ -263,36 +336,31 @@ class Transport:
 
     # -- reading --------------------------------------------------------------------------------
 
-    async def _read_loop(self) -> None:
-        reader = self._reader
-        assert reader is not None
-        try:
-            while not self._closing:
-                data = await reader.read(READ_SIZE)
-                if not data:
-                    break
-                if self._closing or self.machine.state is State.STA1:
-                    break
-                self.last_received = self._loop.time()
-                self.machine.receive_bytes(data)
+    def _received(self, nbytes: int) -> None:
+        if self._closing or self.machine.state in (State.STA1, State.STA4):
+            return  # written into the protocol's spare area: dropped
+        self.last_received = self._loop.time()
+        self.machine.buffer_updated(nbytes)
+        self._deliver_all()
+
+    def _lost(self) -> None:
+        """The connection is gone (end of stream, error, or our own close): once only."""
+        if self._lost_done:
+            return
+        self._lost_done = True
+        if not self._closing:
+            self._closing = True
+            self._cancel_timer()
+            if self.machine.state is not State.STA1:
+                self.machine.connection_closed()  # Evt17
                 self._deliver_all()
-        except (ConnectionError, OSError, ssl.SSLError):
-            pass  # the connection is gone: handled below like a close
-        finally:
-            if not self._closing:
-                self._closing = True
-                self._cancel_timer()
-                if self.machine.state is not State.STA1:
-                    self.machine.connection_closed()  # Evt17
-                    self._deliver_all()
-                if self._writer is not None:
-                    self._writer.close()
-            self._closed.set()
-            if self._on_closed is not None:
-                self._on_closed()
+            if self._transport is not None:
+                self._transport.close()
+        self._closed.set()
+        if self._on_closed is not None:
+            self._on_closed()
 
     def abort_connection(self) -> None:
         """Drop the connection at once, without any PDU (a last resort for shutdown)."""
-        if self._writer is not None:
-            transport = self._writer.transport
-            transport.abort()
+        if self._transport is not None:
+            self._transport.abort()

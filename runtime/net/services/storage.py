@@ -43,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import hashlib
 import logging
 import os
@@ -466,9 +467,29 @@ class ReceivedInstance:
         return build_meta(Dataset(), _syntax(self.transfer_syntax), base=base)
 
     def file_prefix(self) -> bytes:
-        """Preamble, "DICM" and the File Meta Information: what precedes the data set."""
-        meta = encode_dataset(self.file_meta(), CodecContext())
-        return bytes(128) + b"DICM" + meta
+        """Preamble, "DICM" and the File Meta Information: what precedes the data set.
+
+        Only the SOP Instance UID differs between the instances of one SOP class, transfer
+        syntax and calling AE: the rest is encoded once per such triple and reused.
+        """
+        uid = self.sop_instance_uid
+        if len(uid) > 64 or not _VALID_UID.fullmatch(uid):
+            return bytes(128) + b"DICM" + encode_dataset(self.file_meta(), CodecContext())
+        head, tail = _meta_template(self.sop_class_uid, self.transfer_syntax, self.calling_ae_title)
+        value = uid.encode("ascii") + (b"\x00" if len(uid) % 2 else b"")  # PS3.5 §9.1 pad
+        # (0002,0003) UI, explicit VR little endian (PS3.10 §7.1)
+        element = b"\x02\x00\x03\x00UI" + len(value).to_bytes(2, "little") + value
+        group_length = len(head) + len(element) + len(tail)
+        return b"".join(
+            (
+                _PREAMBLE_DICM,
+                b"\x02\x00\x00\x00UL\x04\x00",  # (0002,0000) UL, 4 bytes
+                group_length.to_bytes(4, "little"),
+                head,
+                element,
+                tail,
+            )
+        )
 
     def dataset(self) -> Dataset:
         """The data set decoded (inflated first when deflated).
@@ -485,6 +506,26 @@ class ReceivedInstance:
 
 def _syntax(uid: str) -> TransferSyntax:
     return transfer_syntax(uid)
+
+
+_PREAMBLE_DICM: Final = bytes(128) + b"DICM"
+
+
+@functools.lru_cache(maxsize=256)
+def _meta_template(sop_class: str, syntax: str, calling_ae_title: str) -> tuple[bytes, bytes]:
+    """The File Meta elements before and after (0002,0003), group length excluded, as
+    :meth:`ReceivedInstance.file_meta` makes and the codec encodes them."""
+    meta = ReceivedInstance(sop_class, "1", syntax, b"", calling_ae_title, "", 0).file_meta()
+    head: list[bytes] = []
+    tail: list[bytes] = []
+    for element in meta:
+        if element.tag in (0x00020000, _MEDIA_SOP_INSTANCE):
+            continue
+        single = Dataset()
+        single.add(element)
+        encoded = encode_dataset(single, CodecContext())
+        (head if element.tag < _MEDIA_SOP_INSTANCE else tail).append(encoded)
+    return b"".join(head), b"".join(tail)
 
 
 @attrs.frozen
@@ -520,6 +561,17 @@ def safe_file_stem(uid: str) -> str:
     return f"{cleaned}-{digest}"
 
 
+def _write_all(fd: int, parts: Sequence[bytes]) -> None:
+    """Write every byte of ``parts`` to ``fd``, in as few system calls as it takes."""
+    views = [memoryview(part) for part in parts if len(part)]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views.pop(0))
+        if views and written:
+            views[0] = views[0][written:]
+
+
 def _fsync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -539,7 +591,9 @@ class FileStore:
         Flush files and the folder to disk before answering Success (default).  Without
         it a power loss may lose instances the peer believes stored.
     on_stored
-        Called (in a worker thread) with each instance and its path once it is durable.
+        Called with each instance and its path once it is durable: in a worker thread
+        with ``fsync``, in the event loop's thread without (the file is then written
+        there too, as a page-cache write is shorter than a thread hand-over).
     """
 
     def __init__(
@@ -555,6 +609,10 @@ class FileStore:
         self.on_stored = on_stored
 
     async def __call__(self, instance: ReceivedInstance) -> StoreOutcome:
+        if not self.fsync:
+            # Writing to the page cache takes less than handing the work to a thread and
+            # back (two wake-ups and a GIL hand-over per instance); fsync may take long.
+            return StoreOutcome(SUCCESS, self.write(instance))
         path = await asyncio.to_thread(self.write, instance)
         return StoreOutcome(SUCCESS, path)
 
@@ -569,12 +627,12 @@ class FileStore:
         prefix = instance.file_prefix()
         fd, temp_name = tempfile.mkstemp(prefix=".incoming-", suffix=".tmp", dir=self.directory)
         try:
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(prefix)
-                stream.write(instance.data_set)
-                stream.flush()
+            try:
+                _write_all(fd, (prefix, instance.data_set))
                 if self.fsync:
-                    os.fsync(stream.fileno())
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
             target = self._link(temp_name, safe_file_stem(instance.sop_instance_uid))
         finally:
             with contextlib.suppress(FileNotFoundError):

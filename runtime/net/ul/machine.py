@@ -47,6 +47,13 @@ the Maximum Length we announced (PS3.8 D.1) or an A-ASSOCIATE PDU above a local 
 soon as its 6-byte header is in, before waiting for its body.  Drivers call
 ``next_event()`` until it returns :data:`NEED_DATA` after each ``receive_bytes()``.
 
+Rule 5 - a driver may let the transport write into the machine's buffer
+(``get_buffer()``, then ``buffer_updated()``: the shape of ``asyncio.BufferedProtocol``)
+instead of calling ``receive_bytes()``.  Once the header of a long PDU is in, the rest of
+that PDU is read into storage of its exact size, so its bytes are copied once in user
+space (the fragments are cut out of it); short PDUs go through a small reused scratch area.
+Both ways feed the same buffer, in order, under the same limits.
+
 When the machine is back in Sta1 the association is over: the buffer is dropped,
 ``next_event()`` returns the last indications and then :data:`IDLE`, and the same
 machine may start a new association in the same role.
@@ -64,8 +71,10 @@ import attrs
 from dicompile.runtime.errors import LocalProtocolError, MalformedPDUError
 from dicompile.runtime.net.ul.pdu import (
     DEFAULT_MAX_ASSOCIATE_LENGTH,
+    PDU_HEADER_LENGTH,
     decode_pdu,
     encode_pdu,
+    peek_header,
 )
 from dicompile.runtime.net.ul.primitives import (
     AAssociateRequest,
@@ -122,6 +131,11 @@ class Pending(enum.Enum):
 NEED_DATA: Final = Pending.NEED_DATA
 IDLE: Final = Pending.IDLE
 
+#: Size of the scratch area ``get_buffer()`` offers while no long PDU is under way.
+SCRATCH_SIZE: Final = 1 << 16
+#: A PDU with at least this many bytes still to come is read into storage of its own.
+DIRECT_READ_MIN: Final = 1 << 15
+
 
 @attrs.frozen
 class SendData:
@@ -173,6 +187,12 @@ class UpperLayer:
         self._state = State.STA1
         self._context = Context(role)
         self._buffer = bytearray()
+        self._scratch: bytearray | None = None
+        # Rule 5: the long PDU being read in place, how much of it is in, and a complete
+        # one not yet decoded (it precedes whatever is in _buffer).
+        self._direct: bytearray | None = None
+        self._direct_filled = 0
+        self._complete: bytearray | None = None
         self._discarding = False
         self._events: deque[UserEvent] = deque()
         self._commands: deque[Command] = deque()
@@ -262,8 +282,87 @@ class UpperLayer:
             raise LocalProtocolError(
                 f"no open transport connection to receive on in {self._state.label}"
             )
-        if not self._discarding:
-            self._buffer += data
+        if self._discarding:
+            return
+        if self._direct is not None:
+            with memoryview(data) as view:
+                taken = self._fill_direct(view)
+                if taken < len(view):
+                    self._buffer += view[taken:]
+            return
+        self._buffer += data
+
+    def get_buffer(self, sizehint: int = -1) -> memoryview:
+        """Writable room for the next bytes read from the transport (Rule 5).
+
+        Write at most ``len()`` bytes into it, then call :meth:`buffer_updated` with how
+        many; the view must not be used afterwards.  ``sizehint`` is ignored.
+
+        References
+        ----------
+        PS3.8 §9.3.1 (PDU header: type and PDU-length).
+        """
+        if self._direct is not None:
+            return memoryview(self._direct)[self._direct_filled :]
+        if (
+            self._complete is None
+            and not self._discarding
+            and len(self._buffer) >= PDU_HEADER_LENGTH
+            and self._state not in (State.STA1, State.STA4)
+        ):
+            try:
+                header = peek_header(
+                    self._buffer,
+                    max_pdata_length=self._context.local_max_pdata,
+                    max_associate_length=self._max_associate_length,
+                )
+            except MalformedPDUError:
+                header = None  # next_event() reports it (Evt19)
+            if header is not None:
+                total = PDU_HEADER_LENGTH + header[1]
+                if total - len(self._buffer) >= DIRECT_READ_MIN:
+                    direct = bytearray(total)
+                    filled = len(self._buffer)
+                    direct[:filled] = self._buffer
+                    self._buffer.clear()
+                    self._direct, self._direct_filled = direct, filled
+                    return memoryview(direct)[filled:]
+        if self._scratch is None:
+            self._scratch = bytearray(SCRATCH_SIZE)
+        return memoryview(self._scratch)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """``nbytes`` were written into the view :meth:`get_buffer` returned (Rule 5).
+
+        Raises
+        ------
+        LocalProtocolError
+            In Sta1 and Sta4, where there is no open connection to read from.
+        """
+        if self._state in (State.STA1, State.STA4):
+            raise LocalProtocolError(
+                f"no open transport connection to receive on in {self._state.label}"
+            )
+        if self._discarding or nbytes <= 0:
+            return
+        if self._direct is not None:
+            self._direct_filled += nbytes
+            if self._direct_filled >= len(self._direct):
+                self._complete, self._direct = self._direct, None
+            return
+        if self._scratch is not None:
+            with memoryview(self._scratch) as view:
+                self._buffer += view[:nbytes]
+
+    def _fill_direct(self, view: memoryview) -> int:
+        direct = self._direct
+        assert direct is not None
+        taken = min(len(view), len(direct) - self._direct_filled)
+        direct[self._direct_filled : self._direct_filled + taken] = view[:taken]
+        self._direct_filled += taken
+        if self._direct_filled >= len(direct):
+            self._complete, self._direct = direct, None
+        return taken
 
     def connection_closed(self) -> None:
         """The transport connection was closed by the peer or the network.
@@ -303,25 +402,39 @@ class UpperLayer:
                 return self._events.popleft()
             if self._state is State.STA1:
                 return IDLE
-            if self._discarding or not self._buffer:
+            if self._discarding:
+                return NEED_DATA
+            source = self._complete if self._complete is not None else self._buffer
+            if not source:
                 return NEED_DATA
             try:
                 decoded = decode_pdu(
-                    self._buffer,
+                    source,
                     max_pdata_length=self._context.local_max_pdata,
                     max_associate_length=self._max_associate_length,
                 )
             except MalformedPDUError as exc:
                 # The stream cannot be re-framed after this: drop the rest (Rule 2).
-                self._buffer.clear()
+                self._drop_input()
                 self._discarding = True
                 self._fire(Event.EVT19, exc)
                 continue
             if decoded is None:
                 return NEED_DATA
             pdu, consumed = decoded
-            del self._buffer[:consumed]
+            if source is self._complete:
+                self._complete = None  # it held exactly this PDU (Rule 5)
+            elif consumed == len(source):
+                source.clear()
+            else:
+                del source[:consumed]
             self._fire(EVENT_OF_PDU[type(pdu)], pdu)
+
+    def _drop_input(self) -> None:
+        # New storage rather than clear(): a driver may still hold a view of the old one.
+        self._buffer = bytearray()
+        self._direct = self._complete = None
+        self._direct_filled = 0
 
     def commands(self) -> tuple[Command, ...]:
         """Take the queued commands for the driver, oldest first; perform them in order."""
@@ -361,7 +474,7 @@ class UpperLayer:
         if self._state is State.STA1:
             # The association and its connection are gone (Rule 4's last paragraph).
             self._context = Context(self._role)
-            self._buffer.clear()
+            self._drop_input()
             self._discarding = False
         if self._on_transition is not None:
             self._on_transition(Transition(before, event, action, self._state))

@@ -506,6 +506,10 @@ class MessageControlHeader:
         return cls(is_command=bool(value & 0x01), is_last=bool(value & 0x02))
 
 
+#: The four message control headers, by bits 0-1 (bits 2-7 are never checked, E.2).
+_HEADERS: Final = tuple(MessageControlHeader.from_byte(value) for value in range(4))
+
+
 @attrs.frozen
 class PresentationDataValue:
     """Presentation-Data-Value Item (PS3.8 Table 9-23) with its message control header."""
@@ -1221,32 +1225,46 @@ def _decode_associate(r: _Reader, end: int) -> AAssociateRQ | AAssociateAC:
 
 
 def _decode_pdata(r: _Reader, end: int) -> PDataTF:
+    with memoryview(r.data) as view:
+        return _decode_pdata_view(view, end)
+
+
+def _decode_pdata_view(view: memoryview, end: int) -> PDataTF:
+    """The PDVs of the P-DATA-TF at the start of ``view`` (``end`` bytes, header included).
+
+    Reads the PDU in place: only the fragments are copied out, each once.
+    """
+    pdu_type = PDUType.P_DATA_TF.value
+
+    def fail(message: str, offset: int) -> MalformedPDUError:
+        return MalformedPDUError(message, pdu_type=pdu_type, offset=offset, abort_reason=_INVALID)
+
     pdvs: list[PresentationDataValue] = []
     offset = 6
-    view = memoryview(r.data)
     while offset < end:
-        r.need(offset, 4, end, "PDV Item-length")
-        length: int = struct.unpack_from(">I", r.data, offset)[0]  # item bytes 1-4
+        if offset + 4 > end:
+            raise fail(f"PDV Item-length needs 4 bytes but only {end - offset} remain", offset)
+        length: int = struct.unpack_from(">I", view, offset)[0]  # item bytes 1-4
         if offset + 4 + length > end:  # reported at the PDV item's first byte
-            raise r.fail(
+            raise fail(
                 f"PDV of length {length} overruns the PDU by {offset + 4 + length - end} bytes",
                 offset,
             )
         if length < 2:
-            raise r.fail(
+            raise fail(
                 f"PDV Item-length {length} leaves no room for the context ID and the message"
                 " control header (PS3.8 Table 9-23, Annex E.2)",
                 offset,
             )
-        context_id = r.data[offset + 4]  # item byte 5: Presentation-context-ID
+        context_id = view[offset + 4]  # item byte 5: Presentation-context-ID
         if not context_id % 2 == 1:
-            raise r.fail(f"PDV presentation context ID {context_id} is not odd", offset + 4)
-        header = MessageControlHeader.from_byte(r.data[offset + 5])  # item byte 6
+            raise fail(f"PDV presentation context ID {context_id} is not odd", offset + 4)
+        header = _HEADERS[view[offset + 5] & 0x03]  # item byte 6
         fragment = view[offset + 6 : offset + 4 + length].tobytes()  # 7-xxx
         pdvs.append(PresentationDataValue(context_id, header, fragment))
         offset += 4 + length
     if not pdvs:
-        raise r.fail("P-DATA-TF carries no PDV (PS3.8 §9.3.5)", 6)
+        raise fail("P-DATA-TF carries no PDV (PS3.8 §9.3.5)", 6)
     return PDataTF(tuple(pdvs))
 
 
@@ -1345,6 +1363,10 @@ def decode_pdu(
     total = PDU_HEADER_LENGTH + length
     if len(buf) < total:
         return None
+    if pdu_type == PDUType.P_DATA_TF.value:
+        # Decoded in place: the fragments are the only copies made of a P-DATA-TF.
+        with memoryview(buf) as view:
+            return _decode_pdata_view(view, total), total
     with memoryview(buf) as view:
         data = view[:total].tobytes()
     reader = _Reader(data, pdu_type)
