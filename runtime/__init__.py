@@ -48,8 +48,10 @@ def write_file(
     transfer_syntax: str | TransferSyntax | None = None,
     lengths: LengthPolicy | None = None,
     strict: bool = False,
+    durable: bool = True,
 ) -> int:
-    """Write a DICOM Part 10 file atomically; returns its size.
+    """Write a DICOM Part 10 file atomically (and durably unless ``durable=False``);
+    returns its size.
 
     See :func:`dicompile.runtime.media.part10.write_file` for every option.
 
@@ -66,6 +68,7 @@ def write_file(
         transfer_syntax=transfer_syntax,
         lengths=lengths or LengthPolicy.PRESERVE,
         strict=strict,
+        durable=durable,
     )
 
 

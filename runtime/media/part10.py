@@ -38,7 +38,7 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
-import tempfile
+import secrets
 import warnings
 import zlib
 from collections.abc import Iterator
@@ -580,6 +580,7 @@ def write_file(
     strict: bool = False,
     implementation_class_uid: str = IMPLEMENTATION_CLASS_UID,
     implementation_version_name: str | None = IMPLEMENTATION_VERSION_NAME,
+    durable: bool = True,
 ) -> int:
     """Write a DICOM file atomically; returns its size in bytes.
 
@@ -599,6 +600,10 @@ def write_file(
         128 bytes; zeros by default (PS3.10 §7.1).
     lengths
         Sequence and item length form (default: as read; explicit for new ones).
+    durable
+        Flush the file and its directory to the disk (fsync) before returning (default).
+        With False the write is still atomic (temporary file, then rename) but may be lost
+        in a power failure; for bulk conversions whose output can be made again.
 
     Raises
     ------
@@ -621,19 +626,34 @@ def write_file(
     )
     target = Path(os.fspath(path))
     directory = target.parent if str(target.parent) else Path(".")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    fd, temp_name = _create_temporary(directory, target.name)
     try:
         with os.fdopen(fd, "wb") as stream:
             written = _write_all(pieces, stream)
             stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                os.fsync(stream.fileno())
         os.replace(temp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
-    _fsync_directory(directory)
+    if durable:
+        _fsync_directory(directory)
     return written
+
+
+def _create_temporary(directory: Path, name: str) -> tuple[int, str]:
+    """A new hidden file beside the target, created with the process's umask (a file made
+    by ``tempfile.mkstemp`` would keep mode 0600 after the rename)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        temp_name = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(temp_name, flags, 0o666), temp_name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {name} in {directory}")
 
 
 def _write_all(pieces: list[Piece], stream: BinaryIO) -> int:

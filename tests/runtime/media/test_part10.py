@@ -293,3 +293,14 @@ def test_unknown_transfer_syntax_is_read_as_encapsulated_explicit_le() -> None:
     with pytest.warns(DicomWarning, match="unknown Transfer Syntax UID '1.2.3.999'"):
         fd = read_bytes(strange)
     assert fd.transfer_syntax.encapsulated and fd.dataset == sample()
+
+
+def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "mode.dcm"
+    old = os.umask(0o022)
+    try:
+        write_file(path, sample(), durable=False)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+    assert read_file(path).dataset == sample()
