@@ -240,6 +240,13 @@ def dataset_lines(dataset: object, *, width: int = 64, indent: int = 0) -> list[
                 vm = raw.count(b"\\") + 1 if raw.strip(b" \x00") else 0
                 add(_line(pad, _tag_text(tag), vr, text or _NO_VALUE, len(raw), vm, _keyword(tag)))
                 continue
+            if element.is_deferred and raw is not None and not isinstance(raw, bytes):
+                # A value still in the file (pixel data): show its first bytes only, in
+                # the file's byte order, without reading the rest.
+                head = _deferred_head(raw, max(width // 3, 1) if width else raw.length)
+                text = head.hex("\\") + ("..." if len(head) < raw.length else "")
+                add(_line(pad, _tag_text(tag), vr, text, raw.length, 1, _keyword(tag)))
+                continue
             value = element.value
             if isinstance(value, Sequence):
                 form = "undefined" if value.undefined_length else "explicit"
@@ -265,6 +272,15 @@ def dataset_lines(dataset: object, *, width: int = 64, indent: int = 0) -> list[
         else:
             stack.pop()
     return lines
+
+
+def _deferred_head(raw: object, size: int) -> bytes:
+    from dicompile.runtime.media.deferred import FileSpan
+
+    if isinstance(raw, FileSpan):
+        return raw.read_range(0, min(size, raw.length))
+    read = getattr(raw, "read", None)
+    return read()[:size] if callable(read) else b""
 
 
 _NO_VALUE = "(no value available)"
