@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from tests.bench import bench_codec, bench_generate, bench_net, bench_validate
+from tests.bench.corpus import CORPUS
 
 NAMES = (*bench_codec.NAMES, "net", "generate", *bench_validate.NAMES)
 
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.corpus:
             net_argv += ["--corpus", str(args.corpus)]
         elif args.quick:
-            net_argv += ["--corpus", str(bench_net.CORPUS / "quick")]
+            net_argv += ["--corpus", str(CORPUS / "quick")]
         met["net"] = bench_net.main(net_argv) == 0
     if "generate" in names:
         met["generate"] = bench_generate.run()

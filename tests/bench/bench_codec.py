@@ -42,7 +42,7 @@ from tests.bench.corpus import CORPUS, build, files
 from tests.bench.harness import Rate, measure, report
 
 #: The benchmarks, in the order they run (names for ``--only``).
-NAMES = ("read", "json", "read_ct", "write", "memory")
+NAMES: tuple[str, ...] = ("read", "json", "read_ct", "write", "memory")
 
 #: Values of at least this many bytes stay in the file (both sides; pydicom's "1 KB").
 DEFER = 1024
