@@ -47,15 +47,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from dicompile.generated.services.base import AttributeRequirement, AttributeTable
-from dicompile.generated.services.procedure_step_attributes import (
-    MODALITY_PERFORMED_PROCEDURE_STEP_N_CREATE,
-    MODALITY_PERFORMED_PROCEDURE_STEP_N_SET,
-)
 from dicompile.runtime.archive.procedure_steps import ProcedureStepStore
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.sequence import Sequence
@@ -67,7 +62,33 @@ from dicompile.runtime.net.dimse import NCreateRQ, NCreateRSP, NSetRQ, NSetRSP, 
 from dicompile.runtime.net.negotiation import AcceptedContext, ProposedContext
 from dicompile.runtime.net.services.payload import decode_payload, encode_payload
 
+if TYPE_CHECKING:
+    from dicompile.generated.services.base import AttributeRequirement, AttributeTable
+
 log = logging.getLogger("dicompile.net.mpps")
+
+
+def _n_create_table() -> AttributeTable:
+    """PS3.4 Table F.7.2-1, N-CREATE columns, from the generated service tables.
+
+    Imported on use: the runtime never imports generated code at import time (DESIGN.md),
+    so it stays importable while generated/ is regenerated.
+    """
+    from dicompile.generated.services.procedure_step_attributes import (
+        MODALITY_PERFORMED_PROCEDURE_STEP_N_CREATE,
+    )
+
+    return MODALITY_PERFORMED_PROCEDURE_STEP_N_CREATE
+
+
+def _n_set_table() -> AttributeTable:
+    """PS3.4 Table F.7.2-1, N-SET columns (see :func:`_n_create_table`)."""
+    from dicompile.generated.services.procedure_step_attributes import (
+        MODALITY_PERFORMED_PROCEDURE_STEP_N_SET,
+    )
+
+    return MODALITY_PERFORMED_PROCEDURE_STEP_N_SET
+
 
 #: Modality Performed Procedure Step SOP Class (PS3.4 F.7.3).
 MPPS_SOP_CLASS: Final = "1.2.840.10008.3.1.2.3.3"
@@ -202,7 +223,7 @@ class MPPSProvider:
             return Outcome(uid, Problem(INVALID_OBJECT_INSTANCE, f"{uid!r} is not a valid UID"))
         if uid is not None and self.store.step(uid) is not None:
             return Outcome(uid, Problem(DUPLICATE_SOP_INSTANCE, f"{uid} already exists"))
-        problem = check_required(attributes, MODALITY_PERFORMED_PROCEDURE_STEP_N_CREATE, "scu")
+        problem = check_required(attributes, _n_create_table(), "scu")
         if problem is not None:
             return Outcome(uid, problem)
         status = _status_of(attributes)
@@ -234,7 +255,7 @@ class MPPSProvider:
                     error_id=NO_LONGER_UPDATABLE_ERROR_ID,
                 ),
             )
-        forbidden = not_allowed_in_set(modifications, MODALITY_PERFORMED_PROCEDURE_STEP_N_SET)
+        forbidden = not_allowed_in_set(modifications, _n_set_table())
         if forbidden:
             return Outcome(
                 uid,
@@ -261,7 +282,7 @@ class MPPSProvider:
             )
         assert status is not None
         if status in FINAL_STATUSES:
-            problem = check_required(merged, MODALITY_PERFORMED_PROCEDURE_STEP_N_SET, "final")
+            problem = check_required(merged, _n_set_table(), "final")
             if problem is not None:
                 return Outcome(
                     uid,
@@ -412,7 +433,7 @@ def n_create_attributes(
     ----------
     PS3.4 F.7.2.1.2, Table F.7.2-1.
     """
-    table = MODALITY_PERFORMED_PROCEDURE_STEP_N_CREATE
+    table = _n_create_table()
     step = Dataset()
     step.set("StudyInstanceUID", study_instance_uid or uid_from_uuid())
     scheduled = next(r for r in table.attributes if r.keyword == "ScheduledStepAttributesSequence")
