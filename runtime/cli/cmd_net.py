@@ -423,6 +423,7 @@ async def _serve_async(
     from dicompile.runtime.net.association import Association
     from dicompile.runtime.net.dimse import CEchoRQ
     from dicompile.runtime.net.server import Server
+    from dicompile.runtime.net.services.archive_scp import archive_handlers
     from dicompile.runtime.net.services.storage import ReceivedInstance
     from dicompile.runtime.net.services.verification import handle_echo
 
@@ -446,10 +447,17 @@ async def _serve_async(
     # Worklist, MPPS and Storage Commitment (results to --peer when reconnecting).
     peers = {title: (peer_host, peer_port) for title, peer_host, peer_port in args.peer}
     workflow = WorkflowServices(Path(args.storage), ae, peers, archive.index)
+    # Verification and the C-FIND of Q/R and of the Worklist are served as the generated SCP
+    # protocols (services/dispatch.py, by SOP class); storage, C-MOVE, C-GET, MPPS and
+    # Storage Commitment by the request handlers behind them.
+    handlers = archive_handlers(
+        archive.qr,
+        workflow.worklist,
+        {CEchoRQ: handle_echo, **archive.handlers_with(workflow.handlers)},
+    )
     server = Server(
         ae,
-        # C-FIND of Q/R and of the Worklist share one handler, dispatched by SOP class.
-        {CEchoRQ: handle_echo, **archive.handlers_with(workflow.handlers)},
+        handlers,
         ssl_context=ssl_context,
         on_association=ended,
     )

@@ -683,6 +683,10 @@ class QueryRetrieveSCP:
             CGetRSP, association, context, request, association, instances, unreadable, None
         )
 
+    def locate(self, model: QueryModel, level: Level, identifier: Dataset) -> list[str]:
+        """The files a C-MOVE/C-GET identifier selects (see :meth:`_locate`)."""
+        return self._locate(model, level, identifier)
+
     def _locate(self, model: QueryModel, level: Level, identifier: Dataset) -> list[str]:
         """The files a C-MOVE/C-GET identifier selects.
 

@@ -1,0 +1,440 @@
+"""Serve an application's typed SCP handlers: DIMSE requests routed to the generated protocols.
+
+The generated service modules (``dicompile.generated.services.<service>``) declare, per SOP
+class, the handler protocol an SCP implements (``StudyRootQueryRetrieveSCP.handle_find``,
+``ModalityWorklistSCP.handle_find``, ``VerificationSCP.handle_echo``, ...), the DIMSE
+services the SOP class uses (``OPERATIONS``) and the protocol of its SCP (``SCP_PROTOCOLS``).
+:func:`scp_handlers` turns an object implementing such protocols into the request handlers
+an :class:`~dicompile.runtime.net.server.Server` takes.
+
+Example
+-------
+An application worklist, served next to Verification::
+
+    from collections.abc import AsyncIterator
+
+    from dicompile.generated.services.base import Match, ServiceContext, ServiceFailure
+    from dicompile.generated.services.basic_worklist_management import (
+        FindStatus,
+        ModalityWorklistSCP,
+    )
+    from dicompile.runtime.core.dataset import Dataset
+    from dicompile.runtime.net.server import Server
+    from dicompile.runtime.net.services.dispatch import scp_handlers
+
+
+    class MyWorklist(ModalityWorklistSCP):
+        async def handle_find(
+            self, identifier: Dataset, context: ServiceContext
+        ) -> AsyncIterator[Match[FindStatus]]:
+            if "PatientID" not in identifier:
+                raise ServiceFailure(FindStatus.UNABLE_TO_PROCESS, "PatientID is required")
+            for item in my_items(identifier):
+                yield Match(item)
+
+
+    server = Server(ae, scp_handlers(MyWorklist(), fallback={CEchoRQ: handle_echo}))
+
+Theory of operation
+-------------------
+* Which SOP classes an implementation serves: those named in ``sop_classes``; by default
+  those whose SCP protocol the implementation's class derives from (nominal), else every SOP
+  class whose protocol it satisfies structurally.  ``runtime_checkable`` protocols only check
+  method names, so a bare ``handle_find`` fits Query/Retrieve and Modality Worklist alike:
+  derive from the protocol or name the SOP classes.  A named SOP class whose protocol the
+  implementation does not satisfy is a :class:`~dicompile.runtime.errors.LocalProtocolError`.
+* Each request goes by its Affected SOP Class UID (PS3.7 §9.1.2.1.2) to the implementation
+  serving that class; a SOP class served by none goes to ``fallback`` (the handler of the
+  request type there), or is refused with 0122H SOP Class Not Supported (PS3.7 C.5.6).  One
+  server may therefore answer C-FIND of Query/Retrieve from one object and of the worklist
+  from another, by chaining: ``scp_handlers(qr, fallback=scp_handlers(worklist))``.
+* The handler gets the identifier decoded in the presentation context's transfer syntax, and
+  a :class:`RequestContext` (a ``ServiceContext``: SOP class, AE titles, Message ID, and
+  :attr:`RequestContext.cancelled`).
+* C-FIND (PS3.4 C.4.1, K.4.1; PS3.7 §9.1.2): each yielded ``Match`` is one Pending response
+  (its status, FF00H or FF01H) with the identifier encoded in the context's syntax; after a
+  C-CANCEL-RQ the SCP stops pulling matches and answers FE00H Cancel (PS3.7 §9.3.2.3);
+  otherwise the final response is Success.
+* C-ECHO (PS3.4 A.4.2): the ``Outcome`` returned is the response's status and comment.
+* Failures: ``ServiceFailure(status, comment)`` raised by the handler is the final status
+  with Error Comment (0000,0902); a :class:`~dicompile.runtime.errors.QueryError` gives its
+  status, with the first tag of its path as Offending Element (0000,0901); an identifier that
+  does not decode is C000H; any other exception is C000H Unable to process for C-FIND and
+  0110H Processing Failure for the others (PS3.7 C.4.3) -- never Success.
+* Not yet dispatched: C-MOVE, C-GET (sub-operations from yielded data sets), C-STORE and the
+  DIMSE-N services; give their handlers in ``fallback``.
+
+The runtime imports the generated modules lazily (inside :func:`scp_handlers`), never at
+import time: generated code may import the runtime, not the other way round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from types import ModuleType
+from typing import TYPE_CHECKING, Final, cast
+
+import attrs
+
+from dicompile.runtime.errors import DecodeError, LocalProtocolError, QueryError
+from dicompile.runtime.net.association import (
+    PROCESSING_FAILURE,
+    Association,
+    RequestHandler,
+    failure_response,
+)
+from dicompile.runtime.net.dimse import (
+    CEchoRQ,
+    CEchoRSP,
+    CFindRQ,
+    CFindRSP,
+    Request,
+    Response,
+    StatusCategory,
+    status_category,
+)
+from dicompile.runtime.net.negotiation import AcceptedContext
+
+if TYPE_CHECKING:
+    from dicompile.generated.services.base import Match, Outcome, ServiceFailure, ServiceStatus
+    from dicompile.runtime.core.dataset import Dataset
+
+log = logging.getLogger("dicompile.net.dispatch")
+
+SUCCESS: Final = 0x0000
+PENDING: Final = 0xFF00
+CANCEL: Final = 0xFE00
+UNABLE_TO_PROCESS: Final = 0xC000
+#: 0122H Refused: SOP Class not supported (PS3.7 C.5.6).
+SOP_CLASS_NOT_SUPPORTED: Final = 0x0122
+#: Error Comment is LO: at most 64 characters (PS3.7 Table 9.3-2 ff.).
+_COMMENT_LENGTH: Final = 64
+
+
+@attrs.frozen
+class RequestContext:
+    """What a handler learns of the request it serves (a generated ``ServiceContext``).
+
+    References
+    ----------
+    PS3.7 §9.1 (Affected SOP Class UID, Message ID); PS3.8 §7.1 (AE titles).
+    """
+
+    association: Association = attrs.field(repr=False)
+    presentation_context: AcceptedContext
+    sop_class_uid: str
+    message_id: int
+
+    @property
+    def calling_ae_title(self) -> str:
+        """The peer's AE title (it requested the association we accepted)."""
+        return self.association.negotiated.peer_ae_title
+
+    @property
+    def called_ae_title(self) -> str:
+        """Our AE title."""
+        return self.association.negotiated.local_ae_title
+
+    @property
+    def transfer_syntax(self) -> str:
+        return self.presentation_context.transfer_syntax
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the peer sent a C-CANCEL-RQ for this operation (PS3.7 §9.3.2.3)."""
+        return self.association.cancel_requested(self.message_id)
+
+
+#: Builds the handler of one DIMSE service for one implementation method.
+_Route = Callable[[Callable[..., object], "type[ServiceFailure]"], RequestHandler]
+
+
+def _comment(text: str | None) -> str | None:
+    return text[:_COMMENT_LENGTH] if text else None
+
+
+def _code(status: object) -> int:
+    """The integer of a status: a generated ``ServiceStatus`` member or an int."""
+    if isinstance(status, int):
+        return status
+    code = getattr(status, "code", None)
+    if not isinstance(code, int):
+        raise TypeError(f"{status!r} is no status code")
+    return code
+
+
+def _offending(error: QueryError) -> tuple[int, ...] | None:
+    """The first tag of a QueryError's tag path ``(gggg,eeee)...``, as Offending Element."""
+    path = error.tag_path or ""
+    if len(path) >= 11 and path[0] == "(" and path[10] == ")":
+        with contextlib.suppress(ValueError):
+            return (int(path[1:5] + path[6:10], 16),)
+    return None
+
+
+def _decode(data: bytes | None, syntax: str) -> Dataset:
+    from dicompile.runtime.core.dataset import Dataset
+    from dicompile.runtime.net.services.query_retrieve import decode_identifier
+
+    return decode_identifier(data, syntax) if data else Dataset()
+
+
+def _find_route(method: Callable[..., object], failure: type[ServiceFailure]) -> RequestHandler:
+    """C-FIND: ``method(identifier, context)`` yields Matches (PS3.7 §9.1.2, §9.3.2)."""
+
+    async def handle(
+        association: Association, context: AcceptedContext, request: Request
+    ) -> Response:
+        assert isinstance(request, CFindRQ)
+
+        def final(
+            status: int, comment: str | None = None, offending: tuple[int, ...] | None = None
+        ) -> CFindRSP:
+            return CFindRSP(
+                message_id_being_responded_to=request.message_id,
+                status=status,
+                affected_sop_class_uid=request.affected_sop_class_uid,
+                error_comment=_comment(comment),
+                offending_element=offending,
+            )
+
+        ctx = RequestContext(
+            association, context, request.affected_sop_class_uid, request.message_id
+        )
+        try:
+            identifier = _decode(request.data_set, context.transfer_syntax)
+        except DecodeError as exc:
+            return final(UNABLE_TO_PROCESS, f"undecodable identifier: {exc}")
+        returned = method(identifier, ctx)
+        if not isinstance(returned, AsyncIterator):
+            log.error(
+                "%r: C-FIND handler returned %r, not an async iterator", association, returned
+            )
+            return final(UNABLE_TO_PROCESS, "handler returned no async iterator")
+        matches = cast("AsyncIterator[Match[ServiceStatus]]", returned)
+        count = 0
+        try:
+            async for match in matches:
+                if ctx.cancelled:
+                    return final(CANCEL)
+                status = _code(match.status)
+                if status_category(status) is not StatusCategory.PENDING:
+                    raise TypeError(f"a Match carries a Pending status, not {status:04X}H")
+                from dicompile.runtime.net.services.query_retrieve import encode_identifier
+
+                await association.send_message(
+                    CFindRSP(
+                        message_id_being_responded_to=request.message_id,
+                        status=status,
+                        affected_sop_class_uid=request.affected_sop_class_uid,
+                        data_set=encode_identifier(match.identifier, context.transfer_syntax),
+                    ),
+                    context.context_id,
+                )
+                count += 1
+                # Let the read task register a C-CANCEL-RQ between two responses: writing
+                # need not suspend when the socket takes the bytes at once.
+                await asyncio.sleep(0)
+        except failure as exc:
+            return final(exc.status, exc.comment or None)
+        except QueryError as exc:
+            return final(exc.status, str(exc), _offending(exc))
+        except Exception as exc:  # the handler broke: say so, never Success
+            log.exception("%r: C-FIND handler failed", association)
+            return final(UNABLE_TO_PROCESS, f"{type(exc).__name__}: {exc}")
+        finally:
+            aclose = getattr(matches, "aclose", None)
+            if aclose is not None:
+                with contextlib.suppress(Exception):
+                    await aclose()
+        if ctx.cancelled:
+            return final(CANCEL)
+        log.info("C-FIND from %s: %d matches", ctx.calling_ae_title, count)
+        return final(SUCCESS)
+
+    return handle
+
+
+def _echo_route(method: Callable[..., object], failure: type[ServiceFailure]) -> RequestHandler:
+    """C-ECHO: ``await method(context)`` gives the Outcome (PS3.4 A.4.2; PS3.7 §9.1.5)."""
+
+    async def handle(
+        association: Association, context: AcceptedContext, request: Request
+    ) -> Response:
+        assert isinstance(request, CEchoRQ)
+
+        def answer(status: int, comment: str | None = None) -> CEchoRSP:
+            return CEchoRSP(
+                message_id_being_responded_to=request.message_id,
+                status=status,
+                affected_sop_class_uid=request.affected_sop_class_uid,
+                error_comment=_comment(comment),
+            )
+
+        ctx = RequestContext(
+            association, context, request.affected_sop_class_uid, request.message_id
+        )
+        try:
+            result = method(ctx)
+            if not isinstance(result, Awaitable):
+                raise TypeError(f"C-ECHO handler returned {result!r}, not an awaitable")
+            outcome = cast("Outcome[ServiceStatus]", await result)
+            return answer(_code(outcome.status), outcome.error_comment)
+        except failure as exc:
+            return answer(exc.status, exc.comment or None)
+        except Exception as exc:
+            log.exception("%r: C-ECHO handler failed", association)
+            return answer(PROCESSING_FAILURE, f"{type(exc).__name__}: {exc}")
+
+    return handle
+
+
+#: DIMSE service (as the generated OPERATIONS name it) -> request type, handler method, route.
+_ROUTES: Final[Mapping[str, tuple[type[Request], str, _Route]]] = {
+    "C-FIND": (CFindRQ, "handle_find", _find_route),
+    "C-ECHO": (CEchoRQ, "handle_echo", _echo_route),
+}
+
+
+def _service_modules() -> Iterable[ModuleType]:
+    from dicompile.generated.services import SERVICE_CLASSES
+
+    for entry in SERVICE_CLASSES:
+        yield importlib.import_module(f"dicompile.generated.services.{entry.module}")
+
+
+def _protocols(sop_class: str | None = None) -> Iterable[tuple[str, type, tuple[str, ...]]]:
+    """(SOP class, SCP protocol, operations) of one SOP class, or of every one."""
+    if sop_class is not None:
+        from dicompile.generated.services import service_modules
+
+        modules: Iterable[ModuleType] = service_modules(sop_class)
+    else:
+        modules = _service_modules()
+    for module in modules:
+        scp_protocols: Mapping[str, str] = getattr(module, "SCP_PROTOCOLS", {})
+        operations: Mapping[str, tuple[str, ...]] = getattr(module, "OPERATIONS", {})
+        for uid, name in scp_protocols.items():
+            if sop_class is None or uid == sop_class:
+                yield uid, getattr(module, name), tuple(operations.get(uid, ()))
+
+
+def served_sop_classes(
+    implementation: object, sop_classes: Iterable[str] | None = None
+) -> dict[str, tuple[type, tuple[str, ...]]]:
+    """The SOP classes ``implementation`` serves: UID -> (SCP protocol, DIMSE services).
+
+    Raises
+    ------
+    LocalProtocolError
+        A SOP class of ``sop_classes`` has no SCP protocol, or ``implementation`` does not
+        satisfy it.
+    """
+    found: dict[str, tuple[type, tuple[str, ...]]] = {}
+    if sop_classes is not None:
+        for uid in sop_classes:
+            entries = list(_protocols(uid))
+            fitting = [e for e in entries if isinstance(implementation, e[1])]
+            if not fitting:
+                names = ", ".join(e[1].__name__ for e in entries) or "no SCP protocol"
+                raise LocalProtocolError(
+                    f"{type(implementation).__name__} does not implement the SCP of {uid} ({names})"
+                )
+            found[uid] = fitting[0][1], fitting[0][2]
+        return found
+    every = list(_protocols())
+    mro = type(implementation).__mro__
+    nominal = {uid: (proto, ops) for uid, proto, ops in every if proto in mro}
+    if nominal:
+        return nominal
+    return {uid: (proto, ops) for uid, proto, ops in every if isinstance(implementation, proto)}
+
+
+def scp_handlers(
+    implementation: object,
+    sop_classes: Iterable[str] | None = None,
+    *,
+    fallback: Mapping[type[Request], RequestHandler] | None = None,
+) -> dict[type[Request], RequestHandler]:
+    """The request handlers that serve ``implementation``'s generated SCP protocols.
+
+    Parameters
+    ----------
+    implementation
+        An object with ``handle_*`` methods of the generated ``...SCP`` protocols.
+    sop_classes
+        The SOP class UIDs it serves (default: see the module text).
+    fallback
+        Handlers for requests of SOP classes (or request types) it does not serve.
+
+    Raises
+    ------
+    LocalProtocolError
+        It does not satisfy the protocol of a named SOP class, or serves nothing.
+
+    References
+    ----------
+    PS3.4 (the SCP behaviour of each service class); PS3.7 §9.1 (DIMSE-C), Annex C.
+    """
+    from dicompile.generated.services.base import ServiceFailure
+
+    served = served_sop_classes(implementation, sop_classes)
+    by_type: dict[type[Request], dict[str, RequestHandler]] = {}
+    for uid, (_, operations) in served.items():
+        for operation in operations:
+            route = _ROUTES.get(operation)
+            if route is None:
+                continue
+            kind, name, build = route
+            method = getattr(implementation, name)
+            by_type.setdefault(kind, {})[uid] = build(method, ServiceFailure)
+    if not by_type:
+        raise LocalProtocolError(
+            f"{type(implementation).__name__} serves no SOP class with a dispatched DIMSE"
+            f" service ({', '.join(sorted(_ROUTES))})"
+        )
+    handlers: dict[type[Request], RequestHandler] = dict(fallback or {})
+    for kind, table in by_type.items():
+        handlers[kind] = _by_sop_class(table, (fallback or {}).get(kind))
+    return handlers
+
+
+def _by_sop_class(
+    table: Mapping[str, RequestHandler], other: RequestHandler | None
+) -> RequestHandler:
+    """The handler of the request's Affected SOP Class, else ``other``, else 0122H."""
+
+    async def handle(
+        association: Association, context: AcceptedContext, request: Request
+    ) -> Response:
+        sop_class = getattr(request, "affected_sop_class_uid", None)
+        chosen = table.get(sop_class) if isinstance(sop_class, str) else None
+        if chosen is not None:
+            if sop_class == context.abstract_syntax:
+                return await chosen(association, context, request)
+            response = failure_response(request, SOP_CLASS_NOT_SUPPORTED)
+            assert response is not None
+            if "error_comment" in attrs.fields_dict(type(response)):
+                response = attrs.evolve(
+                    response, error_comment="SOP Class differs from the context's"
+                )
+            return response
+        if other is not None:
+            return await other(association, context, request)
+        response = failure_response(request, SOP_CLASS_NOT_SUPPORTED)
+        assert response is not None
+        return response
+
+    return handle
+
+
+__all__ = [
+    "SOP_CLASS_NOT_SUPPORTED",
+    "RequestContext",
+    "scp_handlers",
+    "served_sop_classes",
+]

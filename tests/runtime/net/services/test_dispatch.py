@@ -1,0 +1,453 @@
+"""Typed SCP dispatch (services/dispatch.py): an application's generated-protocol handlers served
+over loopback and queried with dicompile's SCU and with pynetdicom (a test-only peer): matches
+and their Pending statuses, ServiceFailure's status and comment, an exception as C000H, C-CANCEL
+as FE00H, routing by SOP class; the built-in archive adapters answer as the hand-written SCP
+does; mypy --strict accepts the adapters as the generated protocols and rejects a wrong one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from net_support import run, running_server, scp_ae, scu_ae
+from qr_support import Made, MemoryArchive, make_studies
+
+from dicompile.generated.services.base import Match, ServiceContext, ServiceFailure
+from dicompile.generated.services.basic_worklist_management import ModalityWorklistSCP
+from dicompile.generated.services.query_retrieve import FindStatus, StudyRootQueryRetrieveSCP
+from dicompile.runtime.core.dataset import Dataset
+from dicompile.runtime.errors import LocalProtocolError
+from dicompile.runtime.net.association import RequestHandler, associate
+from dicompile.runtime.net.dimse import CEchoRQ, CFindRQ, Request
+from dicompile.runtime.net.services.archive_scp import (
+    Verification,
+    archive_handlers,
+)
+from dicompile.runtime.net.services.dispatch import (
+    SOP_CLASS_NOT_SUPPORTED,
+    scp_handlers,
+    served_sop_classes,
+)
+from dicompile.runtime.net.services.query_retrieve import (
+    STUDY_ROOT_FIND,
+    FindResponse,
+    Operation,
+    QueryModel,
+    QueryRetrieveSCP,
+    find,
+    qr_scp_contexts,
+    query_context,
+)
+from dicompile.runtime.net.services.verification import (
+    VERIFICATION,
+    VERIFICATION_CONTEXT,
+    VERIFICATION_SCP,
+    echo,
+)
+from dicompile.runtime.net.services.worklist import (
+    WORKLIST_CONTEXT,
+    WORKLIST_FIND,
+    WORKLIST_SCP_CONTEXT,
+    find_worklist,
+)
+
+PATIENTS = [("P1", "Doe^Jane"), ("P2", "Roe^Richard"), ("P3", "Poe^Edgar")]
+
+
+def study(patient_id: str, name: str) -> Dataset:
+    ds = Dataset()
+    ds.set("QueryRetrieveLevel", "STUDY")
+    ds.set("PatientID", patient_id)
+    ds.set("PatientName", name)
+    ds.set("StudyInstanceUID", f"1.2.3.{patient_id[1:]}")
+    return ds
+
+
+class Studies(StudyRootQueryRetrieveSCP):
+    """An application's Study Root SCP; the PatientID key chooses the behaviour."""
+
+    def __init__(self) -> None:
+        self.contexts: list[tuple[str, str, str, int]] = []
+
+    async def handle_find(
+        self, identifier: Dataset, context: ServiceContext
+    ) -> AsyncIterator[Match[FindStatus]]:
+        self.contexts.append(
+            (
+                context.sop_class_uid,
+                context.calling_ae_title,
+                context.called_ae_title,
+                context.message_id,
+            )
+        )
+        wanted = str(identifier.get_value("PatientID") or "")
+        if wanted == "FAIL":
+            raise ServiceFailure(FindStatus.REFUSED_OUT_OF_RESOURCES, "too many queries")
+        if wanted == "BOOM":
+            raise RuntimeError("the database went away")
+        if wanted == "MANY":
+            for number in range(200):
+                await asyncio.sleep(0.005)
+                yield Match(study(f"P{number}", "Many^Patients"))
+            return
+        for patient_id, name in PATIENTS:
+            if wanted in ("", patient_id):
+                status = FindStatus.MATCHES_ARE_CONTINUING_FF01 if patient_id == "P3" else 0xFF00
+                yield Match(study(patient_id, name), status)
+
+    async def handle_move(
+        self, identifier: Dataset, destination: str, context: ServiceContext
+    ) -> AsyncIterator[Dataset]:
+        raise ServiceFailure(0xA801, "no destinations")
+        yield identifier  # pragma: no cover - makes this an async generator
+
+    async def handle_get(
+        self, identifier: Dataset, context: ServiceContext
+    ) -> AsyncIterator[Dataset]:
+        raise ServiceFailure(0xA702, "nothing to send")
+        yield identifier  # pragma: no cover
+
+
+class Worklist(ModalityWorklistSCP):
+    async def handle_find(
+        self, identifier: Dataset, context: ServiceContext
+    ) -> AsyncIterator[Match[Any]]:
+        item = Dataset()
+        item.set("PatientID", "WL1")
+        item.set("AccessionNumber", "A-7")
+        yield Match(item)
+
+
+def query(patient_id: str) -> Dataset:
+    ds = Dataset()
+    ds.set("QueryRetrieveLevel", "STUDY")
+    ds.set("PatientID", patient_id)
+    ds.set("PatientName", "")
+    ds.set("StudyInstanceUID", "")
+    return ds
+
+
+def server_ae() -> Any:
+    return scp_ae("APP-SCP", (VERIFICATION_SCP, WORKLIST_SCP_CONTEXT, *qr_scp_contexts()))
+
+
+async def run_find(
+    handlers: dict[type[Request], RequestHandler],
+    identifier: Dataset,
+    *,
+    model: QueryModel = QueryModel.STUDY,
+    cancel_after: int | None = None,
+) -> list[FindResponse]:
+    async with running_server(server_ae(), handlers=handlers) as (_, port):
+        association = await associate(
+            scu_ae("APP-SCU"),
+            "127.0.0.1",
+            port,
+            called_ae_title="APP-SCP",
+            contexts=[query_context(model, Operation.FIND)],
+        )
+        async with association:
+            return [
+                r
+                async for r in find(association, identifier, model=model, cancel_after=cancel_after)
+            ]
+
+
+def test_matches_come_back_with_their_pending_status_and_context() -> None:
+    app = Studies()
+    responses = run(run_find(scp_handlers(app), query("")))
+    assert [r.status for r in responses] == [0xFF00, 0xFF00, 0xFF01, 0x0000]
+    ids = [r.identifier.get_value("PatientID") for r in responses[:-1] if r.identifier]
+    assert ids == ["P1", "P2", "P3"]
+    assert responses[0].identifier is not None
+    assert str(responses[0].identifier.get_value("PatientName")) == "Doe^Jane"
+    assert responses[-1].identifier is None
+    [(sop_class, calling, called, message_id)] = app.contexts
+    assert (sop_class, calling, called) == (STUDY_ROOT_FIND, "APP-SCU", "APP-SCP")
+    assert message_id >= 1
+
+
+def test_matching_is_the_handlers() -> None:
+    responses = run(run_find(scp_handlers(Studies()), query("P2")))
+    assert [r.status for r in responses] == [0xFF00, 0x0000]
+
+
+def test_service_failure_gives_its_status_and_comment() -> None:
+    responses = run(run_find(scp_handlers(Studies()), query("FAIL")))
+    assert [(r.status, r.error_comment) for r in responses] == [(0xA700, "too many queries")]
+
+
+def test_an_exception_is_unable_to_process_never_success() -> None:
+    [final] = run(run_find(scp_handlers(Studies()), query("BOOM")))
+    assert final.status == 0xC000
+    assert final.error_comment is not None and "RuntimeError" in final.error_comment
+
+
+def test_cancel_ends_with_fe00_before_all_matches() -> None:
+    responses = run(run_find(scp_handlers(Studies()), query("MANY"), cancel_after=2))
+    assert responses[-1].status == 0xFE00
+    assert 2 <= len(responses) - 1 < 200
+
+
+def test_a_sop_class_not_served_is_refused_0122() -> None:
+    # Studies derives from the Study Root protocol only: Patient Root is not its.
+    assert set(served_sop_classes(Studies())) == {
+        STUDY_ROOT_FIND,
+        "1.2.840.10008.5.1.4.1.2.2.2",
+        "1.2.840.10008.5.1.4.1.2.2.3",
+    }
+    ds = query("")
+    ds.set("QueryRetrieveLevel", "PATIENT")
+    [final] = run(run_find(scp_handlers(Studies()), ds, model=QueryModel.PATIENT))
+    assert final.status == SOP_CLASS_NOT_SUPPORTED
+
+
+def test_named_sop_classes_must_fit_the_protocol() -> None:
+    with pytest.raises(LocalProtocolError, match="VerificationSCP"):
+        scp_handlers(Studies(), [VERIFICATION])
+    with pytest.raises(LocalProtocolError, match="serves no SOP class"):
+        scp_handlers(object())
+
+
+def test_qr_and_worklist_find_and_echo_on_one_server_routed_by_sop_class() -> None:
+    handlers = scp_handlers(
+        Studies(),
+        [STUDY_ROOT_FIND],
+        fallback=scp_handlers(Worklist(), [WORKLIST_FIND], fallback=scp_handlers(Verification())),
+    )
+    assert set(handlers) == {CFindRQ, CEchoRQ}
+
+    async def go() -> tuple[int, list[str], list[int]]:
+        async with running_server(server_ae(), handlers=handlers) as (_, port):
+            association = await associate(
+                scu_ae("APP-SCU"),
+                "127.0.0.1",
+                port,
+                called_ae_title="APP-SCP",
+                contexts=[
+                    VERIFICATION_CONTEXT,
+                    WORKLIST_CONTEXT,
+                    query_context(QueryModel.STUDY, Operation.FIND),
+                ],
+            )
+            async with association:
+                status = await echo(association)
+                key = Dataset()
+                key.set("PatientID", "")
+                worklist = await find_worklist(association, key)
+                studies = [r.status async for r in find(association, query(""))]
+                return status, [str(m.get_value("PatientID")) for m in worklist.matches], studies
+
+    status, worklist_ids, study_statuses = run(go())
+    assert status == 0x0000
+    assert worklist_ids == ["WL1"]
+    assert study_statuses == [0xFF00, 0xFF00, 0xFF01, 0x0000]
+
+
+# -- the built-in archive adapter answers as the hand-written SCP --------------------------------
+
+
+@pytest.fixture(scope="module")
+def studies(tmp_path_factory: pytest.TempPathFactory) -> list[Made]:
+    return make_studies(tmp_path_factory.mktemp("archive"))
+
+
+def _summary(responses: Sequence[FindResponse]) -> list[tuple[int, str | None, str | None]]:
+    out: list[tuple[int, str | None, str | None]] = []
+    for r in responses:
+        ident = r.identifier
+        text = None if ident is None else repr([(t, str(ident.get_value(t))) for t in ident.tags()])
+        out.append((r.status, text, r.error_comment))
+    return out
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"QueryRetrieveLevel": "STUDY", "PatientID": "P1", "StudyInstanceUID": "", "StudyDate": ""},
+        {"QueryRetrieveLevel": "SERIES", "Modality": "CT", "SeriesInstanceUID": ""},
+        {"QueryRetrieveLevel": "STUDY", "PatientName": "Doe*", "StudyDescription": ""},
+        {"QueryRetrieveLevel": "PATIENT"},  # wrong level for Study Root: A900H
+        {"PatientID": "P1"},  # no level: A900H
+    ],
+)
+def test_archive_adapter_answers_as_the_hand_written_scp(
+    studies: list[Made], keys: dict[str, str]
+) -> None:
+    archive = MemoryArchive([m.path for m in studies], unsupported={0x00081030})
+    ident = Dataset()
+    for keyword, value in keys.items():
+        ident.set(keyword, value)
+    scp = QueryRetrieveSCP(archive, server_ae())
+    by_hand = run(run_find(scp.handlers(), ident))
+    dispatched = run(run_find(archive_handlers(scp, None, {}), ident))
+    assert _summary(dispatched) == _summary(by_hand)
+    assert [r.status for r in dispatched][-1] in (0x0000, 0xA900)
+
+
+# -- pynetdicom as the SCU (test-only peer) -------------------------------------------------------
+
+
+def pynetdicom_find(port: int, patient_id: str) -> list[tuple[int, str | None, str | None]]:
+    pynetdicom = pytest.importorskip(
+        "pynetdicom", reason="pynetdicom (a test-only peer) is missing"
+    )
+    from pydicom.dataset import Dataset as PydicomDataset
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind
+
+    ae = pynetdicom.AE(ae_title="PYNETDICOM")
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 20
+    ae.add_requested_context(StudyRootQueryRetrieveInformationModelFind)
+    association = ae.associate("127.0.0.1", port, ae_title="APP-SCP")
+    assert association.is_established
+    q = PydicomDataset()
+    q.QueryRetrieveLevel = "STUDY"
+    q.PatientID = patient_id
+    q.StudyInstanceUID = ""
+    try:
+        return [
+            (
+                int(status.Status),
+                None if found is None else str(found.PatientID),
+                status.get("ErrorComment"),
+            )
+            for status, found in association.send_c_find(
+                q, StudyRootQueryRetrieveInformationModelFind
+            )
+        ]
+    finally:
+        association.release()
+
+
+@pytest.mark.interop
+def test_pynetdicom_finds_through_the_dispatch() -> None:
+    pytest.importorskip("pynetdicom", reason="pynetdicom (a test-only peer) is missing")
+
+    async def go() -> tuple[list[Any], list[Any]]:
+        async with running_server(server_ae(), handlers=scp_handlers(Studies())) as (_, port):
+            found = await asyncio.to_thread(pynetdicom_find, port, "")
+            failed = await asyncio.to_thread(pynetdicom_find, port, "FAIL")
+            return found, failed
+
+    found, failed = run(go())
+    assert [(s, p) for s, p, _ in found] == [
+        (0xFF00, "P1"),
+        (0xFF00, "P2"),
+        (0xFF01, "P3"),
+        (0x0000, None),
+    ]
+    assert [(s, c) for s, _, c in failed] == [(0xA700, "too many queries")]
+
+
+# -- static typing: the adapters are the generated protocols -------------------------------------
+
+mypy_api = pytest.importorskip("mypy.api")
+REPO = Path(__file__).resolve().parents[4]
+
+GOOD = """\
+from dicompile.generated.services.basic_worklist_management import ModalityWorklistSCP
+from dicompile.generated.services.query_retrieve import (
+    PatientRootQueryRetrieveSCP,
+    StudyRootQueryRetrieveSCP,
+)
+from dicompile.generated.services.verification import VerificationSCP
+from dicompile.runtime.archive.worklist import SQLiteWorklist
+from dicompile.runtime.net.services.archive_scp import (
+    ArchiveQueryRetrieve,
+    ArchiveWorklist,
+    Verification,
+)
+from dicompile.runtime.net.services.query_retrieve import QueryRetrieveSCP
+
+
+def check(scp: QueryRetrieveSCP, worklist: SQLiteWorklist) -> None:
+    study: StudyRootQueryRetrieveSCP = ArchiveQueryRetrieve(scp)
+    patient: PatientRootQueryRetrieveSCP = ArchiveQueryRetrieve(scp)
+    mwl: ModalityWorklistSCP = ArchiveWorklist(worklist)
+    verification: VerificationSCP = Verification()
+"""
+
+WRONG = """\
+from collections.abc import AsyncIterator
+
+from dicompile.generated.services.base import ServiceContext
+from dicompile.generated.services.basic_worklist_management import ModalityWorklistSCP
+from dicompile.runtime.core.dataset import Dataset
+
+
+class Wrong:
+    async def handle_find(self, identifier: str, context: ServiceContext) -> AsyncIterator[Dataset]:
+        yield Dataset()
+
+
+mwl: ModalityWorklistSCP = Wrong()
+"""
+
+
+def run_mypy(source: str, tmp_path: Path) -> tuple[str, int]:
+    path = tmp_path / "snippet.py"
+    path.write_text(source)
+    stdout, stderr, status = mypy_api.run(
+        [
+            "--config-file",
+            str(REPO / "pyproject.toml"),
+            "--strict",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--no-error-summary",
+            "--hide-error-context",
+            str(path),
+        ]
+    )
+    assert not stderr, stderr
+    return stdout, status
+
+
+def test_mypy_accepts_the_archive_adapters_as_the_protocols(tmp_path: Path) -> None:
+    stdout, status = run_mypy(GOOD, tmp_path)
+    assert status == 0, stdout
+
+
+def test_mypy_rejects_a_handler_with_a_wrong_signature(tmp_path: Path) -> None:
+    stdout, status = run_mypy(WRONG, tmp_path)
+    assert status == 1
+    lines = [line for line in stdout.splitlines() if ": error:" in line]
+    assert len(lines) == 1, stdout
+    assert "snippet.py:13" in lines[0] and "ModalityWorklistSCP" in lines[0], stdout
+
+
+def test_archive_adapter_refusal_carries_the_offending_element(studies: list[Made]) -> None:
+    from dicompile.runtime.net.dimse import CFindRQ as Find
+    from dicompile.runtime.net.services.query_retrieve import encode_identifier
+
+    archive = MemoryArchive([m.path for m in studies])
+    scp = QueryRetrieveSCP(archive, server_ae())
+
+    async def raw(handlers: dict[type[Request], RequestHandler]) -> object:
+        async with running_server(server_ae(), handlers=handlers) as (_, port):
+            association = await associate(
+                scu_ae("APP-SCU"),
+                "127.0.0.1",
+                port,
+                called_ae_title="APP-SCP",
+                contexts=[query_context(QueryModel.STUDY, Operation.FIND)],
+            )
+            async with association:
+                context = association.negotiated.find(STUDY_ROOT_FIND)
+                assert context is not None
+                ident = Dataset()
+                ident.set("PatientID", "P1")  # no Query/Retrieve Level
+                request = Find(
+                    message_id=1,
+                    affected_sop_class_uid=STUDY_ROOT_FIND,
+                    data_set=encode_identifier(ident, context.transfer_syntax),
+                )
+                return await association.request(request, context.context_id)
+
+    by_hand = run(raw(scp.handlers()))
+    dispatched = run(raw(archive_handlers(scp, None, {})))
+    assert dispatched == by_hand
+    assert getattr(dispatched, "offending_element", None) == (0x00080052,)
