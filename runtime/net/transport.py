@@ -265,9 +265,8 @@ class Transport:
         LocalProtocolError
             The primitive is not allowed in the machine's state (Table 9-10).
         """
-        data = self.machine.send(primitive)
-        if data:
-            self._write(data)
+        for part in self.machine.send_parts(primitive):
+            self._write(part)  # a long fragment is written as it is, not copied into a PDU
         self._perform()
 
     async def drain(self) -> None:

@@ -74,6 +74,7 @@ from dicompile.runtime.net.ul.pdu import (
     PDU_HEADER_LENGTH,
     decode_pdu,
     encode_pdu,
+    encode_pdu_parts,
     peek_header,
 )
 from dicompile.runtime.net.ul.primitives import (
@@ -253,7 +254,22 @@ class UpperLayer:
             assert isinstance(primitive, AAssociateRequest)
             # AE-2 sends it later; find encoding errors now, while the caller is here.
             encode_pdu(associate_rq_from_request(primitive))
-        return self._fire(event, primitive, inline_bytes=True)
+        return b"".join(self._fire(event, primitive, inline_bytes=True))
+
+    def send_parts(self, primitive: UserRequest) -> list[bytes]:
+        """:meth:`send`, with the bytes as consecutive parts to write in order.
+
+        Long P-DATA fragments are parts of their own, not copied into the PDU's bytes
+        (see :func:`~dicompile.runtime.net.ul.pdu.encode_pdu_parts`).
+
+        Raises
+        ------
+        LocalProtocolError
+            As :meth:`send`.
+        """
+        if type(primitive) is AAssociateRequest:
+            return [self.send(primitive)]
+        return self._fire(EVENT_OF_REQUEST[type(primitive)], primitive, inline_bytes=True)
 
     def transport_connected(
         self,
@@ -444,12 +460,12 @@ class UpperLayer:
 
     # -- the engine ----------------------------------------------------------------------
 
-    def _fire(self, event: Event, payload: Payload, *, inline_bytes: bool = False) -> bytes:
+    def _fire(self, event: Event, payload: Payload, *, inline_bytes: bool = False) -> list[bytes]:
         before = self._state
         action, result = step(self._context, Input(before, event, payload))
         # Encode before committing anything, so that an encoding error leaves no trace.
         encoded = [
-            encode_pdu(output.pdu) if isinstance(output, SendPDU) else None
+            encode_pdu_parts(output.pdu) if isinstance(output, SendPDU) else None
             for output in result.outputs
         ]
         context = result.context
@@ -457,9 +473,9 @@ class UpperLayer:
         for output, data in zip(result.outputs, encoded, strict=True):
             if data is not None:
                 if inline_bytes:
-                    returned.append(data)
+                    returned += data
                 else:
-                    self._commands.append(SendData(data))
+                    self._commands.append(SendData(b"".join(data)))
             elif isinstance(output, Deliver):
                 self._events.append(output.primitive)
             else:
@@ -478,4 +494,4 @@ class UpperLayer:
             self._discarding = False
         if self._on_transition is not None:
             self._on_transition(Transition(before, event, action, self._state))
-        return b"".join(returned)
+        return returned

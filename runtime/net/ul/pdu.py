@@ -899,28 +899,8 @@ def encode_pdu(pdu: PDU) -> bytes:
             )
             return _pdu(PDUType.A_ASSOCIATE_RJ, body)
         case PDataTF(pdvs=pdvs):
-            if not pdvs:
-                raise LocalProtocolError("a P-DATA-TF needs one or more PDVs (PS3.8 §9.3.5)")
             # The PDU header goes first in the same join: fragments are copied once.
-            parts: list[bytes] = [b""]
-            length = 0
-            for pdv in pdvs:
-                # Item bytes 1-4: Item-length; 5: Presentation-context-ID;
-                # 6-xxx: Presentation-data-value = message control header + fragment
-                parts.append(
-                    struct.pack(
-                        ">IBB",
-                        len(pdv.fragment) + 2,
-                        _context_id(pdv.context_id),
-                        pdv.header.to_byte(),
-                    )
-                )
-                parts.append(pdv.fragment)
-                length += PDV_OVERHEAD + len(pdv.fragment)
-            if length > MAX_PDU_LENGTH_FIELD:
-                raise LocalProtocolError(f"PDU body of {length} bytes does not fit PDU-length")
-            parts[0] = struct.pack(">BBI", PDUType.P_DATA_TF.value, 0, length)
-            return b"".join(parts)
+            return b"".join(_pdata_parts(pdvs))
         case AReleaseRQ():
             return _pdu(PDUType.A_RELEASE_RQ, bytes(4))  # bytes 7-10: reserved
         case AReleaseRP():
@@ -931,6 +911,61 @@ def encode_pdu(pdu: PDU) -> bytes:
                 (_u8(code_value(source), "source")[0], _u8(code_value(reason), "reason")[0])
             )
             return _pdu(PDUType.A_ABORT, body)
+
+
+def _pdata_parts(pdvs: tuple[PresentationDataValue, ...]) -> list[bytes]:
+    """The bytes of a P-DATA-TF as a list: header, then each PDV's header and fragment."""
+    if not pdvs:
+        raise LocalProtocolError("a P-DATA-TF needs one or more PDVs (PS3.8 §9.3.5)")
+    parts: list[bytes] = [b""]
+    length = 0
+    for pdv in pdvs:
+        # Item bytes 1-4: Item-length; 5: Presentation-context-ID;
+        # 6-xxx: Presentation-data-value = message control header + fragment
+        parts.append(
+            struct.pack(
+                ">IBB", len(pdv.fragment) + 2, _context_id(pdv.context_id), pdv.header.to_byte()
+            )
+        )
+        parts.append(pdv.fragment)
+        length += PDV_OVERHEAD + len(pdv.fragment)
+    if length > MAX_PDU_LENGTH_FIELD:
+        raise LocalProtocolError(f"PDU body of {length} bytes does not fit PDU-length")
+    parts[0] = struct.pack(">BBI", PDUType.P_DATA_TF.value, 0, length)
+    return parts
+
+
+#: A fragment at least this long is written on its own rather than copied into the PDU.
+SEPARATE_FRAGMENT: Final = 1 << 15
+
+
+def encode_pdu_parts(pdu: PDU) -> list[bytes]:
+    """The bytes of one PDU as consecutive parts whose concatenation is :func:`encode_pdu`.
+
+    Fragments of at least :data:`SEPARATE_FRAGMENT` bytes are parts of their own, the very
+    objects of the PDVs, so that a driver writes them without copying them into a PDU;
+    everything between them is joined.
+
+    Raises
+    ------
+    LocalProtocolError
+        As :func:`encode_pdu`.
+    """
+    if not isinstance(pdu, PDataTF):
+        return [encode_pdu(pdu)]
+    out: list[bytes] = []
+    small: list[bytes] = []
+    for part in _pdata_parts(pdu.pdvs):
+        if len(part) >= SEPARATE_FRAGMENT:
+            if small:
+                out.append(b"".join(small))
+                small = []
+            out.append(part)
+        else:
+            small.append(part)
+    if small:
+        out.append(b"".join(small))
+    return out
 
 
 # --------------------------------------------------------------------------------------

@@ -1,15 +1,25 @@
 """The machine's buffered receive path (``get_buffer``/``buffer_updated``, Rule 5), which the
 asyncio driver uses: same events as ``receive_bytes`` for any split of the byte stream, long
-PDUs read into storage of their own size, and nothing left over after an abort."""
+PDUs read into storage of their own size, and nothing left over after an abort; and its send
+path in parts (``send_parts``), which writes long fragments without copying them."""
 
 from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dicompile.runtime.net.ul.machine import DIRECT_READ_MIN, UpperLayer
+from dicompile.runtime.net.ul.pdu import (
+    SEPARATE_FRAGMENT,
+    MessageControlHeader,
+    PDataTF,
+    PresentationDataValue,
+    encode_pdu,
+    encode_pdu_parts,
+)
 from dicompile.runtime.net.ul.primitives import (
     AAssociateIndication,
     APAbortIndication,
@@ -142,3 +152,34 @@ def test_a_p_data_above_our_maximum_is_refused_from_its_header() -> None:
     events = feed_buffered(pair.acceptor, too_long, [len(too_long)])
     assert [type(e) for e in events] == [APAbortIndication]
     assert pair.acceptor.state is State.STA13  # AA-8: A-ABORT sent, ARTIM runs
+
+
+# -- sending in parts ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sizes", [[2], [SEPARATE_FRAGMENT], [10, SEPARATE_FRAGMENT + 2, 4], [40_000, 40_000]]
+)
+def test_pdu_parts_join_to_the_pdu_and_keep_long_fragments_uncopied(sizes: list[int]) -> None:
+    pdvs = tuple(
+        PresentationDataValue(3, MessageControlHeader(False, i == len(sizes) - 1), bytes(n))
+        for i, n in enumerate(sizes)
+    )
+    pdu = PDataTF(pdvs)
+    parts = encode_pdu_parts(pdu)
+    assert b"".join(parts) == encode_pdu(pdu)
+    long_ones = [pdv.fragment for pdv in pdvs if len(pdv.fragment) >= SEPARATE_FRAGMENT]
+    assert [p for p in parts if len(p) >= SEPARATE_FRAGMENT] == long_ones
+    for fragment in long_ones:
+        assert any(part is fragment for part in parts)
+    # Never two short parts in a row: everything between long fragments is joined.
+    shorts = [len(p) < SEPARATE_FRAGMENT for p in parts]
+    assert not any(a and b for a, b in itertools.pairwise(shorts))
+
+
+def test_send_parts_writes_what_send_writes() -> None:
+    one, other = established(), established()
+    big = bytes(range(256)) * 400
+    joined = b"".join(one.requestor.send_parts(p_data(big)))
+    assert joined == other.requestor.send(p_data(big))
+    assert [type(e) for e in feed_buffered(one.acceptor, joined, [1 << 20])] == [PDataIndication]
