@@ -451,3 +451,48 @@ def test_archive_adapter_refusal_carries_the_offending_element(studies: list[Mad
     dispatched = run(raw(archive_handlers(scp, None, {})))
     assert dispatched == by_hand
     assert getattr(dispatched, "offending_element", None) == (0x00080052,)
+
+
+# -- dcmtk's findscu as the SCU (when installed) ---------------------------------------------------
+
+
+@pytest.mark.interop
+def test_dcmtk_findscu_through_the_dispatch(tmp_path: Path) -> None:
+    import subprocess
+
+    from interop.peers import PEER_ENV, TOOL_TIMEOUT, dcmtk_tool
+
+    findscu = dcmtk_tool("findscu")
+    if findscu is None:
+        pytest.skip("dcmtk's findscu is not installed (Debian package 'dcmtk')")
+
+    def findscu_run(port: int, patient_id: str, out: Path) -> subprocess.CompletedProcess[str]:
+        out.mkdir()
+        return subprocess.run(
+            [
+                findscu, "-d", "-S", "-aec", "APP-SCP", "-X", "-od", str(out),
+                "-k", "QueryRetrieveLevel=STUDY", "-k", f"PatientID={patient_id}",
+                "-k", "StudyInstanceUID", "127.0.0.1", str(port),
+            ],
+            capture_output=True, text=True, errors="replace", timeout=TOOL_TIMEOUT,
+            env=PEER_ENV, check=False,
+        )  # fmt: skip
+
+    async def go() -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+        async with running_server(server_ae(), handlers=scp_handlers(Studies())) as (_, port):
+            found = await asyncio.to_thread(findscu_run, port, "", tmp_path / "all")
+            failed = await asyncio.to_thread(findscu_run, port, "FAIL", tmp_path / "fail")
+            return found, failed
+
+    import pydicom
+
+    found, failed = run(go(), timeout=2 * TOOL_TIMEOUT)
+    assert found.returncode == 0, found.stderr
+    responses = [pydicom.dcmread(p) for p in sorted((tmp_path / "all").glob("rsp*.dcm"))]
+    assert sorted(str(r.PatientID) for r in responses) == ["P1", "P2", "P3"]
+    assert sorted(str(r.StudyInstanceUID) for r in responses) == ["1.2.3.1", "1.2.3.2", "1.2.3.3"]
+    assert not list((tmp_path / "fail").glob("rsp*.dcm"))
+    text = failed.stdout + failed.stderr
+    # findscu -d dumps the final response's command set: status and Error Comment.
+    assert "DIMSE Status                  : 0xa700" in text, text
+    assert "(0000,0902) LO [too many queries]" in text, text
