@@ -56,13 +56,18 @@ Theory of operation
   C-CANCEL-RQ the SCP stops pulling matches and answers FE00H Cancel (PS3.7 §9.3.2.3);
   otherwise the final response is Success.
 * C-ECHO (PS3.4 A.4.2): the ``Outcome`` returned is the response's status and comment.
+* N-CREATE, N-SET, N-ACTION, N-GET (PS3.7 §10.1): the handler gets the SOP Instance UID,
+  the decoded Attribute List / Modification List / Action Information (N-ACTION also the
+  Action Type ID, N-GET the Attribute Identifier List); the ``Outcome`` it returns gives
+  the status, the data set of the response and, for N-CREATE, the instance UID (one is made
+  when neither the SCU nor the handler named it, PS3.7 §10.1.5.1.2).
 * Failures: ``ServiceFailure(status, comment)`` raised by the handler is the final status
   with Error Comment (0000,0902); a :class:`~dicompile.runtime.errors.QueryError` gives its
   status, with the first tag of its path as Offending Element (0000,0901); an identifier that
   does not decode is C000H; any other exception is C000H Unable to process for C-FIND and
   0110H Processing Failure for the others (PS3.7 C.4.3) -- never Success.
-* Not yet dispatched: C-MOVE, C-GET (sub-operations from yielded data sets), C-STORE and the
-  DIMSE-N services; give their handlers in ``fallback``.
+* Not yet dispatched: C-MOVE and C-GET (sub-operations from yielded data sets), C-STORE,
+  N-DELETE and N-EVENT-REPORT; give their handlers in ``fallback``.
 
 The runtime imports the generated modules lazily (inside :func:`scp_handlers`), never at
 import time: generated code may import the runtime, not the other way round.
@@ -80,6 +85,7 @@ from typing import TYPE_CHECKING, Final, cast
 
 import attrs
 
+from dicompile.runtime.core.values.uid import uid_from_uuid
 from dicompile.runtime.errors import DecodeError, LocalProtocolError, QueryError
 from dicompile.runtime.net.association import (
     PROCESSING_FAILURE,
@@ -92,6 +98,14 @@ from dicompile.runtime.net.dimse import (
     CEchoRSP,
     CFindRQ,
     CFindRSP,
+    NActionRQ,
+    NActionRSP,
+    NCreateRQ,
+    NCreateRSP,
+    NGetRQ,
+    NGetRSP,
+    NSetRQ,
+    NSetRSP,
     Request,
     Response,
     StatusCategory,
@@ -293,10 +307,120 @@ def _echo_route(method: Callable[..., object], failure: type[ServiceFailure]) ->
     return handle
 
 
+def _sop_class_of(request: Request) -> str | None:
+    """The Affected (DIMSE-C, N-CREATE) or Requested (other DIMSE-N) SOP Class UID."""
+    for name in ("affected_sop_class_uid", "requested_sop_class_uid"):
+        value = getattr(request, name, None)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _n_arguments(
+    request: Request, data: Dataset | None
+) -> tuple[tuple[object, ...], str | None, int | None]:
+    """The handler's arguments before the context, the SOP instance, the action type."""
+    if isinstance(request, NCreateRQ):
+        return (request.affected_sop_instance_uid, data), request.affected_sop_instance_uid, None
+    if isinstance(request, NSetRQ):
+        assert data is not None
+        return (request.requested_sop_instance_uid, data), request.requested_sop_instance_uid, None
+    if isinstance(request, NActionRQ):
+        instance = request.requested_sop_instance_uid
+        return (instance, request.action_type_id, data), instance, request.action_type_id
+    assert isinstance(request, NGetRQ)
+    tags = tuple(request.attribute_identifier_list or ())
+    return (request.requested_sop_instance_uid, tags), request.requested_sop_instance_uid, None
+
+
+def _n_route(method: Callable[..., object], failure: type[ServiceFailure]) -> RequestHandler:
+    """N-CREATE, N-SET, N-ACTION, N-GET: ``await method(..., context)`` gives the Outcome:
+    its status, Attribute List (or Action Reply) and, for N-CREATE, the instance.
+
+    References
+    ----------
+    PS3.7 §10.1.2 (N-GET), §10.1.3 (N-SET), §10.1.4 (N-ACTION), §10.1.5 (N-CREATE).
+    """
+
+    async def handle(
+        association: Association, context: AcceptedContext, request: Request
+    ) -> Response:
+        assert isinstance(request, NCreateRQ | NSetRQ | NActionRQ | NGetRQ)
+        sop_class = _sop_class_of(request) or context.abstract_syntax
+        syntax = context.transfer_syntax
+        cls = _N_RESPONSES[type(request)]
+
+        def answer(
+            status: int,
+            comment: str | None = None,
+            instance: str | None = None,
+            data: bytes | None = None,
+            offending: tuple[int, ...] | None = None,
+        ) -> Response:
+            fields: dict[str, object] = {
+                "message_id_being_responded_to": request.message_id,
+                "status": status,
+                "affected_sop_class_uid": sop_class,
+                "affected_sop_instance_uid": instance,
+                "error_comment": _comment(comment),
+                "offending_element": offending,
+                "data_set": data,
+            }
+            if isinstance(request, NActionRQ):
+                fields["action_type_id"] = request.action_type_id
+            return cls(**fields)  # type: ignore[arg-type]
+
+        ctx = RequestContext(association, context, sop_class, request.message_id)
+        raw = getattr(request, "data_set", None)
+        try:
+            data = _decode(raw, syntax) if raw else None
+        except DecodeError as exc:
+            return answer(PROCESSING_FAILURE, f"undecodable data set: {exc}")
+        arguments, instance, _ = _n_arguments(request, data)
+        try:
+            result = method(*arguments, ctx)
+            if not isinstance(result, Awaitable):
+                raise TypeError(f"{request.MESSAGE} handler returned {result!r}, not an awaitable")
+            outcome = cast("Outcome[ServiceStatus]", await result)
+            status = _code(outcome.status)
+            if isinstance(request, NCreateRQ):
+                # PS3.7 §10.1.5.1.2: the SCP names the instance when the SCU did not.
+                instance = outcome.sop_instance_uid or instance
+                if instance is None and status_category(status) is StatusCategory.SUCCESS:
+                    instance = uid_from_uuid()
+            encoded = None
+            if outcome.data_set is not None:
+                from dicompile.runtime.net.services.payload import encode_payload
+
+                encoded = encode_payload(outcome.data_set, syntax)
+            return answer(status, outcome.error_comment, instance, encoded)
+        except failure as exc:
+            return answer(exc.status, exc.comment or None, instance)
+        except QueryError as exc:
+            return answer(exc.status, str(exc), instance, offending=_offending(exc))
+        except Exception as exc:
+            log.exception("%r: %s handler failed", association, request.MESSAGE)
+            return answer(PROCESSING_FAILURE, f"{type(exc).__name__}: {exc}", instance)
+
+    return handle
+
+
+_N_RESPONSES: Final[Mapping[type[Request], type[Response]]] = {
+    NCreateRQ: NCreateRSP,
+    NSetRQ: NSetRSP,
+    NActionRQ: NActionRSP,
+    NGetRQ: NGetRSP,
+}
+
+
 #: DIMSE service (as the generated OPERATIONS name it) -> request type, handler method, route.
 _ROUTES: Final[Mapping[str, tuple[type[Request], str, _Route]]] = {
     "C-FIND": (CFindRQ, "handle_find", _find_route),
     "C-ECHO": (CEchoRQ, "handle_echo", _echo_route),
+    "N-CREATE": (NCreateRQ, "handle_n_create", _n_route),
+    "N-SET": (NSetRQ, "handle_n_set", _n_route),
+    "N-ACTION": (NActionRQ, "handle_n_action", _n_route),
+    "N-GET": (NGetRQ, "handle_n_get", _n_route),
 }
 
 
@@ -411,8 +535,8 @@ def _by_sop_class(
     async def handle(
         association: Association, context: AcceptedContext, request: Request
     ) -> Response:
-        sop_class = getattr(request, "affected_sop_class_uid", None)
-        chosen = table.get(sop_class) if isinstance(sop_class, str) else None
+        sop_class = _sop_class_of(request)
+        chosen = table.get(sop_class) if sop_class is not None else None
         if chosen is not None:
             if sop_class == context.abstract_syntax:
                 return await chosen(association, context, request)

@@ -15,13 +15,15 @@ import pytest
 from net_support import run, running_server, scp_ae, scu_ae
 from qr_support import Made, MemoryArchive, make_studies
 
-from dicompile.generated.services.base import Match, ServiceContext, ServiceFailure
+from dicompile.generated.dimse_commands import StatusCode
+from dicompile.generated.services.base import Match, Outcome, ServiceContext, ServiceFailure
 from dicompile.generated.services.basic_worklist_management import ModalityWorklistSCP
+from dicompile.generated.services.procedure_step import ModalityPerformedProcedureStepNSetStatus
 from dicompile.generated.services.query_retrieve import FindStatus, StudyRootQueryRetrieveSCP
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.errors import LocalProtocolError
 from dicompile.runtime.net.association import RequestHandler, associate
-from dicompile.runtime.net.dimse import CEchoRQ, CFindRQ, Request
+from dicompile.runtime.net.dimse import CEchoRQ, CFindRQ, NSetRQ, Request
 from dicompile.runtime.net.services.archive_scp import (
     Verification,
     archive_handlers,
@@ -496,3 +498,100 @@ def test_dcmtk_findscu_through_the_dispatch(tmp_path: Path) -> None:
     # findscu -d dumps the final response's command set: status and Error Comment.
     assert "DIMSE Status                  : 0xa700" in text, text
     assert "(0000,0902) LO [too many queries]" in text, text
+
+
+# -- DIMSE-N: an application's MPPS SCP ----------------------------------------------------------
+
+
+class Steps:
+    """An application's Modality Performed Procedure Step SCP (PS3.4 F.7), in memory."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, Dataset] = {}
+
+    async def handle_n_create(
+        self, sop_instance_uid: str | None, attributes: Dataset | None, context: ServiceContext
+    ) -> Outcome[StatusCode]:
+        if attributes is not None and attributes.get_value("PatientID") == "BOOM":
+            raise RuntimeError("disk full")
+        uid = sop_instance_uid or "1.2.3.99"
+        if uid in self.steps:
+            raise ServiceFailure(0x0111, "duplicate step")
+        self.steps[uid] = attributes or Dataset()
+        return Outcome(StatusCode.SUCCESS, sop_instance_uid=None if sop_instance_uid else uid)
+
+    async def handle_n_set(
+        self, sop_instance_uid: str, modifications: Dataset, context: ServiceContext
+    ) -> Outcome[ModalityPerformedProcedureStepNSetStatus]:
+        step = self.steps.get(sop_instance_uid)
+        if step is None:
+            raise ServiceFailure(0x0112, f"no step {sop_instance_uid}")
+        for tag in modifications.tags():
+            step.set(tag, modifications.get_value(tag))
+        return Outcome(0x0000, data_set=step)
+
+
+def test_mpps_n_create_and_n_set_through_the_dispatch() -> None:
+    from dicompile.runtime.net.dimse import NCreateRQ, NCreateRSP
+    from dicompile.runtime.net.services.mpps import (
+        MPPS_CONTEXT,
+        MPPS_SCP_CONTEXT,
+        MPPS_SOP_CLASS,
+        create_step,
+        set_step,
+    )
+    from dicompile.runtime.net.services.payload import encode_payload
+
+    app = Steps()
+    handlers = scp_handlers(app, [MPPS_SOP_CLASS])
+    assert set(handlers) == {NCreateRQ, NSetRQ}
+
+    def attributes(patient_id: str) -> Dataset:
+        ds = Dataset()
+        ds.set("PatientID", patient_id)
+        ds.set("PerformedProcedureStepStatus", "IN PROGRESS")
+        return ds
+
+    async def go() -> list[Any]:
+        async with running_server(scp_ae("MPPS-SCP", (MPPS_SCP_CONTEXT,)), handlers=handlers) as (
+            _,
+            port,
+        ):
+            association = await associate(
+                scu_ae("MODALITY"),
+                "127.0.0.1",
+                port,
+                called_ae_title="MPPS-SCP",
+                contexts=[MPPS_CONTEXT],
+            )
+            async with association:
+                created = await create_step(association, attributes("P1"), "1.2.3.1")
+                duplicate = await create_step(association, attributes("P1"), "1.2.3.1")
+                broken = await create_step(association, attributes("BOOM"), "1.2.3.2")
+                done = Dataset()
+                done.set("PerformedProcedureStepStatus", "COMPLETED")
+                updated = await set_step(association, "1.2.3.1", done)
+                missing = await set_step(association, "1.2.3.404", done)
+                context = association.negotiated.find(MPPS_SOP_CLASS)
+                assert context is not None
+                # No SOP Instance UID from the SCU: the SCP's is in the response.
+                unnamed = await association.request(
+                    NCreateRQ(
+                        message_id=association.next_message_id(),
+                        affected_sop_class_uid=MPPS_SOP_CLASS,
+                        data_set=encode_payload(attributes("P2"), context.transfer_syntax),
+                    ),
+                    context.context_id,
+                )
+                assert isinstance(unnamed, NCreateRSP)
+                return [created, duplicate, broken, updated, missing, unnamed]
+
+    created, duplicate, broken, updated, missing, unnamed = run(go())
+    assert (created.status, created.sop_instance_uid) == (0x0000, "1.2.3.1")
+    assert (duplicate.status, duplicate.error_comment) == (0x0111, "duplicate step")
+    assert broken.status == 0x0110 and "RuntimeError" in (broken.error_comment or "")
+    assert updated.status == 0x0000
+    assert app.steps["1.2.3.1"].get_value("PerformedProcedureStepStatus") == "COMPLETED"
+    assert (missing.status, missing.error_comment) == (0x0112, "no step 1.2.3.404")
+    assert (unnamed.status, unnamed.affected_sop_instance_uid) == (0x0000, "1.2.3.99")
+    assert "1.2.3.2" not in app.steps
