@@ -51,7 +51,9 @@ Rule 5 - a driver may let the transport write into the machine's buffer
 (``get_buffer()``, then ``buffer_updated()``: the shape of ``asyncio.BufferedProtocol``)
 instead of calling ``receive_bytes()``.  Once the header of a long PDU is in, the rest of
 that PDU is read into storage of its exact size, so its bytes are copied once in user
-space (the fragments are cut out of it); short PDUs go through a small reused scratch area.
+space (the fragments are cut out of it); short PDUs, and PDUs longer than a local cap (a
+header alone must not make the machine allocate much), go through a small reused scratch
+area.
 Both ways feed the same buffer, in order, under the same limits.
 
 When the machine is back in Sta1 the association is over: the buffer is dropped,
@@ -136,6 +138,9 @@ IDLE: Final = Pending.IDLE
 SCRATCH_SIZE: Final = 1 << 16
 #: A PDU with at least this many bytes still to come is read into storage of its own.
 DIRECT_READ_MIN: Final = 1 << 15
+#: ... unless it is longer than this: storage is then added only as bytes arrive, so that
+#: a header alone (with no Maximum Length announced) cannot make us allocate gigabytes.
+DIRECT_READ_MAX: Final = 1 << 22
 
 
 @attrs.frozen
@@ -336,7 +341,7 @@ class UpperLayer:
                 header = None  # next_event() reports it (Evt19)
             if header is not None:
                 total = PDU_HEADER_LENGTH + header[1]
-                if total - len(self._buffer) >= DIRECT_READ_MIN:
+                if total - len(self._buffer) >= DIRECT_READ_MIN and total <= DIRECT_READ_MAX:
                     direct = bytearray(total)
                     filled = len(self._buffer)
                     direct[:filled] = self._buffer

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dicompile.runtime.net.ul.machine import DIRECT_READ_MIN, UpperLayer
+from dicompile.runtime.net.ul.machine import DIRECT_READ_MAX, DIRECT_READ_MIN, UpperLayer
 from dicompile.runtime.net.ul.pdu import (
     SEPARATE_FRAGMENT,
     MessageControlHeader,
@@ -183,3 +183,24 @@ def test_send_parts_writes_what_send_writes() -> None:
     joined = b"".join(one.requestor.send_parts(p_data(big)))
     assert joined == other.requestor.send(p_data(big))
     assert [type(e) for e in feed_buffered(one.acceptor, joined, [1 << 20])] == [PDataIndication]
+
+
+def test_a_header_alone_cannot_make_the_machine_allocate_much() -> None:
+    pair = AssociationPair()
+    pair.send(R, association_request(0))  # Maximum Length 0: no limit on either side
+    pair.connect()
+    pair.deliver(R)
+    pair.send(A, accept_response(0))
+    pair.deliver(A)
+    machine = pair.acceptor
+    assert machine.max_pdata_length is None
+    header = b"\x04\x00" + (1 << 31).to_bytes(4, "big")
+    assert feed_buffered(machine, header, [6]) == []
+    with machine.get_buffer(-1) as view:
+        assert len(view) <= DIRECT_READ_MAX
+    # Just under the cap, the PDU gets its own storage.
+    other = established()
+    header = b"\x04\x00" + (DIRECT_READ_MAX // 4).to_bytes(4, "big")
+    assert feed_buffered(other.acceptor, header, [6]) == []
+    with other.acceptor.get_buffer(-1) as view:
+        assert len(view) == DIRECT_READ_MAX // 4
