@@ -435,17 +435,37 @@ def encode_dataset(ds: Dataset, ctx: CodecContext, options: WriteOptions | None 
 
 
 def write_pieces(pieces: list[Piece], stream: BinaryIO, chunk_size: int = STREAM_CHUNK) -> int:
-    """Write pieces to ``stream``, streaming deferred ones in chunks; returns bytes written."""
+    """Write pieces to ``stream``, streaming deferred ones in chunks; returns bytes written.
+
+    Consecutive in-memory pieces are joined into one write of at most ``chunk_size`` bytes
+    (a file of small pieces is then one system call, not one per piece).
+    """
     written = 0
+    pending: list[bytearray] = []
+    pending_size = 0
     for piece in pieces:
         if isinstance(piece, bytearray):
-            stream.write(piece)
-            written += len(piece)
-        else:
-            for chunk in piece.iter_chunks(chunk_size):
-                stream.write(chunk)
-                written += len(chunk)
+            if pending_size + len(piece) > chunk_size and pending:
+                written += _flush(pending, stream)
+                pending, pending_size = [], 0
+            pending.append(piece)
+            pending_size += len(piece)
+            continue
+        if pending:
+            written += _flush(pending, stream)
+            pending, pending_size = [], 0
+        for chunk in piece.iter_chunks(chunk_size):
+            stream.write(chunk)
+            written += len(chunk)
+    if pending:
+        written += _flush(pending, stream)
     return written
+
+
+def _flush(pieces: list[bytearray], stream: BinaryIO) -> int:
+    data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+    stream.write(data)
+    return len(data)
 
 
 def write_dataset(
