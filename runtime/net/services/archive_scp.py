@@ -10,8 +10,9 @@ the same typed dispatch an application's own handlers go through:
   matching by the archive, the response identifier of the keys asked for, FF00H or FF01H
   when a requested key is not supported (PS3.4 C.4.1.1.3.2, Table C.4-1).
   ``handle_move`` and ``handle_get`` yield the data sets of the instances a retrieve
-  selects; ``dicompile serve`` still runs C-MOVE and C-GET through the
-  ``QueryRetrieveSCP`` (its sub-operations send the files as stored).
+  selects (the dispatch sends them re-encoded in a native syntax); ``dicompile serve``
+  still runs C-MOVE and C-GET through the ``QueryRetrieveSCP``, whose sub-operations send
+  the files as stored (compressed ones too) without holding them in memory.
 * :class:`ArchiveWorklist` - ``ModalityWorklistSCP`` (PS3.4 K.4.1.2) over an
   :class:`~dicompile.runtime.archive.worklist.SQLiteWorklist`; a store that cannot be read
   is A700H Out of Resources.

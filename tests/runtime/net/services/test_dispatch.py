@@ -25,6 +25,7 @@ from dicompile.runtime.errors import LocalProtocolError
 from dicompile.runtime.net.association import RequestHandler, associate
 from dicompile.runtime.net.dimse import CEchoRQ, CFindRQ, NSetRQ, Request
 from dicompile.runtime.net.services.archive_scp import (
+    ArchiveQueryRetrieve,
     Verification,
     archive_handlers,
 )
@@ -359,6 +360,7 @@ from dicompile.generated.services.verification import VerificationSCP
 from dicompile.runtime.archive.worklist import SQLiteWorklist
 from dicompile.runtime.net.services.archive_scp import (
     ArchiveQueryRetrieve,
+    ArchiveQueryRetrieve,
     ArchiveWorklist,
     Verification,
 )
@@ -595,3 +597,125 @@ def test_mpps_n_create_and_n_set_through_the_dispatch() -> None:
     assert (missing.status, missing.error_comment) == (0x0112, "no step 1.2.3.404")
     assert (unnamed.status, unnamed.affected_sop_instance_uid) == (0x0000, "1.2.3.99")
     assert "1.2.3.2" not in app.steps
+
+
+# -- C-GET and C-MOVE: the archive adapter's data sets sent by the dispatch -----------------------
+
+
+def retrieve_handlers(
+    studies: list[Made], destinations: dict[str, tuple[str, int]] | None = None
+) -> dict[type[Request], RequestHandler]:
+    from dicompile.runtime.net.services.query_retrieve import STUDY_ROOT_GET, STUDY_ROOT_MOVE
+
+    scp = QueryRetrieveSCP(MemoryArchive([m.path for m in studies]), server_ae())
+    return scp_handlers(
+        ArchiveQueryRetrieve(scp), [STUDY_ROOT_GET, STUDY_ROOT_MOVE], destinations=destinations
+    )
+
+
+def retrieve_ae() -> Any:
+    from dicompile.runtime.net.services.query_retrieve import storage_contexts_for_retrieve
+
+    return scp_ae("APP-SCP", (*qr_scp_contexts(), *storage_contexts_for_retrieve()))
+
+
+def test_get_sends_the_yielded_data_sets_on_the_association(
+    tmp_path: Path, studies: list[Made]
+) -> None:
+    from net_support import same_elements
+
+    from dicompile.runtime.net.services.query_retrieve import get, get_contexts
+    from dicompile.runtime.net.services.storage import FileStore
+
+    series = studies[0].series_uid
+    wanted = [m for m in studies if m.series_uid == series]
+    received = tmp_path / "got"
+
+    async def go() -> list[Any]:
+        async with (
+            running_server(retrieve_ae(), handlers=retrieve_handlers(studies)) as (_, port),
+            await associate(
+                scu_ae("APP-SCU"),
+                "127.0.0.1",
+                port,
+                called_ae_title="APP-SCP",
+                contexts=get_contexts(QueryModel.STUDY),
+            ) as association,
+        ):
+            ident = Dataset()
+            ident.set("QueryRetrieveLevel", "SERIES")
+            ident.set("StudyInstanceUID", studies[0].study_uid)
+            ident.set("SeriesInstanceUID", series)
+            return [r async for r in get(association, ident, FileStore(received, fsync=False))]
+
+    responses = run(go())
+    assert len(wanted) >= 2
+    assert [r.status for r in responses] == [0xFF00] * (len(wanted) - 1) + [0x0000]
+    assert [r.counts.remaining for r in responses[:-1]] == list(range(len(wanted) - 1, 0, -1))
+    assert responses[-1].counts.completed == len(wanted)
+    assert responses[-1].counts.remaining == 0  # absent from the final response
+    for made in wanted:
+        same_elements(made.path, received / f"{made.sop_instance_uid}.dcm")
+
+
+def test_move_sends_to_the_destination_and_refuses_unknown_ones(
+    tmp_path: Path, studies: list[Made]
+) -> None:
+    from net_support import same_elements
+
+    from dicompile.runtime.net.services.query_retrieve import move
+
+    target = studies[0].study_uid
+    wanted = [m for m in studies if m.study_uid == target]
+    moved = tmp_path / "moved"
+
+    async def go() -> tuple[list[Any], list[Any]]:
+        async with running_server(scp_ae("DEST"), moved) as (_, dest_port):
+            handlers = retrieve_handlers(studies, {"DEST": ("127.0.0.1", dest_port)})
+            async with (
+                running_server(retrieve_ae(), handlers=handlers) as (_, port),
+                await associate(
+                    scu_ae("APP-SCU"),
+                    "127.0.0.1",
+                    port,
+                    called_ae_title="APP-SCP",
+                    contexts=[query_context(QueryModel.STUDY, Operation.MOVE)],
+                ) as association,
+            ):
+                ident = Dataset()
+                ident.set("QueryRetrieveLevel", "STUDY")
+                ident.set("StudyInstanceUID", target)
+                done = [r async for r in move(association, ident, "DEST")]
+                unknown = [r async for r in move(association, ident, "NOWHERE")]
+                return done, unknown
+
+    done, unknown = run(go())
+    assert done[-1].status == 0x0000
+    assert done[-1].counts.completed == len(wanted)
+    assert len(done) == len(wanted)  # a Pending after each but the last
+    for made in wanted:
+        same_elements(made.path, moved / f"{made.sop_instance_uid}.dcm")
+    assert [(r.status, r.error_comment) for r in unknown] == [
+        (0xA801, "unknown Move Destination 'NOWHERE'")
+    ]
+
+
+def test_get_handler_failure_gives_its_status() -> None:
+    from dicompile.runtime.net.services.query_retrieve import get, get_contexts
+    from dicompile.runtime.net.services.storage import FileStore
+
+    async def go() -> list[Any]:
+        async with (
+            running_server(retrieve_ae(), handlers=scp_handlers(Studies())) as (_, port),
+            await associate(
+                scu_ae("APP-SCU"),
+                "127.0.0.1",
+                port,
+                called_ae_title="APP-SCP",
+                contexts=get_contexts(QueryModel.STUDY),
+            ) as association,
+        ):
+            return [r async for r in get(association, query(""), FileStore(Path("/nonexistent")))]
+
+    [final] = run(go())
+    assert (final.status, final.error_comment) == (0xA702, "nothing to send")
