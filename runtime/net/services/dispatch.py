@@ -74,8 +74,10 @@ Theory of operation
   native transfer syntax, a Pending response with the counts after each; the final status
   is 0000H, B000H when some failed or warned, A702H when all failed, with the Failed SOP
   Instance UID List (0008,0058); C-CANCEL gives FE00H with the counts.
-* Not yet dispatched: C-STORE, N-DELETE and N-EVENT-REPORT; give their handlers in
-  ``fallback``.
+* C-STORE (PS3.4 B.2.3): the handler gets the data set decoded in the context's syntax and
+  returns the Outcome; a data set that does not decode is C000H (Cannot understand).
+* Not yet dispatched: N-DELETE and N-EVENT-REPORT (received by an SCU, e.g. a Storage
+  Commitment result); give their handlers in ``fallback``.
 
 The runtime imports the generated modules lazily (inside :func:`scp_handlers`), never at
 import time: generated code may import the runtime, not the other way round.
@@ -108,6 +110,7 @@ from dicompile.runtime.net.dimse import (
     CFindRSP,
     CGetRQ,
     CMoveRQ,
+    CStoreRQ,
     NActionRQ,
     NActionRSP,
     NCreateRQ,
@@ -359,7 +362,6 @@ async def _store(
     target: Association, data_set: Dataset, originator: tuple[str, int] | None
 ) -> tuple[str, int | None]:
     """C-STORE one data set on ``target``: (its SOP Instance UID, status or None)."""
-    from dicompile.runtime.net.dimse import CStoreRQ
     from dicompile.runtime.net.services.payload import encode_payload
 
     sop_class = str(data_set.get_value("SOPClassUID") or "")
@@ -531,6 +533,63 @@ def _retrieve_route(
     return handle
 
 
+def _store_route(
+    method: Callable[..., object],
+    failure: type[ServiceFailure],
+    destinations: Mapping[str, tuple[str, int]],
+) -> RequestHandler:
+    """C-STORE: ``await method(data_set, context)`` gives the Outcome (PS3.4 B.2.3).
+
+    The data set is decoded in the context's transfer syntax (encapsulated Pixel Data stays
+    as fragments).  Undecodable bytes are C000H Cannot understand (PS3.4 Table B.2-1).
+
+    References
+    ----------
+    PS3.4 B.2.3; PS3.7 §9.1.1, §9.3.1.
+    """
+
+    async def handle(
+        association: Association, context: AcceptedContext, request: Request
+    ) -> Response:
+        from dicompile.runtime.net.dimse import CStoreRSP
+        from dicompile.runtime.net.services.payload import decode_payload
+
+        assert isinstance(request, CStoreRQ)
+
+        def answer(
+            status: int, comment: str | None = None, offending: tuple[int, ...] | None = None
+        ) -> CStoreRSP:
+            return CStoreRSP(
+                message_id_being_responded_to=request.message_id,
+                status=status,
+                affected_sop_class_uid=request.affected_sop_class_uid,
+                affected_sop_instance_uid=request.affected_sop_instance_uid,
+                error_comment=_comment(comment),
+                offending_element=offending,
+            )
+
+        ctx = RequestContext(
+            association, context, request.affected_sop_class_uid, request.message_id
+        )
+        try:
+            data_set = decode_payload(request.data_set, context.transfer_syntax, source="C-STORE")
+        except DecodeError as exc:
+            return answer(UNABLE_TO_PROCESS, f"undecodable data set: {exc}")
+        try:
+            result = method(data_set, ctx)
+            if not isinstance(result, Awaitable):
+                raise TypeError(f"C-STORE handler returned {result!r}, not an awaitable")
+            outcome = cast("Outcome[ServiceStatus]", await result)
+            return answer(_code(outcome.status), outcome.error_comment)
+        except failure as exc:
+            return answer(exc.status, exc.comment or None)
+        except Exception as exc:
+            log.exception("%r: C-STORE handler failed", association)
+            return answer(PROCESSING_FAILURE, f"{type(exc).__name__}: {exc}")
+
+    return handle
+
+
 def _sop_class_of(request: Request) -> str | None:
     """The Affected (DIMSE-C, N-CREATE) or Requested (other DIMSE-N) SOP Class UID."""
     for name in ("affected_sop_class_uid", "requested_sop_class_uid"):
@@ -645,6 +704,7 @@ _N_RESPONSES: Final[Mapping[type[Request], type[Response]]] = {
 _ROUTES: Final[Mapping[str, tuple[type[Request], str, _Route]]] = {
     "C-FIND": (CFindRQ, "handle_find", _find_route),
     "C-ECHO": (CEchoRQ, "handle_echo", _echo_route),
+    "C-STORE": (CStoreRQ, "handle_store", _store_route),
     "C-GET": (CGetRQ, "handle_get", _retrieve_route),
     "C-MOVE": (CMoveRQ, "handle_move", _retrieve_route),
     "N-CREATE": (NCreateRQ, "handle_n_create", _n_route),

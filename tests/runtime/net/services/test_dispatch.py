@@ -20,6 +20,7 @@ from dicompile.generated.services.base import Match, Outcome, ServiceContext, Se
 from dicompile.generated.services.basic_worklist_management import ModalityWorklistSCP
 from dicompile.generated.services.procedure_step import ModalityPerformedProcedureStepNSetStatus
 from dicompile.generated.services.query_retrieve import FindStatus, StudyRootQueryRetrieveSCP
+from dicompile.generated.services.storage import StorageSCP, StoreStatus
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.errors import LocalProtocolError
 from dicompile.runtime.net.association import RequestHandler, associate
@@ -719,3 +720,94 @@ def test_get_handler_failure_gives_its_status() -> None:
 
     [final] = run(go())
     assert (final.status, final.error_comment) == (0xA702, "nothing to send")
+
+
+def test_get_cancel_answers_fe00_with_the_counts(tmp_path: Path, studies: list[Made]) -> None:
+    from dicompile.runtime.net.services.query_retrieve import (
+        PATIENT_ROOT_GET,
+        get,
+        get_contexts,
+    )
+    from dicompile.runtime.net.services.storage import FileStore
+
+    patient = [m for m in studies if m.patient_id == "P1"]
+    scp = QueryRetrieveSCP(MemoryArchive([m.path for m in studies]), server_ae())
+    handlers = scp_handlers(ArchiveQueryRetrieve(scp), [PATIENT_ROOT_GET])
+
+    async def go() -> list[Any]:
+        async with (
+            running_server(retrieve_ae(), handlers=handlers) as (_, port),
+            await associate(
+                scu_ae("APP-SCU"),
+                "127.0.0.1",
+                port,
+                called_ae_title="APP-SCP",
+                contexts=get_contexts(QueryModel.PATIENT),
+            ) as association,
+        ):
+            ident = Dataset()
+            ident.set("QueryRetrieveLevel", "PATIENT")
+            ident.set("PatientID", "P1")
+            store = FileStore(tmp_path / "got", fsync=False)
+            responses = get(association, ident, store, model=QueryModel.PATIENT, cancel_after=1)
+            return [r async for r in responses]
+
+    responses = run(go())
+    final = responses[-1]
+    assert len(patient) >= 5
+    assert final.status == 0xFE00
+    assert 1 <= final.counts.completed < len(patient)
+    assert final.counts.remaining == len(patient) - final.counts.completed
+
+
+# -- C-STORE: an application's Storage SCP ---------------------------------------------------------
+
+
+class Received(StorageSCP):
+    def __init__(self) -> None:
+        self.data_sets: list[Dataset] = []
+
+    async def handle_store(
+        self, data_set: Dataset, context: ServiceContext
+    ) -> Outcome[StoreStatus]:
+        if data_set.get_value("PatientID") == "P2":
+            raise ServiceFailure(0xA700, "no room for P2")
+        self.data_sets.append(data_set)
+        return Outcome(0x0000)
+
+
+def test_store_hands_the_decoded_data_set_to_the_handler(studies: list[Made]) -> None:
+    from dicompile.runtime import read_file
+    from dicompile.runtime.net.services.storage import (
+        plan_contexts,
+        probe,
+        storage_scp_contexts,
+        store_instance,
+    )
+
+    app = Received()
+    instances = [probe(m.path) for m in studies]
+
+    async def go() -> list[Any]:
+        ae = scp_ae("APP-SCP", storage_scp_contexts())
+        async with (
+            running_server(ae, handlers=scp_handlers(app)) as (_, port),
+            await associate(
+                scu_ae("APP-SCU"),
+                "127.0.0.1",
+                port,
+                called_ae_title="APP-SCP",
+                contexts=plan_contexts(instances),
+            ) as association,
+        ):
+            return [await store_instance(association, i) for i in instances]
+
+    results = run(go())
+    for made, result in zip(studies, results, strict=True):
+        assert result.status == (0xA700 if made.patient_id == "P2" else 0x0000)
+    stored = {str(d.get_value("SOPInstanceUID")): d for d in app.data_sets}
+    assert set(stored) == {m.sop_instance_uid for m in studies if m.patient_id != "P2"}
+    made = next(m for m in studies if m.patient_id == "P1")
+    original = read_file(made.path).dataset
+    assert stored[made.sop_instance_uid].tags() == original.tags()
+    assert stored[made.sop_instance_uid].get_value("PixelData") == original.get_value("PixelData")
