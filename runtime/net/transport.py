@@ -200,6 +200,15 @@ class Transport:
             what = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
             raise TransportConnectError(f"cannot connect to {host}:{port}: {what}") from exc
         assert isinstance(transport, asyncio.Transport)
+        if self._lost_done:
+            # The connection ended between the protocol's connection_made and our resuming
+            # here: a TLS 1.3 server checks the client certificate after the handshake has
+            # completed on our side and then closes.  _lost() already reported Evt17 (AA-4,
+            # back to Sta1), so this is a failed connection, not a Transport Confirm (Evt2).
+            raise TransportConnectError(
+                f"cannot connect to {host}:{port}: the peer closed the connection at once"
+                + (" (TLS handshake refused?)" if ssl_context is not None else "")
+            )
         set_nodelay(transport)
         self._transport = transport
         self.machine.transport_connected(
