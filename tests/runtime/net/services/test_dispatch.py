@@ -811,3 +811,78 @@ def test_store_hands_the_decoded_data_set_to_the_handler(studies: list[Made]) ->
     original = read_file(made.path).dataset
     assert stored[made.sop_instance_uid].tags() == original.tags()
     assert stored[made.sop_instance_uid].get_value("PixelData") == original.get_value("PixelData")
+
+
+# -- the built-in worklist adapter answers as the hand-written worklist SCP -----------------------
+
+
+def _worklist_item(patient_id: str, accession: str, modality: str) -> dict[str, object]:
+    def text(vr: str, value: str) -> dict[str, object]:
+        return {"vr": vr, "Value": [value]}
+
+    return {
+        "00080050": text("SH", accession),
+        "00100010": {"vr": "PN", "Value": [{"Alphabetic": f"DOE^{patient_id}"}]},
+        "00100020": text("LO", patient_id),
+        "0020000D": text("UI", f"1.2.826.0.1.3680043.9.{patient_id[1:]}"),
+        "00400100": {
+            "vr": "SQ",
+            "Value": [{"00080060": text("CS", modality), "00400009": text("SH", accession)}],
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("keys", "status", "count"),
+    [
+        (["PatientID", "AccessionNumber"], 0x0000, 2),
+        (["PatientID=P1", "AccessionNumber", "PatientName"], 0x0000, 1),
+        (["ScheduledProcedureStepSequence.Modality=CT", "AccessionNumber"], 0x0000, 1),
+        # Values their VR does not allow: A900H Identifier does not match SOP Class.
+        (["PatientID=P*", "StudyInstanceUID=1.2.3;4"], 0xA900, 0),
+        (["PatientBirthDate=notadate", "PatientID"], 0xA900, 0),
+    ],
+)
+def test_worklist_adapter_answers_as_the_hand_written_scp(
+    tmp_path: Path, keys: list[str], status: int, count: int
+) -> None:
+    import json
+
+    from dicompile.runtime.net.services.worklist import (
+        identifier_from_keys,
+        open_worklist,
+        worklist_service,
+    )
+
+    worklist = open_worklist(tmp_path)
+    worklist.add_json(
+        json.dumps([_worklist_item("P1", "A1", "CT"), _worklist_item("P2", "A2", "MR")])
+    )
+    ident = identifier_from_keys(keys)
+
+    async def ask(handlers: dict[type[Request], RequestHandler]) -> Any:
+        ae = scp_ae("MWL-SCP", (WORKLIST_SCP_CONTEXT,))
+        async with (
+            running_server(ae, handlers=handlers) as (_, port),
+            await associate(
+                scu_ae("MODALITY"),
+                "127.0.0.1",
+                port,
+                called_ae_title="MWL-SCP",
+                contexts=[WORKLIST_CONTEXT],
+            ) as association,
+        ):
+            return await find_worklist(association, ident)
+
+    try:
+        by_hand = run(ask(worklist_service(worklist)[1]))
+        dispatched = run(ask(archive_handlers(None, worklist, {})))
+    finally:
+        worklist.close()
+
+    def summary(result: Any) -> tuple[object, ...]:
+        matches = [repr([(t, str(m.get_value(t))) for t in m.tags()]) for m in result.matches]
+        return result.status, result.error_comment, matches
+
+    assert summary(dispatched) == summary(by_hand)
+    assert (dispatched.status, len(dispatched.matches)) == (status, count)
