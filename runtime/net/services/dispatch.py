@@ -9,9 +9,10 @@ an :class:`~dicompile.runtime.net.server.Server` takes.
 
 Example
 -------
-An application worklist, served next to Verification::
+An application worklist, served next to Verification (this text is checked by mypy and run
+by ``tests/runtime/net/services/test_dispatch.py``)::
 
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
 
     from dicompile.generated.services.base import Match, ServiceContext, ServiceFailure
     from dicompile.generated.services.basic_worklist_management import (
@@ -19,21 +20,35 @@ An application worklist, served next to Verification::
         ModalityWorklistSCP,
     )
     from dicompile.runtime.core.dataset import Dataset
+    from dicompile.runtime.net.ae import ApplicationEntity
     from dicompile.runtime.net.server import Server
+    from dicompile.runtime.net.services.archive_scp import Verification
     from dicompile.runtime.net.services.dispatch import scp_handlers
+    from dicompile.runtime.net.services.verification import VERIFICATION_SCP
+    from dicompile.runtime.net.services.worklist import WORKLIST_SCP_CONTEXT
+
+
+    def scheduled(patient_id: str) -> Iterator[Dataset]:
+        item = Dataset()
+        item.set("PatientID", patient_id)
+        item.set("AccessionNumber", "A-1")
+        yield item
 
 
     class MyWorklist(ModalityWorklistSCP):
         async def handle_find(
             self, identifier: Dataset, context: ServiceContext
         ) -> AsyncIterator[Match[FindStatus]]:
-            if "PatientID" not in identifier:
+            patient_id = identifier.get_value("PatientID")
+            if not patient_id:
                 raise ServiceFailure(FindStatus.UNABLE_TO_PROCESS, "PatientID is required")
-            for item in my_items(identifier):
+            for item in scheduled(str(patient_id)):
                 yield Match(item)
 
 
-    server = Server(ae, scp_handlers(MyWorklist(), fallback={CEchoRQ: handle_echo}))
+    ae = ApplicationEntity("WORKLIST", contexts=(VERIFICATION_SCP, WORKLIST_SCP_CONTEXT))
+    server = Server(ae, scp_handlers(MyWorklist(), fallback=scp_handlers(Verification())))
+    # then: await server.start("0.0.0.0", 11112); await server.serve_forever()
 
 Theory of operation
 -------------------

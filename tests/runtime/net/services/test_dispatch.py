@@ -886,3 +886,55 @@ def test_worklist_adapter_answers_as_the_hand_written_scp(
 
     assert summary(dispatched) == summary(by_hand)
     assert (dispatched.status, len(dispatched.matches)) == (status, count)
+
+
+# -- the module's example -------------------------------------------------------------------
+
+
+def _example() -> str:
+    import textwrap
+
+    from dicompile.runtime.net.services import dispatch
+
+    doc = dispatch.__doc__ or ""
+    start = doc.index("::\n\n", doc.index("Example\n")) + 4
+    end = doc.index("\nTheory of operation")
+    return textwrap.dedent(doc[start:end])
+
+
+def test_the_module_example_type_checks(tmp_path: Path) -> None:
+    stdout, status = run_mypy(_example(), tmp_path)
+    assert status == 0, stdout
+
+
+def test_the_module_example_serves_its_worklist() -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(_example(), "dispatch-example", "exec"), namespace)
+    server = namespace["server"]
+
+    async def go() -> tuple[int, Any, Any]:
+        _, port = await server.start("127.0.0.1", 0)
+        try:
+            association = await associate(
+                scu_ae("MODALITY"),
+                "127.0.0.1",
+                port,
+                called_ae_title="WORKLIST",
+                contexts=[VERIFICATION_CONTEXT, WORKLIST_CONTEXT],
+            )
+            async with association:
+                status = await echo(association)
+                key = Dataset()
+                key.set("PatientID", "P7")
+                found = await find_worklist(association, key)
+                key.set("PatientID", "")
+                refused = await find_worklist(association, key)
+                return status, found, refused
+        finally:
+            await server.close(grace=2.0)
+
+    status, found, refused = run(go())
+    assert status == 0x0000
+    assert found.status == 0x0000
+    assert [str(m.get_value("PatientID")) for m in found.matches] == ["P7"]
+    assert (refused.status, refused.error_comment) == (0xC000, "PatientID is required")
