@@ -822,7 +822,9 @@ def scp_handlers(
             if route is None:
                 continue
             kind, name, build = route
-            method = getattr(implementation, name)
+            method = getattr(implementation, name, None)
+            if not callable(method):  # an operation its protocol leaves to another party
+                continue
             by_type.setdefault(kind, {})[uid] = build(
                 method, ServiceFailure, dict(destinations or {})
             )
