@@ -48,9 +48,9 @@ def write_file(
     transfer_syntax: str | TransferSyntax | None = None,
     lengths: LengthPolicy | None = None,
     strict: bool = False,
-    durable: bool = True,
+    durable: bool = False,
 ) -> int:
-    """Write a DICOM Part 10 file atomically (and durably unless ``durable=False``);
+    """Write a DICOM Part 10 file atomically (fsynced too with ``durable=True``);
     returns its size.
 
     See :func:`dicompile.runtime.media.part10.write_file` for every option.

@@ -24,8 +24,11 @@ Writing (:func:`write_file`): preamble (128 zero bytes unless given), "DICM", a 
 group -- Group Length, Version 00\\01, Media Storage SOP Class/Instance UID from the data
 set's SOP Class/Instance UID, Transfer Syntax UID, Implementation Class UID and Version Name
 of dicompile (below) -- then the data set, streaming deferred values.  The file is written to
-a temporary file in the same directory, flushed, fsynced and renamed over the target, so a
-reader never sees a half-written file (DESIGN.md, "Errors and data safety").
+a new temporary file in the same directory (one ``os.open``, ``writev`` of the encoded
+pieces) and renamed over the target, so a reader never sees a half-written file and a
+failed write leaves nothing behind (DESIGN.md, "Errors and data safety").  fsync of the file
+and its directory is asked for with ``durable=True`` (see :func:`write_file` for why it is
+not the default).
 
 Implementation Class UID: dicompile has no registered OID root, so it uses a UUID-derived
 UID (PS3.5 §B.2, root 2.25): ``uuid5(NAMESPACE_URL, "https://dicompile.invalid/
@@ -36,14 +39,13 @@ implementation-class/0.1")`` as a decimal integer, fixed per implementation vers
 from __future__ import annotations
 
 import contextlib
+import itertools
 import mmap
 import os
-import secrets
 import warnings
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Final
 
 import attrs
 
@@ -58,11 +60,11 @@ from dicompile.runtime.codec.transfer_syntax import (
 )
 from dicompile.runtime.codec.transfer_syntax import transfer_syntax as syntax_for_uid
 from dicompile.runtime.codec.writer import (
+    STREAM_CHUNK,
     LengthPolicy,
     Piece,
     WriteOptions,
     encode_pieces,
-    write_pieces,
 )
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement, Encapsulated
@@ -580,9 +582,25 @@ def write_file(
     strict: bool = False,
     implementation_class_uid: str = IMPLEMENTATION_CLASS_UID,
     implementation_version_name: str | None = IMPLEMENTATION_VERSION_NAME,
-    durable: bool = True,
+    durable: bool = False,
 ) -> int:
     """Write a DICOM file atomically; returns its size in bytes.
+
+    The file is always written atomically: its bytes go to a new temporary file beside the
+    target (``.{name}.{pid}.{n}.tmp``, created exclusively), which is then renamed over the
+    target, so a reader sees the old file or the whole new one, never a part; on any error
+    (encoding, a deferred value that cannot be read, a full disk) the temporary file is
+    removed and the target is untouched.
+
+    Durability is a separate choice, off by default.  Without ``durable`` the new file sits
+    in the page cache and a power failure (not a crash of the process) may lose it or, after
+    the rename, leave the target empty on some file systems.  That is the contract of
+    pydicom's ``save_as``, dcmtk's ``saveFile`` and most libraries; two fsyncs per file cost
+    more than the rest of the write (they wait for the disk) and a bulk conversion can be
+    run again.  Code that tells someone else the data is safe must ask for ``durable=True``
+    (fsync of the file before the rename, of the directory after it); the Storage SCP does
+    so on its own before it answers Success
+    (:class:`~dicompile.runtime.net.services.storage.FileStore`, ``fsync=True``).
 
     Parameters
     ----------
@@ -601,14 +619,15 @@ def write_file(
     lengths
         Sequence and item length form (default: as read; explicit for new ones).
     durable
-        Flush the file and its directory to the disk (fsync) before returning (default).
-        With False the write is still atomic (temporary file, then rename) but may be lost
-        in a power failure; for bulk conversions whose output can be made again.
+        Also flush the file and its directory to the disk (fsync) before returning, so the
+        file survives a power failure once this returns.  Default False: atomic only.
 
     Raises
     ------
     EncodeError
         The data set cannot be encoded in that syntax (see :func:`build_meta` too).
+    OSError
+        The file cannot be written; nothing is left behind.
 
     References
     ----------
@@ -624,43 +643,122 @@ def write_file(
         implementation_class_uid=implementation_class_uid,
         implementation_version_name=implementation_version_name,
     )
-    target = Path(os.fspath(path))
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, temp_name = _create_temporary(directory, target.name)
+    target = os.fspath(path)
+    directory, name = os.path.split(target)
+    fd, temp_name = _create_temporary(directory, name)
     try:
-        with os.fdopen(fd, "wb") as stream:
-            written = _write_all(pieces, stream)
-            stream.flush()
+        try:
+            written = _write_all(fd, pieces)
             if durable:
-                os.fsync(stream.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(temp_name, target)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
     if durable:
-        _fsync_directory(directory)
+        _fsync_directory(directory or os.curdir)
     return written
 
 
-def _create_temporary(directory: Path, name: str) -> tuple[int, str]:
-    """A new hidden file beside the target, created with the process's umask (a file made
-    by ``tempfile.mkstemp`` would keep mode 0600 after the rename)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        temp_name = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+#: Flags of the temporary file: new (O_EXCL: never an existing file, nor a symlink's
+#: target), write only, not inherited by child processes, binary on Windows.
+_TEMP_FLAGS: Final = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+)
+#: Longest target name (UTF-8 bytes) kept in the temporary name; longer ones are cut so
+#: the temporary name stays under NAME_MAX (255 on common file systems).
+_TEMP_STEM_MAX: Final = 200
+#: Serial numbers of temporary names; with the process id they make a name no other
+#: writer uses (next() of itertools.count is atomic under the GIL, so threads are safe).
+_temp_serial: Final = itertools.count()
+
+
+def _create_temporary(directory: str, name: str) -> tuple[int, str]:
+    """A new file beside the target: ``(fd, path)``.
+
+    The name, ``.{name}.{pid}.{serial}.tmp``, is hidden and unique among live writers; an
+    existing file of that name (left by a crashed process whose pid came back, or made by
+    someone else) is never opened (O_EXCL) but skipped.  The mode is 0666 less the umask,
+    as for any new file (``tempfile.mkstemp`` would leave 0600 after the rename).
+    """
+    if len(name.encode("utf-8", "surrogateescape")) > _TEMP_STEM_MAX:
+        name = name.encode("utf-8", "surrogateescape")[:_TEMP_STEM_MAX].decode("utf-8", "ignore")
+    prefix = os.path.join(directory, f".{name}.{os.getpid()}.")
+    for _ in range(1000):
+        temp_name = f"{prefix}{next(_temp_serial)}.tmp"
         try:
-            return os.open(temp_name, flags, 0o666), temp_name
+            return os.open(temp_name, _TEMP_FLAGS, 0o666), temp_name
         except FileExistsError:
             continue
-    raise FileExistsError(f"no free temporary name beside {name} in {directory}")
+    raise FileExistsError(f"no free temporary name beside {name!r} in {directory or '.'!r}")
 
 
-def _write_all(pieces: list[Piece], stream: BinaryIO) -> int:
-    return write_pieces(pieces, stream)
+#: Most buffers one writev takes (POSIX IOV_MAX; 1024 on Linux and the BSDs).
+_IOV_MAX: Final = 1024
 
 
-def _fsync_directory(directory: Path) -> None:
+def _write_all(fd: int, pieces: list[Piece]) -> int:
+    """Write every piece to ``fd``; returns the bytes written.
+
+    In-memory pieces are gathered (no copy) and written with one ``writev`` together with
+    the next chunk of a deferred value, which is streamed ``STREAM_CHUNK`` bytes at a time.
+    """
+    if not hasattr(os, "writev"):  # pragma: no cover - Windows
+        return _write_each(fd, pieces)
+    written = 0
+    batch: list[bytes | bytearray] = []
+    for piece in pieces:
+        if isinstance(piece, bytearray):
+            if piece:
+                batch.append(piece)
+                if len(batch) == _IOV_MAX:
+                    written += _writev_all(fd, batch)
+                    batch = []
+            continue
+        for chunk in piece.iter_chunks(STREAM_CHUNK):
+            if chunk:
+                batch.append(chunk)
+                written += _writev_all(fd, batch)
+                batch = []
+    if batch:
+        written += _writev_all(fd, batch)
+    return written
+
+
+def _writev_all(fd: int, buffers: list[bytes | bytearray]) -> int:
+    """One ``writev`` of ``buffers``, continued where the system wrote less (signals, the
+    2 GiB per-call limit of Linux)."""
+    total = sum(map(len, buffers))
+    done = os.writev(fd, buffers)
+    if done == total:
+        return total
+    views = [memoryview(buffer) for buffer in buffers]
+    while True:
+        while done >= len(views[0]):
+            done -= len(views.pop(0))
+            if not views:
+                return total
+        views[0] = views[0][done:]
+        done = os.writev(fd, views)
+
+
+def _write_each(fd: int, pieces: list[Piece]) -> int:  # pragma: no cover - Windows
+    written = 0
+    for piece in pieces:
+        chunks = [piece] if isinstance(piece, bytearray) else piece.iter_chunks(STREAM_CHUNK)
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                count = os.write(fd, view)
+                view = view[count:]
+            written += len(chunk)
+    return written
+
+
+def _fsync_directory(directory: str) -> None:
     """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
     try:
         fd = os.open(directory, os.O_RDONLY)

@@ -1,0 +1,244 @@
+"""write_file's atomic write path: temporary file, writev, rename, optional fsync (PS3.10 §7).
+
+Every failure must leave the target as it was and no temporary file behind; the temporary
+name must never clobber an existing file; new files get the usual mode; ``durable`` decides
+whether the file and its directory are fsynced.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+import pytest
+
+import dicompile.runtime
+from dicompile.runtime import read_file
+from dicompile.runtime.codec.context import CodecContext
+from dicompile.runtime.core.dataset import Dataset
+from dicompile.runtime.core.element import DataElement, DeferredSource, raw_element
+from dicompile.runtime.core.vr import VR
+from dicompile.runtime.media import part10
+from dicompile.runtime.media.part10 import file_bytes, write_file
+
+_PIXELS = 0x7FE00010
+
+
+def _dataset(pixels: bytes | DeferredSource = b"\x01\x02" * 8) -> Dataset:
+    ds = Dataset(
+        [
+            DataElement(0x00080016, VR.UI, "1.2.840.10008.5.1.4.1.1.7"),
+            DataElement(0x00080018, VR.UI, "1.2.3.4.5"),
+            DataElement(0x00100010, VR.PN, "Doe^Jane"),
+        ]
+    )
+    if isinstance(pixels, bytes):
+        ds.add(DataElement(_PIXELS, VR.OB, pixels))
+    else:
+        ds.add(raw_element(_PIXELS, VR.OB, pixels, CodecContext()))
+    return ds
+
+
+@attrs.frozen
+class _Source:
+    """A deferred value of ``chunks`` chunks of ``size`` bytes that fails after ``good``
+    chunks (a file that vanished or changed while it was being copied)."""
+
+    size: int
+    chunks: int
+    good: int | None = None
+
+    @property
+    def length(self) -> int:
+        return self.size * self.chunks
+
+    def read(self) -> bytes:
+        return b"".join(self.iter_chunks(self.size))
+
+    def iter_chunks(self, chunk_size: int) -> Iterator[bytes]:
+        for index in range(self.chunks):
+            if self.good is not None and index >= self.good:
+                raise OSError(errno.EIO, "the source file went away")
+            yield bytes([index % 251]) * self.size
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+def test_streamed_value_is_written_whole(tmp_path: Path) -> None:
+    path = tmp_path / "big.dcm"
+    source = _Source(size=1 << 16, chunks=40)  # 2.5 MiB: several writev calls
+    size = write_file(path, _dataset(source))
+    assert size == path.stat().st_size
+    assert read_file(path, defer_size=None).dataset[_PIXELS].value == source.read()
+    assert _names(tmp_path) == ["big.dcm"]
+
+
+def test_failure_midway_through_a_deferred_value_leaves_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "keep.dcm"
+    write_file(path, _dataset())
+    before = path.read_bytes()
+    # The data set encodes fine; the third chunk of its pixel data fails while streamed.
+    broken = _dataset(_Source(size=1 << 20, chunks=4, good=2))
+    with pytest.raises(OSError, match="went away"):
+        write_file(path, broken)
+    assert path.read_bytes() == before
+    assert _names(tmp_path) == ["keep.dcm"]
+
+
+def test_failure_of_the_disk_midway_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_writev = os.writev
+    calls: list[int] = []
+
+    def writev(fd: int, buffers: list[bytes]) -> int:
+        calls.append(fd)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_writev(fd, buffers)
+
+    monkeypatch.setattr(os, "writev", writev)
+    path = tmp_path / "new.dcm"
+    with pytest.raises(OSError, match="No space"):
+        write_file(path, _dataset(_Source(size=1 << 20, chunks=3)))
+    assert len(calls) == 2  # the first chunk was on disk (in the temporary file)
+    assert _names(tmp_path) == []  # no target, no temporary file
+
+
+def test_short_writes_are_continued(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # writev may write less than asked (a signal, Linux's 2 GiB limit): the rest follows.
+    real_writev = os.writev
+
+    def writev(fd: int, buffers: list[bytes]) -> int:
+        first = memoryview(buffers[0])
+        return real_writev(fd, [first[: max(1, len(first) // 3)]])
+
+    monkeypatch.setattr(os, "writev", writev)
+    path = tmp_path / "short.dcm"
+    dataset = _dataset(_Source(size=1000, chunks=5))
+    assert write_file(path, dataset) == len(file_bytes(dataset))
+    assert path.read_bytes() == file_bytes(dataset)
+
+
+def test_failure_of_the_rename_leaves_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "occupied"
+    target.mkdir()  # a directory cannot be replaced by a file
+    (target / "inside").write_bytes(b"x")
+    with pytest.raises(OSError):
+        write_file(target, _dataset())
+    assert _names(tmp_path) == ["occupied"]
+    assert _names(target) == ["inside"]
+
+
+def test_temporary_name_in_use_is_skipped_not_clobbered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Files left by another writer (a crashed process whose pid came back) under the names
+    # the next serial numbers would give: they are skipped and survive untouched.
+    path = tmp_path / "x.dcm"
+    upcoming = next(part10._temp_serial) + 1
+    squatters = [tmp_path / f".x.dcm.{os.getpid()}.{upcoming + n}.tmp" for n in range(3)]
+    for squatter in squatters:
+        squatter.write_bytes(b"someone else's")
+    write_file(path, _dataset())
+    assert read_file(path).dataset == _dataset()
+    assert all(squatter.read_bytes() == b"someone else's" for squatter in squatters)
+    assert _names(tmp_path) == sorted(["x.dcm"] + [s.name for s in squatters])
+
+
+def test_temporary_name_collision_never_follows_a_symlink(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    upcoming = next(part10._temp_serial) + 1
+    (tmp_path / f".x.dcm.{os.getpid()}.{upcoming}.tmp").symlink_to(victim)
+    write_file(tmp_path / "x.dcm", _dataset())
+    assert victim.read_bytes() == b"precious"
+    assert read_file(tmp_path / "x.dcm").dataset == _dataset()
+
+
+def test_no_free_temporary_name_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def taken(*args: object) -> int:
+        raise FileExistsError(errno.EEXIST, "File exists")
+
+    monkeypatch.setattr(os, "open", taken)
+    with pytest.raises(FileExistsError, match="no free temporary name"):
+        write_file(tmp_path / "x.dcm", _dataset())
+
+
+def test_long_target_names_get_a_temporary_name_that_fits(tmp_path: Path) -> None:
+    name = "é" * 120 + ".dcm"  # 244 bytes in UTF-8: with the suffixes past NAME_MAX (255)
+    write_file(tmp_path / name, _dataset())
+    assert _names(tmp_path) == [name]
+
+
+def test_relative_path_in_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_file("here.dcm", _dataset(), durable=True)
+    assert _names(tmp_path) == ["here.dcm"]
+    assert read_file(tmp_path / "here.dcm").dataset == _dataset()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_mode_follows_the_umask(tmp_path: Path, umask: int) -> None:
+    path = tmp_path / "mode.dcm"
+    old = os.umask(umask)
+    try:
+        write_file(path, _dataset())
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_temporary_file_is_not_inherited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[bool] = []
+    real_writev = os.writev
+
+    def writev(fd: int, buffers: list[bytes]) -> int:
+        seen.append(os.get_inheritable(fd))
+        return real_writev(fd, buffers)
+
+    monkeypatch.setattr(os, "writev", writev)
+    write_file(tmp_path / "x.dcm", _dataset())
+    assert seen == [False]
+
+
+def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        calls.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return calls
+
+
+def test_durable_fsyncs_the_file_and_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_fsyncs(monkeypatch)
+    path = tmp_path / "durable.dcm"
+    write_file(path, _dataset(), durable=True)
+    assert len(calls) == 2  # the file before the rename, the directory after it
+    assert read_file(path).dataset == _dataset()
+
+
+@pytest.mark.parametrize("front_door", [True, False])
+def test_default_is_atomic_without_fsync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, front_door: bool
+) -> None:
+    calls = _count_fsyncs(monkeypatch)
+    writer = dicompile.runtime.write_file if front_door else write_file
+    writer(tmp_path / "quick.dcm", _dataset())
+    assert calls == []
+    assert _names(tmp_path) == ["quick.dcm"]
