@@ -42,9 +42,10 @@ of the process; on power loss the last commits may be lost, never the file.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -74,9 +75,11 @@ from dicompile.runtime.archive.matching import (
     normalize_text,
     sql_condition,
 )
+from dicompile.runtime.codec.context import CodecContext
 from dicompile.runtime.codec.json_model import from_json, to_json
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement
+from dicompile.runtime.core.sequence import Sequence
 from dicompile.runtime.core.tag import format_tag
 from dicompile.runtime.core.vr import VR
 from dicompile.runtime.errors import QueryError, ValidationError
@@ -159,7 +162,7 @@ CREATE TABLE IF NOT EXISTS patient (
     pk INTEGER PRIMARY KEY,
     identity TEXT NOT NULL UNIQUE,
     patient_id TEXT, patient_name TEXT, birth_date TEXT, sex TEXT,
-    attrs TEXT NOT NULL
+    attrs TEXT NOT NULL, digest BLOB
 );
 CREATE TABLE IF NOT EXISTS study (
     pk INTEGER PRIMARY KEY,
@@ -167,14 +170,14 @@ CREATE TABLE IF NOT EXISTS study (
     study_uid TEXT NOT NULL UNIQUE,
     study_date TEXT, study_time TEXT, accession TEXT, study_id TEXT, description TEXT,
     referring TEXT, modalities TEXT,
-    attrs TEXT NOT NULL
+    attrs TEXT NOT NULL, digest BLOB
 );
 CREATE TABLE IF NOT EXISTS series (
     pk INTEGER PRIMARY KEY,
     study_fk INTEGER NOT NULL REFERENCES study(pk),
     series_uid TEXT NOT NULL UNIQUE,
     modality TEXT, description TEXT,
-    attrs TEXT NOT NULL
+    attrs TEXT NOT NULL, digest BLOB
 );
 CREATE TABLE IF NOT EXISTS instance (
     pk INTEGER PRIMARY KEY,
@@ -263,6 +266,52 @@ def split_levels(dataset: Dataset) -> dict[QueryLevel, Dataset]:
     return parts
 
 
+def level_digest(part: Dataset, encode: Callable[[], str]) -> bytes:
+    """A digest identifying the ``attrs`` JSON of ``part`` without encoding it, when every
+    element (items of sequences included) holds the raw bytes it was read from: the JSON
+    is a function of each element's tag, VR, byte order and bytes (the Specific Character
+    Set is one of the elements), so equal digests mean equal JSON.  Otherwise (elements
+    made from values) the digest of the JSON ``encode`` returns.  The two kinds never
+    compare equal; a mismatch only costs a rewrite of the row.
+    """
+    hasher = hashlib.blake2b(digest_size=20)
+    if _feed_raw(hasher, part):
+        return b"r" + hasher.digest()
+    return b"j" + hashlib.blake2b(encode().encode("utf-8"), digest_size=20).digest()
+
+
+def _feed_raw(hasher: hashlib.blake2b, dataset: Dataset) -> bool:
+    """Feed ``hasher`` the raw form of ``dataset``; False when some element has none."""
+    update = hasher.update
+    for element in dataset:
+        raw = element.raw
+        if type(raw) is bytes:
+            ctx = element.decoder
+            if not isinstance(ctx, CodecContext):
+                return False
+            update(
+                element.tag.to_bytes(4, "little")
+                + element.vr.value.encode("ascii")
+                + (b"<" if ctx.little_endian else b">")
+                + len(raw).to_bytes(4, "little")
+            )
+            update(raw)
+        elif raw is None and element.vr is VR.SQ:
+            items = element.value
+            if items is None:
+                items = Sequence()
+            if not isinstance(items, Sequence):
+                return False
+            update(element.tag.to_bytes(4, "little") + b"SQ" + len(items).to_bytes(4, "little"))
+            for item in items:
+                if not _feed_raw(hasher, item):
+                    return False
+                update(b"\xff")  # end of item: (a, b)(c) differs from (a)(b, c)
+        else:
+            return False
+    return True
+
+
 class SQLiteIndex:
     """An :class:`InstanceIndex` in one SQLite file (``":memory:"`` for a private one).
 
@@ -281,6 +330,10 @@ class SQLiteIndex:
         self._db.execute("PRAGMA foreign_keys = ON")
         with self._lock:
             self._db.executescript(_SCHEMA)
+            for table in ("patient", "study", "series"):  # files made before digests
+                names = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                if "digest" not in names:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN digest BLOB")
 
     def close(self) -> None:
         with self._lock:
@@ -315,9 +368,8 @@ class SQLiteIndex:
             source[(QueryLevel.PATIENT, row.identity)] = row
             source[(QueryLevel.STUDY, row.uids[0])] = row
             source[(QueryLevel.SERIES, row.uids[1])] = row
-        for (level, _), row in source.items():  # encode outside the lock
-            row.columns(level)
-            row.json(level)
+        for (level, _), row in source.items():  # outside the lock
+            row.digest(level)
         for row in prepared:
             row.columns(QueryLevel.IMAGE)
             row.json(QueryLevel.IMAGE)
@@ -341,65 +393,91 @@ class SQLiteIndex:
     def _store(
         self, row: _Prepared, patient: _Prepared, study: _Prepared, series: _Prepared
     ) -> None:
+        """Upsert one instance and its parents.  A parent row whose stored digest equals
+        that of the attributes it would get (and whose parent is unchanged) is left as it
+        is: re-encoding and rewriting it would write the same bytes."""
         db = self._db
         study_uid, series_uid, sop_uid = row.uids
-        pc = patient.columns(QueryLevel.PATIENT)
-        (patient_pk,) = db.execute(
-            "INSERT INTO patient (identity, patient_id, patient_name, birth_date, sex, attrs)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(identity) DO UPDATE SET"
-            " patient_id=excluded.patient_id, patient_name=excluded.patient_name,"
-            " birth_date=excluded.birth_date, sex=excluded.sex, attrs=excluded.attrs"
-            " RETURNING pk",
-            (
-                row.identity,
-                pc["patient_id"],
-                pc["patient_name"],
-                pc["birth_date"],
-                pc["sex"],
-                patient.json(QueryLevel.PATIENT),
-            ),
+        digest = patient.digest(QueryLevel.PATIENT)
+        old_patient = db.execute(
+            "SELECT pk, digest FROM patient WHERE identity = ?", (row.identity,)
         ).fetchone()
-        sc = study.columns(QueryLevel.STUDY)
+        if old_patient is not None and old_patient[1] == digest:
+            patient_pk = old_patient[0]
+        else:
+            pc = patient.columns(QueryLevel.PATIENT)
+            (patient_pk,) = db.execute(
+                "INSERT INTO patient (identity, patient_id, patient_name, birth_date, sex,"
+                " attrs, digest) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(identity) DO UPDATE"
+                " SET patient_id=excluded.patient_id, patient_name=excluded.patient_name,"
+                " birth_date=excluded.birth_date, sex=excluded.sex, attrs=excluded.attrs,"
+                " digest=excluded.digest RETURNING pk",
+                (
+                    row.identity,
+                    pc["patient_id"],
+                    pc["patient_name"],
+                    pc["birth_date"],
+                    pc["sex"],
+                    patient.json(QueryLevel.PATIENT),
+                    digest,
+                ),
+            ).fetchone()
+        digest = study.digest(QueryLevel.STUDY)
         old_study = db.execute(
-            "SELECT pk, patient_fk FROM study WHERE study_uid = ?", (study_uid,)
+            "SELECT pk, patient_fk, digest FROM study WHERE study_uid = ?", (study_uid,)
         ).fetchone()
-        (study_pk,) = db.execute(
-            "INSERT INTO study (patient_fk, study_uid, study_date, study_time, accession,"
-            " study_id, description, referring, attrs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(study_uid) DO UPDATE SET patient_fk=excluded.patient_fk,"
-            " study_date=excluded.study_date, study_time=excluded.study_time,"
-            " accession=excluded.accession, study_id=excluded.study_id,"
-            " description=excluded.description, referring=excluded.referring,"
-            " attrs=excluded.attrs RETURNING pk",
-            (
-                patient_pk,
-                study_uid,
-                sc["study_date"],
-                sc["study_time"],
-                sc["accession"],
-                sc["study_id"],
-                sc["description"],
-                sc["referring"],
-                study.json(QueryLevel.STUDY),
-            ),
-        ).fetchone()
-        ec = series.columns(QueryLevel.SERIES)
+        if old_study is not None and old_study[1] == patient_pk and old_study[2] == digest:
+            study_pk = old_study[0]
+        else:
+            sc = study.columns(QueryLevel.STUDY)
+            (study_pk,) = db.execute(
+                "INSERT INTO study (patient_fk, study_uid, study_date, study_time, accession,"
+                " study_id, description, referring, attrs, digest)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(study_uid) DO UPDATE SET patient_fk=excluded.patient_fk,"
+                " study_date=excluded.study_date, study_time=excluded.study_time,"
+                " accession=excluded.accession, study_id=excluded.study_id,"
+                " description=excluded.description, referring=excluded.referring,"
+                " attrs=excluded.attrs, digest=excluded.digest RETURNING pk",
+                (
+                    patient_pk,
+                    study_uid,
+                    sc["study_date"],
+                    sc["study_time"],
+                    sc["accession"],
+                    sc["study_id"],
+                    sc["description"],
+                    sc["referring"],
+                    study.json(QueryLevel.STUDY),
+                    digest,
+                ),
+            ).fetchone()
+        digest = series.digest(QueryLevel.SERIES)
         old_series = db.execute(
-            "SELECT pk, study_fk, modality FROM series WHERE series_uid = ?", (series_uid,)
+            "SELECT pk, study_fk, modality, digest FROM series WHERE series_uid = ?",
+            (series_uid,),
         ).fetchone()
-        (series_pk,) = db.execute(
-            "INSERT INTO series (study_fk, series_uid, modality, description, attrs)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(series_uid) DO UPDATE SET"
-            " study_fk=excluded.study_fk, modality=excluded.modality,"
-            " description=excluded.description, attrs=excluded.attrs RETURNING pk",
-            (
-                study_pk,
-                series_uid,
-                ec["modality"],
-                ec["description"],
-                series.json(QueryLevel.SERIES),
-            ),
-        ).fetchone()
+        if old_series is not None and old_series[1] == study_pk and old_series[3] == digest:
+            series_pk = old_series[0]
+            modality_changed = False
+        else:
+            ec = series.columns(QueryLevel.SERIES)
+            modality_changed = old_series is None or old_series[2] != ec["modality"]
+            (series_pk,) = db.execute(
+                "INSERT INTO series (study_fk, series_uid, modality, description, attrs, digest)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(series_uid) DO UPDATE SET"
+                " study_fk=excluded.study_fk, modality=excluded.modality,"
+                " description=excluded.description, attrs=excluded.attrs,"
+                " digest=excluded.digest RETURNING pk",
+                (
+                    study_pk,
+                    series_uid,
+                    ec["modality"],
+                    ec["description"],
+                    series.json(QueryLevel.SERIES),
+                    digest,
+                ),
+            ).fetchone()
         old_instance = db.execute(
             "SELECT series_fk FROM instance WHERE sop_uid = ?", (sop_uid,)
         ).fetchone()
@@ -423,7 +501,7 @@ class SQLiteIndex:
         )
         if moved:
             self._delete_orphans()
-        if old_series is None or old_series[2] != ec["modality"] or moved:
+        if modality_changed or moved:
             self._update_modalities(study_pk)
             if old_series is not None and old_series[1] != study_pk:
                 self._update_modalities(old_series[1])
@@ -689,7 +767,7 @@ class _Prepared:
     """An instance about to be stored: its identity and UIDs, and, computed on demand (and
     outside the lock), each level's columns and JSON."""
 
-    __slots__ = ("_columns", "_json", "dataset", "identity", "parts", "path", "uids")
+    __slots__ = ("_columns", "_digest", "_json", "dataset", "identity", "parts", "path", "uids")
 
     def __init__(self, dataset: Dataset, path: str, identity: str, uids: tuple[str, str, str]):
         self.dataset = dataset
@@ -699,6 +777,7 @@ class _Prepared:
         self.parts = split_levels(dataset)
         self._columns: dict[QueryLevel, dict[str, str | None]] = {}
         self._json: dict[QueryLevel, str] = {}
+        self._digest: dict[QueryLevel, bytes] = {}
 
     @classmethod
     def of(cls, dataset: Dataset, path: str | Path) -> _Prepared:
@@ -727,6 +806,13 @@ class _Prepared:
         found = self._json.get(level)
         if found is None:
             found = self._json[level] = to_json(self.parts[level])
+        return found
+
+    def digest(self, level: QueryLevel) -> bytes:
+        """What identifies the level's ``attrs`` (see :func:`level_digest`)."""
+        found = self._digest.get(level)
+        if found is None:
+            found = self._digest[level] = level_digest(self.parts[level], lambda: self.json(level))
         return found
 
 
