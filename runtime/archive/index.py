@@ -36,8 +36,20 @@ lock for each chunk and never holding it while the caller consumes responses (a 
 in between is skipped).  Calls block: an SCP
 that must not stall its event loop calls them through ``asyncio.to_thread``.  Other
 processes may open the same file: WAL lets readers run beside one writer, and a busy
-writer is waited for (``busy_timeout``).  ``synchronous=NORMAL``: a commit survives a crash
-of the process; on power loss the last commits may be lost, never the file.
+writer is waited for (``busy_timeout``).
+
+Durability follows the files': with ``durable`` (the archive fsyncs its files),
+``synchronous=FULL`` makes every commit reach the disk before the call returns, so an
+instance answered Success is indexed after a power loss too; without it,
+``synchronous=NORMAL``: a commit survives a crash of the process, on power loss the last
+commits may be lost (as the files may), never the file's integrity (``OFF`` could corrupt
+it, and is never used).
+
+Cost of a store -- parent rows are rewritten only when their attributes change: each
+patient, study and series row keeps a ``digest`` of its ``attrs`` (:func:`level_digest`,
+computed from the raw bytes of the elements as read, without encoding JSON); an instance
+whose parents' digests equal the stored ones writes its instance row only.  The digest is
+in the row, not in memory, so other writers of the same file cannot make it stale.
 """
 
 from __future__ import annotations
@@ -146,6 +158,16 @@ COLUMNS: Final[Mapping[int, Column]] = {
     0x0008103E: Column(QueryLevel.SERIES, "description", ColumnKind.TEXT),
     SOP_INSTANCE_UID: Column(QueryLevel.IMAGE, "sop_uid", ColumnKind.UID),
     0x00080016: Column(QueryLevel.IMAGE, "sop_class", ColumnKind.UID),
+}
+
+#: The columns of each level, in COLUMNS order (Modalities in Study is computed).
+_LEVEL_COLUMNS: Final = {
+    level: tuple(
+        (tag, column)
+        for tag, column in COLUMNS.items()
+        if column.level is level and tag != 0x00080061
+    )
+    for level in QueryLevel
 }
 
 _TABLE: Final = {
@@ -315,18 +337,21 @@ def _feed_raw(hasher: hashlib.blake2b, dataset: Dataset) -> bool:
 class SQLiteIndex:
     """An :class:`InstanceIndex` in one SQLite file (``":memory:"`` for a private one).
 
+    ``durable``: every commit is on disk when a call returns (``synchronous=FULL``; see the
+    module text), for archives whose files are fsynced.
+
     References
     ----------
     PS3.4 C.3 (information model), C.4.1 (C-FIND SCP behaviour), C.6.1, C.6.2.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, durable: bool = False) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA busy_timeout = 10000")
         self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         self._db.execute("PRAGMA foreign_keys = ON")
         with self._lock:
             self._db.executescript(_SCHEMA)
@@ -793,9 +818,7 @@ class _Prepared:
         found = self._columns.get(level)
         if found is None:
             found = self._columns[level] = {}
-            for tag, column in COLUMNS.items():
-                if column.level is not level or tag == _MODALITIES_IN_STUDY:
-                    continue
+            for tag, column in _LEVEL_COLUMNS[level]:
                 element = self.dataset.get(tag)
                 values = element.values if element is not None else ()
                 vr = element.vr if element is not None else VR.LO

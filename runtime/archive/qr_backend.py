@@ -7,8 +7,11 @@ Theory of operation
 * An archive is one folder: the Part 10 files written by
   :class:`~dicompile.runtime.net.services.storage.FileStore` and the index
   ``instances.sqlite`` beside them (:data:`INDEX_NAME`).
-* Every instance is indexed once it is durable (the store's ``on_stored`` hook, run in the
-  store's worker thread: the index serialises its transactions under its own lock).  An
+* Every instance is indexed once it is durable and before Success is answered (the store's
+  ``on_stored`` hook, run in the store's worker thread with fsync, in the event loop's
+  without: the index serialises its transactions under its own lock).  The index commits
+  as durably as the files are written: ``synchronous=FULL`` with fsync, ``NORMAL``
+  without (see :class:`SQLiteIndex`).  An
   instance the index refuses (no Study, Series or SOP Instance UID, PS3.4 C.2.2.1.1) stays
   stored but cannot be found; it is logged.
 * Opening an archive whose index is empty indexes the ``*.dcm`` files already in the folder
@@ -97,7 +100,7 @@ def open_archive(
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    index = SQLiteIndex(folder / INDEX_NAME)
+    index = SQLiteIndex(folder / INDEX_NAME, durable=fsync)
     if index.count() == 0:
         added = sum(index_file(index, p) for p in sorted(folder.glob("*.dcm")))
         if added:

@@ -187,3 +187,15 @@ def test_concurrent_writers_of_one_study(tmp_path: Path) -> None:
     idx.add(datasets[-1], "again")
     found = list(idx.find(QueryLevel.STUDY, ds(StudyInstanceUID="7", StudyDescription="")))
     assert [r["StudyDescription"].value for r in found] == ["B"]
+
+
+def test_durability_follows_the_files(tmp_path: Path) -> None:
+    """An archive that fsyncs its files commits its index with synchronous=FULL (2), one
+    that does not with NORMAL (1): never OFF, which could corrupt the file."""
+    from dicompile.runtime.archive.qr_backend import open_archive
+
+    for fsync, expected in ((True, 2), (False, 1)):
+        index, _ = open_archive(tmp_path / str(fsync), fsync=fsync)
+        with index:
+            (level,) = index._db.execute("PRAGMA synchronous").fetchone()  # the connection's
+            assert level == expected
