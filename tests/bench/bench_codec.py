@@ -17,10 +17,11 @@
   pixel data deferred: goal <= pydicom with ``defer_size``; copying it to a new file
   (read, then write): goal < 100 MB.  Every side runs in its own fresh subprocess.
 
-``dicompile.runtime.write_file`` is atomic and durable (temporary file, fsync, rename,
-directory fsync); pydicom's ``save_as`` does not fsync.  The write figures therefore show
-both the goal as the issue states it (``write_file`` against ``save_as``) and like with
-like: dicompile's encoder streamed to a plain file without fsync, and pydicom with an fsync.
+``dicompile.runtime.write_file`` is atomic (temporary file, rename) and, with
+``durable=True``, durable (fsync of the file and its directory); pydicom's ``save_as`` is
+neither.  The write figures show the goal as the issue states it (``write_file`` against
+``save_as``), ``write_file(durable=True)`` against ``save_as`` followed by an fsync (for
+information), and like with like: dicompile's encoder streamed to a plain file.
 """
 
 from __future__ import annotations
@@ -342,6 +343,14 @@ def _dicompile_write_file(dataset: object, target: Path) -> None:
     write_file(target, dataset)
 
 
+def _dicompile_write_durable(dataset: object, target: Path) -> None:
+    from dicompile.runtime import write_file
+    from dicompile.runtime.media.part10 import FileDataset
+
+    assert isinstance(dataset, FileDataset)
+    write_file(target, dataset, durable=True)
+
+
 def _dicompile_plain_write(dataset: object, target: Path) -> None:
     """dicompile's encoder streamed to a plain file: no temporary file, no fsync."""
     from dicompile.runtime.codec.writer import write_pieces
@@ -377,6 +386,8 @@ def _write_reports(
         {
             "dicompile write_file": _dicompile_write_file,
             "dicompile, no fsync": _dicompile_plain_write,
+            # Last, as pydicom's fsync saver: its writeback must not slow the others.
+            "dicompile write_file durable": _dicompile_write_durable,
         },
         paths,
         work / "dicompile",
@@ -390,13 +401,21 @@ def _write_reports(
         repeat,
     )
     met = report(
-        f"{title}: dicompile write_file (atomic, fsync) against pydicom save_as",
+        f"{title}: dicompile write_file (atomic, no fsync) against pydicom save_as",
         rates["dicompile write_file"],
-        [rates["pydicom"], rates["pydicom + fsync"]],
-        {"pydicom": goal, "pydicom + fsync": goal},
+        [rates["pydicom"]],
+        {"pydicom": goal},
+    )
+    # Information, not a goal: write_file(durable=True) fsyncs file and directory,
+    # pydicom + fsync the file only and is not atomic.
+    report(
+        f"{title}: dicompile write_file(durable=True) against pydicom save_as + fsync",
+        rates["dicompile write_file durable"],
+        [rates["pydicom + fsync"]],
+        {},
     )
     met &= report(
-        f"{title}: like with like, neither side fsyncs",
+        f"{title}: like with like, neither side fsyncs nor renames",
         rates["dicompile, no fsync"],
         [rates["pydicom"]],
         {"pydicom": goal},

@@ -18,6 +18,8 @@ import pytest
 import dicompile.runtime
 from dicompile.runtime import read_file
 from dicompile.runtime.codec.context import CodecContext
+from dicompile.runtime.codec.transfer_syntax import EXPLICIT_LE as EXPLICIT_VR_LITTLE_ENDIAN_SYNTAX
+from dicompile.runtime.codec.transfer_syntax import IMPLICIT_LE as IMPLICIT_VR_LITTLE_ENDIAN_SYNTAX
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement, DeferredSource, raw_element
 from dicompile.runtime.core.vr import VR
@@ -242,3 +244,38 @@ def test_default_is_atomic_without_fsync(
     writer(tmp_path / "quick.dcm", _dataset())
     assert calls == []
     assert _names(tmp_path) == ["quick.dcm"]
+
+
+def test_meta_elements_follow_each_call_not_the_first(tmp_path: Path) -> None:
+    # The constant part of the meta group is made once per combination and shared: each
+    # file must still get its own syntax, implementation and SOP Instance UID.
+    from dicompile.runtime.media.part10 import IMPLEMENTATION_CLASS_UID, build_meta
+
+    first = _dataset()
+    second = _dataset()
+    second.add(DataElement(0x00080018, VR.UI, "1.2.3.4.6"))
+    plain = build_meta(first, EXPLICIT_VR_LITTLE_ENDIAN_SYNTAX)
+    other = build_meta(
+        second,
+        IMPLICIT_VR_LITTLE_ENDIAN_SYNTAX,
+        implementation_class_uid="1.2.3.99",
+        implementation_version_name=None,
+    )
+    again = build_meta(first, EXPLICIT_VR_LITTLE_ENDIAN_SYNTAX)
+    assert plain[0x00020010].value == again[0x00020010].value == "1.2.840.10008.1.2.1"
+    assert plain[0x00020012].value == IMPLEMENTATION_CLASS_UID
+    assert plain[0x00020003].value == "1.2.3.4.5"
+    assert 0x00020013 in plain and 0x00020013 in again
+    assert other[0x00020010].value == "1.2.840.10008.1.2"
+    assert other[0x00020012].value == "1.2.3.99"
+    assert other[0x00020003].value == "1.2.3.4.6"
+    assert 0x00020013 not in other  # None: no Implementation Version Name
+    base = Dataset([DataElement(0x00020013, VR.SH, "OLD NAME")])
+    assert 0x00020013 not in build_meta(
+        first, EXPLICIT_VR_LITTLE_ENDIAN_SYNTAX, base=base, implementation_version_name=None
+    )
+    for name, syntax in (("e.dcm", None), ("i.dcm", "1.2.840.10008.1.2")):
+        write_file(tmp_path / name, first, transfer_syntax=syntax)
+    assert read_file(tmp_path / "e.dcm").transfer_syntax.uid == "1.2.840.10008.1.2.1"
+    assert read_file(tmp_path / "i.dcm").transfer_syntax.uid == "1.2.840.10008.1.2"
+    assert read_file(tmp_path / "i.dcm").dataset[0x00100010].value == "Doe^Jane"
