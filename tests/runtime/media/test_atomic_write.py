@@ -279,3 +279,20 @@ def test_meta_elements_follow_each_call_not_the_first(tmp_path: Path) -> None:
     assert read_file(tmp_path / "e.dcm").transfer_syntax.uid == "1.2.840.10008.1.2.1"
     assert read_file(tmp_path / "i.dcm").transfer_syntax.uid == "1.2.840.10008.1.2"
     assert read_file(tmp_path / "i.dcm").dataset[0x00100010].value == "Doe^Jane"
+
+
+def test_meta_sop_uids_are_the_data_set_bytes(tmp_path: Path) -> None:
+    # A data set as read: its SOP Class/Instance UIDs go into the meta group byte for byte.
+    from dicompile.runtime.media.part10 import build_meta
+
+    path = tmp_path / "read.dcm"
+    write_file(path, _dataset(), transfer_syntax="1.2.840.10008.1.2.2")  # big endian
+    read = read_file(path)
+    meta = build_meta(read.dataset, read.transfer_syntax)
+    assert meta[0x00020003].raw == read.dataset[0x00080018].raw == b"1.2.3.4.5\x00"
+    assert meta[0x00020002].value == "1.2.840.10008.5.1.4.1.1.7"
+    copy = tmp_path / "copy.dcm"
+    write_file(copy, read, transfer_syntax="1.2.840.10008.1.2.1")
+    again = read_file(copy)
+    assert again.meta[0x00020003].value == again.dataset[0x00080018].value == "1.2.3.4.5"
+    assert again.meta[0x00020010].value == "1.2.840.10008.1.2.1"
