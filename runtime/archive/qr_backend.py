@@ -38,7 +38,7 @@ from dicompile.runtime.archive.levels import QueryLevel
 from dicompile.runtime.archive.levels import QueryModel as ArchiveModel
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.errors import DecodeError, DicomWarning, ValidationError
-from dicompile.runtime.media.part10 import read_file
+from dicompile.runtime.media.part10 import read_bytes, read_file
 from dicompile.runtime.net.services.query_retrieve import Level, QueryModel
 from dicompile.runtime.net.services.storage import FileStore, ReceivedInstance
 
@@ -88,6 +88,22 @@ def index_file(index: InstanceIndex, path: str | os.PathLike[str]) -> bool:
     return True
 
 
+def index_received(index: InstanceIndex, instance: ReceivedInstance, path: Path) -> bool:
+    """Add an instance the store just wrote at ``path``, decoded from the bytes received
+    (the same bytes as the file's, without opening and mapping it again); False (logged)
+    when it cannot be decoded or indexed."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DicomWarning)
+            data = instance.file_prefix() + instance.data_set
+            dataset = read_bytes(data, source=str(path), stop_before_pixels=True).dataset
+        index.add(dataset, path)
+    except (DecodeError, ValidationError) as exc:
+        log.warning("not indexed: %s: %s", path, exc)
+        return False
+    return True
+
+
 def open_archive(
     directory: str | os.PathLike[str],
     *,
@@ -107,11 +123,11 @@ def open_archive(
             log.info("indexed %d files already in %s", added, folder)
 
     def stored(instance: ReceivedInstance, path: Path) -> None:
-        index_file(index, path)
+        index_received(index, instance, path)
         if on_stored is not None:
             on_stored(instance, path)
 
     return index, FileStore(folder, fsync=fsync, on_stored=stored)
 
 
-__all__ = ["INDEX_NAME", "IndexArchive", "index_file", "open_archive"]
+__all__ = ["INDEX_NAME", "IndexArchive", "index_file", "index_received", "open_archive"]
