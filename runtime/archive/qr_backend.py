@@ -47,6 +47,9 @@ log = logging.getLogger("dicompile.archive")
 #: The index file inside an archive folder.
 INDEX_NAME: Final = "instances.sqlite"
 
+#: Data sets up to this size are indexed from the bytes received (one copy in memory).
+_COPY_LIMIT: Final = 16 * 1024 * 1024
+
 _MODELS: Final = {
     QueryModel.PATIENT: ArchiveModel.PATIENT_ROOT,
     QueryModel.STUDY: ArchiveModel.STUDY_ROOT,
@@ -91,7 +94,13 @@ def index_file(index: InstanceIndex, path: str | os.PathLike[str]) -> bool:
 def index_received(index: InstanceIndex, instance: ReceivedInstance, path: Path) -> bool:
     """Add an instance the store just wrote at ``path``, decoded from the bytes received
     (the same bytes as the file's, without opening and mapping it again); False (logged)
-    when it cannot be decoded or indexed."""
+    when it cannot be decoded or indexed.
+
+    A data set larger than :data:`_COPY_LIMIT` is read from the file instead (mapped, up to
+    its pixel data), rather than copied whole behind its File Meta Information.
+    """
+    if len(instance.data_set) > _COPY_LIMIT:
+        return index_file(index, path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DicomWarning)

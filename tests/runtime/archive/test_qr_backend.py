@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from dicompile.runtime.archive import QueryLevel
 from dicompile.runtime.archive.qr_backend import index_received, open_archive
 from dicompile.runtime.codec.context import CodecContext
@@ -72,3 +74,19 @@ def test_an_undecodable_instance_is_stored_but_not_indexed(tmp_path: Path) -> No
         del no_uids["StudyInstanceUID"]
         assert not index_received(index, received(no_uids), tmp_path / "x.dcm")
         assert index.count() == 0
+
+
+def test_a_large_data_set_is_read_from_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the copy limit the hook maps the written file instead of copying the bytes."""
+    from dicompile.runtime.archive import qr_backend
+
+    index, store = open_archive(tmp_path, fsync=False)
+    with index:
+        small = received(instance(sop="5.5"))
+        monkeypatch.setattr(qr_backend, "_COPY_LIMIT", len(small.data_set) - 1)
+        # Not written: the file is what is read, so nothing is indexed.
+        assert not index_received(index, small, tmp_path / "absent.dcm")
+        outcome = asyncio.run(store(small))
+        assert list(index.instances(QueryLevel.IMAGE, ["5.5"])) == [str(outcome.path)]
