@@ -438,13 +438,22 @@ def write_pieces(pieces: list[Piece], stream: BinaryIO, chunk_size: int = STREAM
     """Write pieces to ``stream``, streaming deferred ones in chunks; returns bytes written.
 
     Consecutive in-memory pieces are joined into one write of at most ``chunk_size`` bytes
-    (a file of small pieces is then one system call, not one per piece).
+    (a file of small pieces is then one system call, not one per piece); a piece of
+    ``_JOIN_LIMIT`` bytes or more is written on its own, as copying it would cost more
+    than the system call saved.
     """
     written = 0
     pending: list[bytearray] = []
     pending_size = 0
     for piece in pieces:
         if isinstance(piece, bytearray):
+            if len(piece) >= _JOIN_LIMIT:
+                if pending:
+                    written += _flush(pending, stream)
+                    pending, pending_size = [], 0
+                stream.write(piece)
+                written += len(piece)
+                continue
             if pending_size + len(piece) > chunk_size and pending:
                 written += _flush(pending, stream)
                 pending, pending_size = [], 0
@@ -460,6 +469,10 @@ def write_pieces(pieces: list[Piece], stream: BinaryIO, chunk_size: int = STREAM
     if pending:
         written += _flush(pending, stream)
     return written
+
+
+#: In-memory pieces at least this large are written without joining them to others.
+_JOIN_LIMIT: Final = 1 << 16
 
 
 def _flush(pieces: list[bytearray], stream: BinaryIO) -> int:

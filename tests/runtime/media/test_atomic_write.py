@@ -296,3 +296,35 @@ def test_meta_sop_uids_are_the_data_set_bytes(tmp_path: Path) -> None:
     again = read_file(copy)
     assert again.meta[0x00020003].value == again.dataset[0x00080018].value == "1.2.3.4.5"
     assert again.meta[0x00020010].value == "1.2.840.10008.1.2.1"
+
+
+def test_write_pieces_to_a_stream_keeps_order_and_bytes() -> None:
+    # The plain-stream writer: small pieces joined, large ones written alone, deferred
+    # ones streamed; the bytes and their order must be those of the encoding.
+    import io
+
+    from dicompile.runtime.codec.writer import write_pieces
+
+    class Recording(io.BytesIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sizes: list[int] = []
+
+        def write(self, data: bytes) -> int:  # type: ignore[override]
+            self.sizes.append(len(data))
+            return super().write(data)
+
+    big = bytearray(b"B" * 100_000)
+    pieces: list[bytearray | DeferredSource] = [
+        bytearray(b"a" * 10),
+        bytearray(b"b" * 20),
+        big,
+        bytearray(b"c" * 5),
+        _Source(size=7, chunks=3),
+        bytearray(b"d" * 3),
+    ]
+    stream = Recording()
+    expected = b"a" * 10 + b"b" * 20 + bytes(big) + b"c" * 5 + _Source(7, 3).read() + b"d" * 3
+    assert write_pieces(pieces, stream) == len(expected)
+    assert stream.getvalue() == expected
+    assert stream.sizes == [30, 100_000, 5, 7, 7, 7, 3]
