@@ -86,8 +86,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     serve = subparsers.add_parser(
         "serve",
-        help="run a Verification and Storage SCP",
-        description="Accept associations, answer C-ECHO and store C-STORE instances as files.",
+        help="serve Verification, Storage, Q/R, worklist, MPPS and commitment from one archive",
+        description=(
+            "Accept associations: answer C-ECHO, store C-STORE instances as files indexed in"
+            " the archive in --storage, and answer Query/Retrieve, Modality Worklist, MPPS and"
+            " Storage Commitment from it."
+        ),
         epilog=epilog,
     )
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default all)")
