@@ -21,6 +21,7 @@ from dicompile.runtime.validate.conditions import (
     LE,
     NE,
     Absent,
+    AmbiguousCode,
     And,
     Code,
     Compare,
@@ -123,6 +124,7 @@ C_cdb571: Final = Condition("Required if Frame Type (0008,9007) is ORIGINAL. May
 C_cdbda1: Final = Condition("Required if the referenced plan has more than one Fraction Group Sequence (300A,0070) Item", Undecidable("the referenced plan has more than one Fraction Group Sequence (300A,0070) Item", "OTHER_INSTANCE"))
 C_cdd66b: Final = Condition('Required if Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item with the value (111931, DCM, "Thickness deviation category from normative data"). May be present otherwise', ContainsCode((0x00221436,), (Code("111931", "DCM"),)), otherwise_may_be_present=True)
 C_ce27ae: Final = Condition("Required if Channel Sample Skew is not present", Absent((0x003A0215,)))
+C_ce436e: Final = Condition("Required if the value of Coding Scheme Designator (0008,0102) is present and is not sufficient to identify the Code Value (0008,0100) or Long Code Value (0008,0119) or URN Code Value (0008,0120) unambiguously. May be present otherwise", And((Present((0x00080102,)), AmbiguousCode((0x00080102,), ((0x00080100,), (0x00080119,), (0x00080120,))))), otherwise_may_be_present=True)
 C_ce4d4d: Final = Condition("Required if no Ophthalmic Photography Reference Image is available or if Ophthalmic Volumetric Properties Flag (0022,1622) is YES; May be present otherwise", Or((Undecidable("no Ophthalmic Photography Reference Image is available", "NO_ATTRIBUTE"), Equals((0x00221622,), "YES"))), otherwise_may_be_present=True)
 C_ce6059: Final = Condition("Required if the right lens is measured", Undecidable("the right lens is measured", "NO_ATTRIBUTE"))
 C_ce6df8: Final = Condition("Required if the value of Reformatting Operation Type (0072,0510) is MPR or 3D_RENDERING. May be present otherwise", OneOf((0x00720510,), ("MPR", "3D_RENDERING")), otherwise_may_be_present=True)

@@ -366,10 +366,10 @@ EnhancedPaletteColorLookupTableSequence_d7a9d1: Final = Items((
     Rule(0x00281203, T1C, "OW", "1", condition=c1.C_495325),  # BluePaletteColorLookupTableData
     Rule(0x00281204, T1C, "OW", "1", condition=c1.C_4b47fe),  # AlphaPaletteColorLookupTableData
 ))
-EquivalentCodeSequence_4612f9: Final = Items((
+EquivalentCodeSequence_e0ff67: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c3.C_ce436e),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
@@ -383,10 +383,10 @@ EquivalentCodeSequence_4612f9: Final = Items((
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
 ))
-EquivalentCodeSequence_e5bacf: Final = Items((
+EquivalentCodeSequence_e218fa: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_54d0fe),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue

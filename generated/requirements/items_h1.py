@@ -80,13 +80,13 @@ BrachyTaskSequence_01a5e9: Final = Items((
     Rule(0x00741405, T3, "SQ", "1", items=i0_0.ChannelDeliveryOrderSequence_61bc79),  # ChannelDeliveryOrderSequence
     Rule(0x0074140D, T1C, "SQ", "1", condition=c3.C_fd7153, items=i0_1.ChannelDeliveryContinuationSequence_63295b),  # ChannelDeliveryContinuationSequence
 ))
-CodeValue_52456e: Final = Items((
+CodeValue_b7530b: Final = Items((
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -128,14 +128,14 @@ CompoundGraphicSequence_d4c396: Final = Items((
     Rule(0x00700233, T3, "SQ", "1", items=i0_1.FillStyleSequence_5efea1, max_items=1),  # FillStyleSequence
     Rule(0x00700295, T3, "UL", "1"),  # GraphicGroupID
 ))
-ConceptNameCodeSequence_4ad8d2: Final = Items((
+ConceptNameCodeSequence_ed9719: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_54d0fe),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c3.C_ce436e),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e5bacf),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e0ff67),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -260,14 +260,14 @@ DeliveryVerificationImageSequence_5e6bf9: Final = Items((
     Rule(0x3002000D, T2, "DS", "3"),  # XRayImageReceptorTranslation
     Rule(0x00741040, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # RelatedReferenceRTImageSequence
 ))
-DeviceSequence_d8498c: Final = Items((
+DeviceSequence_b2d41b: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -306,16 +306,16 @@ EquivalentConceptualVolumesSequence_07c80c: Final = Items((
     Rule(0x3010000B, T1, "UI", "1"),  # ReferencedConceptualVolumeUID
     Rule(0x30100009, T1, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # EquivalentConceptualVolumeInstanceReferenceSequence
 ))
-EventTimerSequence_57e7ff: Final = Items((
+EventTimerSequence_b51789: Final = Items((
     Rule(0x00082134, T1, "FD", "1"),  # EventTimeOffset
     Rule(0x00082135, T1, "SQ", "1", max_items=1),  # EventCodeSequence
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -520,14 +520,14 @@ KeratometryRightEyeSequence_6afb64: Final = Items((
     Rule(0x00460074, T1, "SQ", "1", items=i0_0.SteepKeratometricAxisSequence_7d8cb0, max_items=1),  # SteepKeratometricAxisSequence
     Rule(0x00460080, T1, "SQ", "1", items=i0_0.SteepKeratometricAxisSequence_7d8cb0, max_items=1),  # FlatKeratometricAxisSequence
 ))
-LightPathFilterTypeStackCodeSequence_596a6a: Final = Items((
+LightPathFilterTypeStackCodeSequence_e2b522: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -631,14 +631,14 @@ PatientSetupSequence_b9ff21: Final = Items((
     Rule(0x300A0182, T3, "IS", "1"),  # PatientSetupNumber
     Rule(0x300A0190, T3, "SQ", "1", items=i0_1.FixationDeviceSequence_e270f9),  # FixationDeviceSequence
 ))
-PersonIdentificationCodeSequence_06e74b: Final = Items((
+PersonIdentificationCodeSequence_64900d: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource

@@ -36,43 +36,21 @@ from dicompile.runtime.validate.tables import (
 )
 
 # fmt: off
-AcquisitionStartLocationSequence_15b754: Final = Items((
-    Rule(0x00189900, T1, "LO", "1"),  # ReferenceLocationLabel
-    Rule(0x00189901, T3, "UT", "1"),  # ReferenceLocationDescription
-    Rule(0x00189902, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ReferenceBasisCodeSequence
-    Rule(0x00189903, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ReferenceGeometryCodeSequence
-    Rule(0x00189904, T3, "DS", "1"),  # OffsetDistance
-    Rule(0x00189905, T1C, "CS", "1", condition=c0.C_0f2038, values=(Values(ENUMERATED, ("SUPERIOR", "INFERIOR", "ANTERIOR", "POSTERIOR", "LEFT", "RIGHT", "PROXIMAL", "DISTAL", "MEDIAL", "LATERAL")),)),  # OffsetDirection
-))
-AlternateContentDescriptionSequence_2c3ae8: Final = Items((
+AlternateContentDescriptionSequence_5d4505: Final = Items((
     Rule(0x00700081, T1, "LO", "1"),  # ContentDescription
-    Rule(0x00080006, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # LanguageCodeSequence
-    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x00080006, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # LanguageCodeSequence
+    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
 ))
-AnatomicRegionSequence_cd2f18: Final = Items((
-    Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
-    Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
-    Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
-    Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
-    Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
-    Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
-    Rule(0x00080117, T3, "UI", "1"),  # ContextUID
-    Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
-    Rule(0x00080118, T3, "UI", "1"),  # MappingResourceUID
-    Rule(0x00080122, T3, "LO", "1"),  # MappingResourceName
-    Rule(0x00080106, T1C, "DT", "1", condition=c1.C_6d27f8),  # ContextGroupVersion
-    Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
-    Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
-    Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x00082220, T1C, "SQ", "1", condition=c2.C_845a8a, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AnatomicRegionModifierSequence
+AnteriorChamberDepthSequence_f6c0ee: Final = Items((
+    Rule(0x00221131, T1, "FL", "1"),  # AnteriorChamberDepth
+    Rule(0x00221133, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SourceOfAnteriorChamberDepthDataCodeSequence
+    Rule(0x00081199, T1C, "SQ", "1", condition=c2.C_82480d, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedSOPSequence
 ))
-AsserterIdentificationSequence_c1c884: Final = Items((
+AsserterIdentificationSequence_2f6382: Final = Items((
     Rule(0x0040A084, T1, "CS", "1", values=(Values(ENUMERATED, ("PSN", "DEV")),)),  # ObserverType
     Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_863b14),  # PersonName
-    Rule(0x00401101, T2C, "SQ", "1", condition=c2.C_863b14, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PersonIdentificationCodeSequence
-    Rule(0x0044010A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # OrganizationalRoleCodeSequence
+    Rule(0x00401101, T2C, "SQ", "1", condition=c2.C_863b14, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PersonIdentificationCodeSequence
+    Rule(0x0044010A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # OrganizationalRoleCodeSequence
     Rule(0x00081010, T2C, "SH", "1", condition=c0.C_2fc233),  # StationName
     Rule(0x00181002, T1C, "UI", "1", condition=c0.C_2fc233),  # DeviceUID
     Rule(0x00080070, T1C, "LO", "1", condition=c0.C_2fc233),  # Manufacturer
@@ -81,11 +59,11 @@ AsserterIdentificationSequence_c1c884: Final = Items((
     Rule(0x00181000, T3, "LO", "1"),  # DeviceSerialNumber
     Rule(0x00181020, T3, "LO", "1-n"),  # SoftwareVersions
     Rule(0x00080080, T2, "LO", "1"),  # InstitutionName
-    Rule(0x00080082, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionCodeSequence
+    Rule(0x00080082, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InstitutionCodeSequence
     Rule(0x00081040, T3, "LO", "1"),  # InstitutionalDepartmentName
-    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
+    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
 ))
-BeamSequence_f0f23e: Final = Items((
+BeamSequence_6750d2: Final = Items((
     Rule(0x300A00C0, T1, "IS", "1"),  # BeamNumber
     Rule(0x300A00C2, T3, "LO", "1"),  # BeamName
     Rule(0x300A00C3, T3, "ST", "1"),  # BeamDescription
@@ -98,7 +76,7 @@ BeamSequence_f0f23e: Final = Items((
     Rule(0x00080080, T3, "LO", "1"),  # InstitutionName
     Rule(0x00080081, T3, "ST", "1"),  # InstitutionAddress
     Rule(0x00081040, T3, "LO", "1"),  # InstitutionalDepartmentName
-    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
+    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
     Rule(0x00081090, T3, "LO", "1"),  # ManufacturerModelName
     Rule(0x00181000, T3, "LO", "1"),  # DeviceSerialNumber
     Rule(0x300A00B3, T3, "CS", "1", values=(Values(ENUMERATED, ("MU", "MINUTE")),)),  # PrimaryDosimeterUnit
@@ -137,26 +115,36 @@ BlendingSequence_39ebad: Final = Items((
     Rule(0x00281054, T1C, "LO", "1", condition=c0.C_3ec730),  # RescaleType
     Rule(0x00283110, T1C, "SQ", "1", condition=c2.C_aa6639, items=i1.SoftcopyVOILUTSequence_2fb219),  # SoftcopyVOILUTSequence
 ))
-BreedRegistrationSequence_58237a: Final = Items((
-    Rule(0x00102295, T1, "LO", "1"),  # BreedRegistrationNumber
-    Rule(0x00102296, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # BreedRegistryCodeSequence
+BreedRegistrationSequence_1280f9: Final = Items((
+    Rule(0x00102295, T3, "LO", "1"),  # BreedRegistrationNumber
+    Rule(0x00102296, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # BreedRegistryCodeSequence
 ))
-CArmPhotonElectronControlPointSequence_9086d6: Final = Items((
-    Rule(0x300A0600, T1, "US", "1"),  # RTControlPointIndex
-    Rule(0x300A063C, T1C, "FD", "1", condition=c0.C_33d50d),  # CumulativeMeterset
-    Rule(0x300A060B, T1C, "US", "1", condition=c3.C_cc8ae0),  # ReferencedTreatmentPositionIndex
-    Rule(0x300A063D, T2C, "FD", "1", condition=c3.C_cc8ae0),  # DeliveryRate
-    Rule(0x300A063E, T1C, "SQ", "1", condition=c2.C_9f502b, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # DeliveryRateUnitSequence
-    Rule(0x300A0689, T1C, "SQ", "1", condition=c2.C_820e82, items=i0_1.FixedRTBeamDelimiterDeviceSequence_a33e93, max_items=1),  # BeamAreaLimitSequence
-    Rule(0x300A0605, T1C, "US", "1", condition=c0.C_1b76ae),  # ReferencedRadiationGenerationModeIndex
-    Rule(0x300A0657, T1C, "US", "1", condition=c0.C_0516c4),  # NumberOfRTBeamLimitingDeviceOpenings
-    Rule(0x300A0656, T1C, "SQ", "1", condition=c3.C_dc168b, items=i1.RTBeamLimitingDeviceOpeningSequence_8b17d3),  # RTBeamLimitingDeviceOpeningSequence
-    Rule(0x300A0655, T1C, "US", "1", condition=c1.C_565a6a),  # NumberOfWedgePositions
-    Rule(0x300A0116, T1C, "SQ", "1", condition=c3.C_c41235, items=i0_0.WedgePositionSequence_79e1f3),  # WedgePositionSequence
-    Rule(0x300A067A, T1C, "FD", "1", condition=c3.C_cc8ae0),  # SourceRollAngle
-    Rule(0x300A0679, T1C, "FD", "1", condition=c3.C_cc8ae0),  # RTBeamLimitingDeviceAngle
-    Rule(0x300A0634, T2C, "FD", "1", condition=c3.C_cc8ae0),  # SourceToPatientSurfaceDistance
-    Rule(0x300A0132, T2C, "FL", "1", condition=c3.C_cc8ae0),  # SourceToExternalContourDistance
+BreedRegistrationSequence_5c698b: Final = Items((
+    Rule(0x00102295, T1, "LO", "1"),  # BreedRegistrationNumber
+    Rule(0x00102296, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # BreedRegistryCodeSequence
+))
+ChannelDefinitionSequence_135c4e: Final = Items((
+    Rule(0x003A0202, T3, "IS", "1"),  # WaveformChannelNumber
+    Rule(0x003A0203, T3, "SH", "1"),  # ChannelLabel
+    Rule(0x003A0205, T3, "CS", "1-n", values=(Values(DEFINED, ("OK", "TEST DATA", "DISCONNECTED", "QUESTIONABLE", "INVALID", "UNCALIBRATED", "UNZEROED")),)),  # ChannelStatus
+    Rule(0x003A0208, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ChannelSourceSequence
+    Rule(0x003A0209, T1C, "SQ", "1", condition=c0.C_39032b, items=i1.PersonIdentificationCodeSequence_64900d),  # ChannelSourceModifiersSequence
+    Rule(0x003A020A, T3, "SQ", "1", items=i0_1.SourceWaveformSequence_950e22),  # SourceWaveformSequence
+    Rule(0x003A020C, T3, "LO", "1"),  # ChannelDerivationDescription
+    Rule(0x003A0210, T1C, "DS", "1", condition=c3.C_c42d53),  # ChannelSensitivity
+    Rule(0x003A0211, T1C, "SQ", "1", condition=c3.C_f07331, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ChannelSensitivityUnitsSequence
+    Rule(0x003A0212, T1C, "DS", "1", condition=c3.C_f07331),  # ChannelSensitivityCorrectionFactor
+    Rule(0x003A0213, T1C, "DS", "1", condition=c3.C_f07331),  # ChannelBaseline
+    Rule(0x003A0214, T1C, "DS", "1", condition=c3.C_ce27ae),  # ChannelTimeSkew
+    Rule(0x003A0215, T1C, "DS", "1", condition=c2.C_a43d30),  # ChannelSampleSkew
+    Rule(0x003A0218, T3, "DS", "1"),  # ChannelOffset
+    Rule(0x003A021A, T1, "US", "1"),  # WaveformBitsStored
+    Rule(0x003A0220, T3, "DS", "1"),  # FilterLowFrequency
+    Rule(0x003A0221, T3, "DS", "1"),  # FilterHighFrequency
+    Rule(0x003A0222, T3, "DS", "1"),  # NotchFilterFrequency
+    Rule(0x003A0223, T3, "DS", "1"),  # NotchFilterBandwidth
+    Rule(0x54000110, T3, "OB or OW", "1"),  # ChannelMinimumValue
+    Rule(0x54000112, T3, "OB or OW", "1"),  # ChannelMaximumValue
 ))
 ChannelSequence_da812c: Final = Items((
     Rule(0x300A0282, T1, "IS", "1"),  # ChannelNumber
@@ -188,20 +176,28 @@ ChannelSequence_da812c: Final = Items((
     Rule(0x300A02C8, T1C, "DS", "1", condition=c0.C_3c9cf2),  # FinalCumulativeTimeWeight
     Rule(0x300A02D0, T1, "SQ", "1", items=i1.BrachyControlPointSequence_84cb67),  # BrachyControlPointSequence
 ))
-ComponentTypesSequence_2ce6e8: Final = Items((
-    Rule(0x00760034, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ComponentTypeCodeSequence
+CompensatorShapeSequence_463392: Final = Items((
+    Rule(0x300A02E0, T1, "CS", "1", values=(Values(ENUMERATED, ("PRESENT", "ABSENT")),)),  # CompensatorDivergence
+    Rule(0x300A00E1, T2, "SH", "1"),  # MaterialID
+    Rule(0x300A0664, T1C, "OF", "1", condition=c2.C_b45f60),  # CompensatorProximalThicknessMap
+    Rule(0x300A0665, T1C, "OF", "1", condition=c0.C_006982),  # CompensatorDistalThicknessMap
+    Rule(0x300A0667, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # CompensatorShapeFabricationCodeSequence
+    Rule(0x300A0669, T2, "FD", "1"),  # RadiationBeamCompensatorMillingToolDiameter
+))
+ComponentTypesSequence_b49935: Final = Items((
+    Rule(0x00760034, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ComponentTypeCodeSequence
     Rule(0x00760036, T1, "CS", "1", values=(Values(DEFINED, ("YES", "NO")),)),  # ExclusiveComponentType
     Rule(0x00760038, T1, "CS", "1", values=(Values(DEFINED, ("YES", "NO")),)),  # MandatoryComponentType
     Rule(0x00760040, T1, "SQ", "1", items=i0_1.ComponentSequence_651acb),  # ComponentSequence
 ))
-ConceptCodeSequence_f60812: Final = Items((
+ConceptNameCodeSequence_bca110: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -211,7 +207,7 @@ ConceptCodeSequence_f60812: Final = Items((
     Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x0040A195, T1C, "SQ", "1", condition=c3.C_cb07fe, items=i1.PersonIdentificationCodeSequence_06e74b),  # ModifierCodeSequence
+    Rule(0x0040A195, T1C, "SQ", "1", condition=c2.C_8c1879, items=i1.PersonIdentificationCodeSequence_64900d),  # ModifierCodeSequence
 ))
 ConceptualVolumeConstituentSequence_216025: Final = Items((
     Rule(0x3010000D, T1, "US", "1"),  # ConceptualVolumeConstituentIndex
@@ -219,34 +215,22 @@ ConceptualVolumeConstituentSequence_216025: Final = Items((
     Rule(0x30100007, T1, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # OriginatingSOPInstanceReferenceSequence
     Rule(0x30100012, T1C, "SQ", "1", condition=c0.C_25bc40, items=i1.ConceptualVolumeConstituentSegmentationReferenceSequence_ee35f3, max_items=1),  # ConceptualVolumeConstituentSegmentationReferenceSequence
 ))
-ConceptualVolumeDerivationAlgorithmSequence_be2168: Final = Items((
-    Rule(0x0066002F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AlgorithmFamilyCodeSequence
-    Rule(0x00660030, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AlgorithmNameCodeSequence
+ConceptualVolumeDerivationAlgorithmSequence_cd9fa6: Final = Items((
+    Rule(0x0066002F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AlgorithmFamilyCodeSequence
+    Rule(0x00660030, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AlgorithmNameCodeSequence
     Rule(0x00660036, T1, "LO", "1"),  # AlgorithmName
     Rule(0x00660031, T1, "LO", "1"),  # AlgorithmVersion
     Rule(0x00660032, T3, "LT", "1"),  # AlgorithmParameters
     Rule(0x00240202, T3, "LO", "1"),  # AlgorithmSource
 ))
-ContainerComponentSequence_57dd8d: Final = Items((
-    Rule(0x00500012, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ContainerComponentTypeCodeSequence
-    Rule(0x00080070, T3, "LO", "1"),  # Manufacturer
-    Rule(0x00081090, T3, "LO", "1"),  # ManufacturerModelName
-    Rule(0x0050001B, T3, "LO", "1"),  # ContainerComponentID
-    Rule(0x0050001C, T3, "FD", "1"),  # ContainerComponentLength
-    Rule(0x00500015, T3, "FD", "1"),  # ContainerComponentWidth
-    Rule(0x0050001D, T3, "FD", "1"),  # ContainerComponentDiameter
-    Rule(0x00500013, T3, "FD", "1"),  # ContainerComponentThickness
-    Rule(0x0050001A, T3, "CS", "1", values=(Values(DEFINED, ("GLASS", "PLASTIC", "METAL")),)),  # ContainerComponentMaterial
-    Rule(0x0050001E, T3, "LO", "1"),  # ContainerComponentDescription
-))
-ContrastBolusAdministrationRouteSequence_eb0cce: Final = Items((
+ContrastBolusAdministrationRouteSequence_7a8cc3: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -256,16 +240,16 @@ ContrastBolusAdministrationRouteSequence_eb0cce: Final = Items((
     Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x0018002A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # AdditionalDrugSequence
+    Rule(0x0018002A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # AdditionalDrugSequence
 ))
-ContrastBolusAgentSequence_9ffb02: Final = Items((
+ContrastBolusAgentSequence_639dc5: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -276,8 +260,8 @@ ContrastBolusAgentSequence_9ffb02: Final = Items((
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
     Rule(0x00189337, T1, "US", "1"),  # ContrastBolusAgentNumber
-    Rule(0x00180014, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ContrastBolusAdministrationRouteSequence
-    Rule(0x00189338, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ContrastBolusIngredientCodeSequence
+    Rule(0x00180014, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ContrastBolusAdministrationRouteSequence
+    Rule(0x00189338, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ContrastBolusIngredientCodeSequence
     Rule(0x00181041, T2, "DS", "1"),  # ContrastBolusVolume
     Rule(0x00181049, T2, "DS", "1"),  # ContrastBolusIngredientConcentration
     Rule(0x00520001, T3, "FL", "1"),  # ContrastBolusIngredientPercentByVolume
@@ -288,46 +272,51 @@ ContrastBolusAgentSequence_9ffb02: Final = Items((
 ConventionalMachineVerificationSequence_07dcf9: Final = Items((
     Rule(0x0074104C, T3, "SQ", "1", items=i1.ConventionalControlPointVerificationSequence_c39ab2, max_items=1),  # ConventionalControlPointVerificationSequence
 ))
-CornealSizeSequence_0d67d0: Final = Items((
+CorneaMeasurementMethodCodeSequence_a3b7d8: Final = Items((
+    Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421, items=i1.CodeValue_b7530b),  # CodeValue
+))
+CornealSizeSequence_818868: Final = Items((
     Rule(0x00460046, T1, "FD", "1"),  # CornealSize
-    Rule(0x00221036, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SourceOfCornealSizeDataCodeSequence
+    Rule(0x00221036, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SourceOfCornealSizeDataCodeSequence
     Rule(0x00081199, T1C, "SQ", "1", condition=c2.C_9b679d, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedSOPSequence
 ))
-CustodialOrganizationSequence_5d3792: Final = Items((
+CustodialOrganizationSequence_9e62aa: Final = Items((
     Rule(0x00080080, T2, "LO", "1"),  # InstitutionName
-    Rule(0x00080082, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionCodeSequence
+    Rule(0x00080082, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InstitutionCodeSequence
 ))
-DecompositionMaterialSequence_b8688c: Final = Items((
-    Rule(0x0018937D, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MaterialCodeSequence
+DecompositionMaterialSequence_de8b5e: Final = Items((
+    Rule(0x0018937D, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MaterialCodeSequence
     Rule(0x00189382, T3, "SQ", "1", items=i0_0.MaterialAttenuationSequence_fe36be),  # MaterialAttenuationSequence
 ))
-DeviceMotionControlSequence_c8d79f: Final = Items((
-    Rule(0x300A0453, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # DeviceMotionParameterCodeSequence
-    Rule(0x300A0451, T1C, "CS", "1", condition=c0.C_08047e, values=(Values(ENUMERATED, ("CONTINUOUS", "TRIGGERED", "AUTOMATIC")),)),  # DeviceMotionExecutionMode
-    Rule(0x300A0452, T1C, "CS", "1", condition=c3.C_eca2c1, values=(Values(ENUMERATED, ("INROOM", "REMOTE")),)),  # DeviceMotionObservationMode
+DeformableRegistrationSequence_c86b83: Final = Items((
+    Rule(0x00640003, T1, "UI", "1"),  # SourceFrameOfReferenceUID
+    Rule(0x00081140, T1C, "SQ", "1", condition=c2.C_971a63, items=i0_0.ReferencedSOPSequence_16a367),  # ReferencedImageSequence
+    Rule(0x300600C8, T3, "LO", "1"),  # FrameOfReferenceTransformationComment
+    Rule(0x0070030D, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RegistrationTypeCodeSequence
+    Rule(0x0064000F, T1C, "SQ", "1", condition=c0.C_0add17, items=i0_0.MatrixSequence_179054, max_items=1),  # PreDeformationMatrixRegistrationSequence
+    Rule(0x00640010, T1C, "SQ", "1", condition=c3.C_d4332d, items=i0_0.PostDeformationMatrixRegistrationSequence_52570a, max_items=1),  # PostDeformationMatrixRegistrationSequence
+    Rule(0x00640005, T1C, "SQ", "1", condition=c1.C_5eda26, items=i0_0.DeformableRegistrationGridSequence_2bd6ad, max_items=1),  # DeformableRegistrationGridSequence
+    Rule(0x00700314, T3, "SQ", "1", items=i0_0.UsedFiducialsSequence_3c58d9),  # UsedFiducialsSequence
 ))
-DisplaySubsystemSequence_fdf2fd: Final = Items((
-    Rule(0x00287003, T3, "US", "1"),  # DisplaySubsystemID
-    Rule(0x00287004, T3, "SH", "1"),  # DisplaySubsystemName
-    Rule(0x00287005, T3, "LO", "1"),  # DisplaySubsystemDescription
-    Rule(0x00287022, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # DisplayDeviceTypeCodeSequence
-    Rule(0x00080070, T3, "LO", "1"),  # Manufacturer
-    Rule(0x00181000, T3, "LO", "1"),  # DeviceSerialNumber
-    Rule(0x00081090, T3, "LO", "1"),  # ManufacturerModelName
-    Rule(0x00287006, T3, "CS", "1", values=(Values(DEFINED, ("NORMAL", "WARNING", "ADJUST", "FAILURE", "UNKNOWN")),)),  # SystemStatus
-    Rule(0x00287007, T3, "LO", "1"),  # SystemStatusComment
-    Rule(0x0028700A, T3, "SQ", "1", items=i0_1.DisplaySubsystemConfigurationSequence_53f02a),  # DisplaySubsystemConfigurationSequence
-    Rule(0x00287002, T3, "US", "1"),  # CurrentConfigurationID
-    Rule(0x00287012, T3, "SQ", "1", items=i0_1.MeasurementEquipmentSequence_569922),  # MeasurementEquipmentSequence
+DigitalSignaturesSequence_d179a0: Final = Items((
+    Rule(0x04000005, T1, "US", "1"),  # MACIDNumber
+    Rule(0x04000100, T1, "UI", "1"),  # DigitalSignatureUID
+    Rule(0x04000105, T1, "DT", "1"),  # DigitalSignatureDateTime
+    Rule(0x04000110, T1, "CS", "1", values=(Values(DEFINED, ("X509_1993_SIG",)),)),  # CertificateType
+    Rule(0x04000115, T1, "OB", "1"),  # CertificateOfSigner
+    Rule(0x04000120, T1, "OB", "1"),  # Signature
+    Rule(0x04000305, T1C, "CS", "1", condition=c0.C_336dfa, values=(Values(DEFINED, ("CMS_TSP",)),)),  # CertifiedTimestampType
+    Rule(0x04000310, T3, "OB", "1"),  # CertifiedTimestamp
+    Rule(0x04000401, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DigitalSignaturePurposeCodeSequence
 ))
-EffectiveDoseCalculationMethodCategoryCodeSequence_9a5769: Final = Items((
+EffectiveDoseCalculationMethodCategoryCodeSequence_9b55c5: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -337,7 +326,11 @@ EffectiveDoseCalculationMethodCategoryCodeSequence_9a5769: Final = Items((
     Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x30100004, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # EffectiveDoseCalculationMethodCodeSequence
+    Rule(0x30100004, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # EffectiveDoseCalculationMethodCodeSequence
+))
+EquipmentReferencePointCoordinatesSequence_f45b71: Final = Items((
+    Rule(0x00686590, T1, "FD", "3"),  # ThreeDPointCoordinates
+    Rule(0x300A0678, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # EquipmentReferencePointCodeSequence
 ))
 ExposureSequence_667ca5: Final = Items((
     Rule(0x00081160, T1C, "IS", "1-n", condition=c1.C_44bc8a),  # ReferencedFrameNumber
@@ -364,7 +357,20 @@ ExposureSequence_667ca5: Final = Items((
     Rule(0x300A00F0, T1, "IS", "1"),  # NumberOfBlocks
     Rule(0x300A00F4, T2C, "SQ", "1", condition=c0.C_173094, items=i0_1.BlockSequence_83051e),  # BlockSequence
 ))
-FilterOperationsSequence_be9bba: Final = Items((
+FiducialSequence_d5c986: Final = Items((
+    Rule(0x00700310, T1, "SH", "1"),  # FiducialIdentifier
+    Rule(0x0070031F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # FiducialsPropertyCategoryCodeSequence
+    Rule(0x00700311, T1C, "SQ", "1", condition=c3.C_ca94b5, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # FiducialIdentifierCodeSequence
+    Rule(0x0070031A, T3, "UI", "1"),  # FiducialUID
+    Rule(0x0070030F, T3, "ST", "1"),  # FiducialDescription
+    Rule(0x00700306, T1, "CS", "1", values=(Values(DEFINED, ("POINT", "LINE", "PLANE", "SURFACE", "RULER", "L_SHAPE", "T_SHAPE", "SHAPE")),)),  # ShapeType
+    Rule(0x30060046, T1C, "IS", "1", condition=c2.C_b0fde9),  # NumberOfContourPoints
+    Rule(0x30060050, T1C, "DS", "3-3n", condition=c2.C_a069a4),  # ContourData
+    Rule(0x00700312, T3, "FD", "1"),  # ContourUncertaintyRadius
+    Rule(0x00700318, T1C, "SQ", "1", condition=c1.C_5ac12c, items=i1.GraphicCoordinatesDataSequence_460f42),  # GraphicCoordinatesDataSequence
+    Rule(0x00081156, T3, "SQ", "1", items=i0_0.DefinitionSourceSequence_f4f0e5, max_items=1),  # DefinitionSourceSequence
+))
+FilterOperationsSequence_05a423: Final = Items((
     Rule(0x00720402, T1C, "CS", "1", condition=c1.C_50fb38, values=(Values(DEFINED, ("IMAGE_PLANE",)),)),  # FilterByCategory
     Rule(0x00720404, T1C, "CS", "1", condition=c0.C_318d57, values=(Values(ENUMERATED, ("PRESENT", "NOT_PRESENT")),)),  # FilterByAttributePresence
     Rule(0x00720026, T1C, "AT", "1", condition=c1.C_5e8236),  # SelectorAttribute
@@ -390,7 +396,7 @@ FilterOperationsSequence_be9bba: Final = Items((
     Rule(0x0072007A, T1C, "US", "1-n", condition=c1.C_610599),  # SelectorUSValue
     Rule(0x0072007C, T1C, "SL", "1-n", condition=c1.C_43ad5a),  # SelectorSLValue
     Rule(0x0072007E, T1C, "SS", "1-n", condition=c2.C_83418a),  # SelectorSSValue
-    Rule(0x00720080, T1C, "SQ", "1", condition=c2.C_8b73ba, items=i1.PersonIdentificationCodeSequence_06e74b),  # SelectorCodeSequenceValue
+    Rule(0x00720080, T1C, "SQ", "1", condition=c2.C_8b73ba, items=i1.PersonIdentificationCodeSequence_64900d),  # SelectorCodeSequenceValue
     Rule(0x0072007F, T1C, "UI", "1-n", condition=c3.C_c79c41),  # SelectorUIValue
     Rule(0x00720028, T1C, "US", "1", condition=c3.C_dd1d0b),  # SelectorValueNumber
     Rule(0x00720406, T1C, "CS", "1", condition=c0.C_2f3dcb, values=(Values(ENUMERATED, ("RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "MEMBER_OF", "NOT_MEMBER_OF")),)),  # FilterByOperator
@@ -417,15 +423,10 @@ GeneralMachineVerificationSequence_794f3e: Final = Items((
     Rule(0x300C0006, T3, "IS", "1"),  # ReferencedBeamNumber
     Rule(0x300C00B0, T3, "SQ", "1", items=i0_1.ReferencedBolusSequence_87bfda),  # ReferencedBolusSequence
 ))
-GeneticModificationsSequence_194373: Final = Items((
-    Rule(0x00100222, T3, "UC", "1"),  # GeneticModificationsDescription
-    Rule(0x00100223, T3, "LO", "1"),  # GeneticModificationsNomenclature
-    Rule(0x00100229, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # GeneticModificationsCodeSequence
-))
-GeneticModificationsSequence_a918eb: Final = Items((
+GeneticModificationsSequence_88ee81: Final = Items((
     Rule(0x00100222, T1, "UC", "1"),  # GeneticModificationsDescription
     Rule(0x00100223, T1, "LO", "1"),  # GeneticModificationsNomenclature
-    Rule(0x00100229, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # GeneticModificationsCodeSequence
+    Rule(0x00100229, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # GeneticModificationsCodeSequence
 ))
 GraphicAnnotationSequence_32a042: Final = Items((
     Rule(0x00081140, T1C, "SQ", "1", condition=c1.C_467bf8, items=i0_0.ReferencedSOPSequence_16a367),  # ReferencedImageSequence
@@ -434,19 +435,155 @@ GraphicAnnotationSequence_32a042: Final = Items((
     Rule(0x00700009, T1C, "SQ", "1", condition=c2.C_a1d579, items=i1.GraphicObjectSequence_a06df3),  # GraphicObjectSequence
     Rule(0x00700209, T3, "SQ", "1", items=i1.CompoundGraphicSequence_d4c396),  # CompoundGraphicSequence
 ))
-HangingProtocolDefinitionSequence_0f1330: Final = Items((
-    Rule(0x00080060, T1C, "CS", "1", condition=c1.C_703476, values=(Values(DEFINED, ("AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CR", "CT", "CTPROTOCOL", "DG", "DOC", "DX", "ECG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PLAN", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XC")),)),  # Modality
-    Rule(0x00082218, T1C, "SQ", "1", condition=c2.C_aff5be, items=i1.PersonIdentificationCodeSequence_06e74b),  # AnatomicRegionSequence
-    Rule(0x00200060, T2C, "CS", "1", condition=c0.C_05f0cb, values=(Values(ENUMERATED, ("R", "L", "B", "U")),)),  # Laterality
-    Rule(0x00081032, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ProcedureCodeSequence
-    Rule(0x0040100A, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ReasonForRequestedProcedureCodeSequence
+HPGLDocumentSequence_295126: Final = Items((
+    Rule(0x006862D0, T1, "US", "1"),  # HPGLDocumentID
+    Rule(0x006862D5, T3, "LO", "1"),  # HPGLDocumentLabel
+    Rule(0x006862E0, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ViewOrientationCodeSequence
+    Rule(0x006862F0, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ViewOrientationModifierCodeSequence
+    Rule(0x006862F2, T1, "FD", "1"),  # HPGLDocumentScaling
+    Rule(0x00686300, T1, "OB", "1"),  # HPGLDocument
+    Rule(0x00686310, T1, "US", "1"),  # HPGLContourPenNumber
+    Rule(0x00686320, T1, "SQ", "1", items=i0_0.HPGLPenSequence_ed3a32),  # HPGLPenSequence
+    Rule(0x00686346, T1, "FD", "2"),  # RecommendedRotationPoint
+    Rule(0x00686347, T1, "FD", "4"),  # BoundingRectangle
 ))
-InterventionDrugInformationSequence_a53edf: Final = Items((
+HangingProtocolDefinitionSequence_ac9d33: Final = Items((
+    Rule(0x00080060, T1C, "CS", "1", condition=c1.C_703476, values=(Values(DEFINED, ("AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CR", "CT", "CTPROTOCOL", "DG", "DOC", "DX", "ECG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PLAN", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XC")),)),  # Modality
+    Rule(0x00082218, T1C, "SQ", "1", condition=c2.C_aff5be, items=i1.PersonIdentificationCodeSequence_64900d),  # AnatomicRegionSequence
+    Rule(0x00200060, T2C, "CS", "1", condition=c0.C_05f0cb, values=(Values(ENUMERATED, ("R", "L", "B", "U")),)),  # Laterality
+    Rule(0x00081032, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ProcedureCodeSequence
+    Rule(0x0040100A, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ReasonForRequestedProcedureCodeSequence
+))
+ImageSetSelectorSequence_223d32: Final = Items((
+    Rule(0x00720024, T1, "CS", "1", values=(Values(ENUMERATED, ("MATCH", "NO_MATCH")),)),  # ImageSetSelectorUsageFlag
+    Rule(0x00720026, T1, "AT", "1"),  # SelectorAttribute
+    Rule(0x00720050, T1, "CS", "1"),  # SelectorAttributeVR
+    Rule(0x00720052, T1C, "AT", "1-n", condition=c2.C_a0156b),  # SelectorSequencePointer
+    Rule(0x00209167, T1C, "AT", "1", condition=c1.C_621b1b),  # FunctionalGroupPointer
+    Rule(0x00720054, T1C, "LO", "1-n", condition=c1.C_76c74d),  # SelectorSequencePointerPrivateCreator
+    Rule(0x00209238, T1C, "LO", "1", condition=c1.C_5a5dba),  # FunctionalGroupPrivateCreator
+    Rule(0x00720056, T1C, "LO", "1", condition=c2.C_840c02),  # SelectorAttributePrivateCreator
+    Rule(0x00720060, T1C, "AT", "1-n", condition=c3.C_c8cf83),  # SelectorATValue
+    Rule(0x00720062, T1C, "CS", "1-n", condition=c0.C_11696f),  # SelectorCSValue
+    Rule(0x00720064, T1C, "IS", "1-n", condition=c3.C_c0b3b4),  # SelectorISValue
+    Rule(0x00720066, T1C, "LO", "1-n", condition=c1.C_5f0510),  # SelectorLOValue
+    Rule(0x00720068, T1C, "LT", "1", condition=c3.C_c8b8ba),  # SelectorLTValue
+    Rule(0x0072006A, T1C, "PN", "1-n", condition=c3.C_ca3fda),  # SelectorPNValue
+    Rule(0x0072006C, T1C, "SH", "1-n", condition=c2.C_88f1aa),  # SelectorSHValue
+    Rule(0x0072006E, T1C, "ST", "1", condition=c3.C_e5bf6c),  # SelectorSTValue
+    Rule(0x00720070, T1C, "UT", "1", condition=c3.C_ccbab0),  # SelectorUTValue
+    Rule(0x00720072, T1C, "DS", "1-n", condition=c0.C_0e25f4),  # SelectorDSValue
+    Rule(0x00720074, T1C, "FD", "1-n", condition=c2.C_8a1adf),  # SelectorFDValue
+    Rule(0x00720076, T1C, "FL", "1-n", condition=c3.C_d57cf4),  # SelectorFLValue
+    Rule(0x00720078, T1C, "UL", "1-n", condition=c1.C_7165ca),  # SelectorULValue
+    Rule(0x0072007A, T1C, "US", "1-n", condition=c1.C_610599),  # SelectorUSValue
+    Rule(0x0072007C, T1C, "SL", "1-n", condition=c1.C_43ad5a),  # SelectorSLValue
+    Rule(0x0072007E, T1C, "SS", "1-n", condition=c2.C_83418a),  # SelectorSSValue
+    Rule(0x00720080, T1C, "SQ", "1", condition=c2.C_8b73ba, items=i1.PersonIdentificationCodeSequence_64900d),  # SelectorCodeSequenceValue
+    Rule(0x0072007F, T1C, "UI", "1-n", condition=c3.C_c79c41),  # SelectorUIValue
+    Rule(0x00720028, T1, "US", "1"),  # SelectorValueNumber
+))
+ImplantTargetAnatomySequence_4b410e: Final = Items((
+    Rule(0x00082218, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AnatomicRegionSequence
+))
+IndexProbabilitySequence_bfb861: Final = Items((
+    Rule(0x00240341, T1, "FL", "1"),  # IndexProbability
+    Rule(0x0066002F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AlgorithmFamilyCodeSequence
+    Rule(0x00660030, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AlgorithmNameCodeSequence
+    Rule(0x00660036, T1, "LO", "1"),  # AlgorithmName
+    Rule(0x00660031, T1, "LO", "1"),  # AlgorithmVersion
+    Rule(0x00660032, T3, "LT", "1"),  # AlgorithmParameters
+    Rule(0x00240202, T3, "LO", "1"),  # AlgorithmSource
+))
+InterventionDrugInformationSequence_b1c272: Final = Items((
     Rule(0x00180034, T3, "LO", "1"),  # InterventionDrugName
-    Rule(0x00180029, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InterventionDrugCodeSequence
+    Rule(0x00180029, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InterventionDrugCodeSequence
+    Rule(0x00540302, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AdministrationRouteCodeSequence
     Rule(0x00180035, T3, "TM", "1"),  # InterventionDrugStartTime
     Rule(0x00180027, T3, "TM", "1"),  # InterventionDrugStopTime
     Rule(0x00180028, T3, "DS", "1"),  # InterventionDrugDose
+))
+InterventionSequence_bdc0c2: Final = Items((
+    Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
+    Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
+    Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
+    Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
+    Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
+    Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
+    Rule(0x00080117, T3, "UI", "1"),  # ContextUID
+    Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
+    Rule(0x00080118, T3, "UI", "1"),  # MappingResourceUID
+    Rule(0x00080122, T3, "LO", "1"),  # MappingResourceName
+    Rule(0x00080106, T1C, "DT", "1", condition=c1.C_6d27f8),  # ContextGroupVersion
+    Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
+    Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
+    Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
+    Rule(0x00180038, T2, "CS", "1", values=(Values(ENUMERATED, ("PRE", "INTERMEDIATE", "POST", "NONE")),)),  # InterventionStatus
+    Rule(0x00180029, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InterventionDrugCodeSequence
+    Rule(0x00180035, T3, "TM", "1"),  # InterventionDrugStartTime
+    Rule(0x00180027, T3, "TM", "1"),  # InterventionDrugStopTime
+    Rule(0x00540302, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AdministrationRouteCodeSequence
+    Rule(0x0018003A, T3, "ST", "1"),  # InterventionDescription
+))
+IonBeamSequence_d9881c: Final = Items((
+    Rule(0x300A00C0, T1, "IS", "1"),  # BeamNumber
+    Rule(0x300A00C2, T1, "LO", "1"),  # BeamName
+    Rule(0x300A00C3, T3, "ST", "1"),  # BeamDescription
+    Rule(0x300A00C4, T1, "CS", "1", values=(Values(ENUMERATED, ("STATIC", "DYNAMIC")),)),  # BeamType
+    Rule(0x300A00C6, T1, "CS", "1", values=(Values(DEFINED, ("PHOTON", "PROTON", "ION")),)),  # RadiationType
+    Rule(0x300A0302, T1C, "IS", "1", condition=c1.C_513133),  # RadiationMassNumber
+    Rule(0x300A0304, T1C, "IS", "1", condition=c1.C_513133),  # RadiationAtomicNumber
+    Rule(0x300A0306, T1C, "SS", "1", condition=c1.C_513133),  # RadiationChargeState
+    Rule(0x300A0308, T1, "CS", "1", values=(Values(DEFINED, ("NONE", "UNIFORM", "MODULATED", "MODULATED_SPEC")),)),  # ScanMode
+    Rule(0x300A0309, T1C, "CS", "1", condition=c0.C_00a376, values=(Values(DEFINED, ("STATIONARY", "LEAPING", "LINEAR", "MIXED")),)),  # ModulatedScanModeType
+    Rule(0x300A00B2, T2, "SH", "1"),  # TreatmentMachineName
+    Rule(0x00080070, T3, "LO", "1"),  # Manufacturer
+    Rule(0x00080080, T3, "LO", "1"),  # InstitutionName
+    Rule(0x00080081, T3, "ST", "1"),  # InstitutionAddress
+    Rule(0x00081040, T3, "LO", "1"),  # InstitutionalDepartmentName
+    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
+    Rule(0x00081090, T3, "LO", "1"),  # ManufacturerModelName
+    Rule(0x00181000, T3, "LO", "1"),  # DeviceSerialNumber
+    Rule(0x300A00B3, T1, "CS", "1", values=(Values(ENUMERATED, ("MU", "NP")),)),  # PrimaryDosimeterUnit
+    Rule(0x300C00A0, T3, "IS", "1"),  # ReferencedToleranceTableNumber
+    Rule(0x300A030A, T1, "FL", "2"),  # VirtualSourceAxisDistances
+    Rule(0x300A0505, T3, "SQ", "1", items=i0_0.DepthDoseParametersSequence_208b78, max_items=1),  # DepthDoseParametersSequence
+    Rule(0x300A03A4, T3, "SQ", "1", items=i0_1.IonBeamLimitingDeviceSequence_d09045),  # IonBeamLimitingDeviceSequence
+    Rule(0x300C006A, T3, "IS", "1"),  # ReferencedPatientSetupNumber
+    Rule(0x300C0042, T3, "SQ", "1", items=i0_0.ReferencedReferenceImageSequence_0f2c10),  # ReferencedReferenceImageSequence
+    Rule(0x300A00CE, T1, "CS", "1", values=(Values(DEFINED, ("TREATMENT", "OPEN_PORTFILM", "TRMT_PORTFILM", "CONTINUATION", "SETUP")),)),  # TreatmentDeliveryType
+    Rule(0x300C0080, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReferencedDoseSequence
+    Rule(0x300A00D0, T1, "IS", "1"),  # NumberOfWedges
+    Rule(0x300A00D7, T3, "FL", "1"),  # TotalWedgeTrayWaterEquivalentThickness
+    Rule(0x300A03AA, T1C, "SQ", "1", condition=c1.C_4e6c76, items=i0_0.IonWedgeSequence_95fbdd),  # IonWedgeSequence
+    Rule(0x300A00E0, T1, "IS", "1"),  # NumberOfCompensators
+    Rule(0x300A02E3, T3, "FL", "1"),  # TotalCompensatorTrayWaterEquivalentThickness
+    Rule(0x300A02EA, T1C, "SQ", "1", condition=c1.C_74a13c, items=i0_0.IonRangeCompensatorSequence_00ee32),  # IonRangeCompensatorSequence
+    Rule(0x300A00ED, T1, "IS", "1"),  # NumberOfBoli
+    Rule(0x300C00B0, T1C, "SQ", "1", condition=c0.C_29bea0, items=i0_1.ReferencedBolusSequence_97d799),  # ReferencedBolusSequence
+    Rule(0x300A00F0, T1, "IS", "1"),  # NumberOfBlocks
+    Rule(0x300A00F3, T3, "FL", "1"),  # TotalBlockTrayWaterEquivalentThickness
+    Rule(0x300A03A6, T1C, "SQ", "1", condition=c0.C_173094, items=i1.IonBlockSequence_a0a7e1),  # IonBlockSequence
+    Rule(0x300A030C, T3, "SQ", "1", items=i0_0.SnoutSequence_51dbde, max_items=1),  # SnoutSequence
+    Rule(0x300A0107, T3, "SQ", "1", items=i0_0.ApplicatorSequence_f42d68, max_items=1),  # ApplicatorSequence
+    Rule(0x300A0420, T3, "SQ", "1", items=i0_0.GeneralAccessorySequence_8b708e),  # GeneralAccessorySequence
+    Rule(0x300A0312, T1, "IS", "1"),  # NumberOfRangeShifters
+    Rule(0x300A0314, T1C, "SQ", "1", condition=c1.C_4cbde9, items=i0_0.RangeShifterSequence_3bbb0d),  # RangeShifterSequence
+    Rule(0x300A0330, T1, "IS", "1"),  # NumberOfLateralSpreadingDevices
+    Rule(0x300A0332, T1C, "SQ", "1", condition=c1.C_5be2ff, items=i0_1.LateralSpreadingDeviceSequence_58bdca),  # LateralSpreadingDeviceSequence
+    Rule(0x300A0340, T1, "IS", "1"),  # NumberOfRangeModulators
+    Rule(0x300A0342, T1C, "SQ", "1", condition=c3.C_feadd0, items=i0_0.RangeModulatorSequence_9be451),  # RangeModulatorSequence
+    Rule(0x300A0350, T1, "CS", "1", values=(Values(DEFINED, ("TABLE", "CHAIR")),)),  # PatientSupportType
+    Rule(0x300A0352, T3, "SH", "1"),  # PatientSupportID
+    Rule(0x300A0354, T3, "LO", "1"),  # PatientSupportAccessoryCode
+    Rule(0x300A0356, T3, "FL", "1"),  # FixationLightAzimuthalAngle
+    Rule(0x300A0358, T3, "FL", "1"),  # FixationLightPolarAngle
+    Rule(0x300A0150, T3, "CS", "1", values=(Values(ENUMERATED, ("L", "R")),)),  # FixationEye
+    Rule(0x300A010E, T1C, "DS", "1", condition=c2.C_bbda57),  # FinalCumulativeMetersetWeight
+    Rule(0x300A0110, T1, "IS", "1"),  # NumberOfControlPoints
+    Rule(0x300A03A8, T1, "SQ", "1", items=i1.IonControlPointSequence_71d4c7),  # IonControlPointSequence
 ))
 IonMachineVerificationSequence_10f836: Final = Items((
     Rule(0x0074104E, T3, "SQ", "1", items=i1.IonControlPointVerificationSequence_39c53e, max_items=1),  # IonControlPointVerificationSequence
@@ -467,38 +604,14 @@ IonMachineVerificationSequence_10f836: Final = Items((
     Rule(0x300A0356, T3, "FL", "1"),  # FixationLightAzimuthalAngle
     Rule(0x300A0358, T3, "FL", "1"),  # FixationLightPolarAngle
 ))
-Item_b65b3b: Final = Items((
-    Rule(0x0040A805, T1C, condition=c3.C_c5ec35),
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.ConceptNameCodeSequence_4ad8d2, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x004008EA, T1C, "SQ", "1", condition=c3.C_e88199, items=i1.ConceptNameCodeSequence_4ad8d2, max_items=1),  # MeasurementUnitsCodeSequence
-))
-Item_f987ab: Final = Items((
-    Rule(0x0040A804, T1C, condition=c3.C_fa21c5),
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.ConceptNameCodeSequence_4ad8d2, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x004008EA, T1C, "SQ", "1", condition=c2.C_9b7ffb, items=i1.ConceptNameCodeSequence_4ad8d2, max_items=1),  # MeasurementUnitsCodeSequence
-))
-LensConstantSequence_654c96: Final = Items((
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x0040A30A, T1, "DS", "1-n"),  # NumericValue
-))
-LensThicknessSequence_5c8be8: Final = Items((
-    Rule(0x00221130, T1, "FL", "1"),  # LensThickness
-    Rule(0x00221132, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SourceOfLensThicknessDataCodeSequence
-    Rule(0x00081199, T1C, "SQ", "1", condition=c2.C_968ba2, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedSOPSequence
-))
-LocalizedDeviationProbabilitySequence_515a90: Final = Items((
+LocalizedDeviationProbabilitySequence_adddc9: Final = Items((
     Rule(0x00240073, T1, "FL", "1"),  # LocalizedDeviationProbability
-    Rule(0x0066002F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AlgorithmFamilyCodeSequence
-    Rule(0x00660030, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AlgorithmNameCodeSequence
+    Rule(0x0066002F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AlgorithmFamilyCodeSequence
+    Rule(0x00660030, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AlgorithmNameCodeSequence
     Rule(0x00660036, T1, "LO", "1"),  # AlgorithmName
     Rule(0x00660031, T1, "LO", "1"),  # AlgorithmVersion
     Rule(0x00660032, T3, "LT", "1"),  # AlgorithmParameters
     Rule(0x00240202, T3, "LO", "1"),  # AlgorithmSource
-))
-MRMetaboliteMapSequence_f7fd4e: Final = Items((
-    Rule(0x00189080, T1C, "ST", "1", condition=c1.C_74e39f),  # MetaboliteMapDescription
-    Rule(0x00189083, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MetaboliteMapCodeSequence
-    Rule(0x00189084, T3, "SQ", "1", items=i0_1.ChemicalShiftSequence_3e4b71),  # ChemicalShiftSequence
 ))
 MatingFeatureSequence_32d3b3: Final = Items((
     Rule(0x006863F0, T1, "US", "1"),  # MatingFeatureID
@@ -507,83 +620,74 @@ MatingFeatureSequence_32d3b3: Final = Items((
     Rule(0x00686430, T1C, "SQ", "1", condition=c0.C_1465f0, items=i0_0.TwoDMatingFeatureCoordinatesSequence_9931c8),  # TwoDMatingFeatureCoordinatesSequence
     Rule(0x00686400, T3, "SQ", "1", items=i1.MatingFeatureDegreeOfFreedomSequence_d86c67),  # MatingFeatureDegreeOfFreedomSequence
 ))
-MeasuredValueSequence_c2e20b: Final = Items((
+OCTBscanAnalysisAcquisitionParametersSequence_bbf12a: Final = Items((
+    Rule(0x00221618, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ScanPatternTypeCodeSequence
+    Rule(0x00221642, T1, "UL", "1"),  # NumberofBscansPerFrame
+    Rule(0x00221643, T1, "FL", "1"),  # BscanSlabThickness
+    Rule(0x00221644, T1, "FL", "1"),  # DistanceBetweenBscanSlabs
+    Rule(0x00221645, T1C, "FL", "1", condition=c0.C_02c05c),  # BscanCycleTime
+    Rule(0x00221646, T1C, "FL", "1-n", condition=c1.C_6f2cd9),  # BscanCycleTimeVector
+    Rule(0x00221649, T3, "FL", "1"),  # AscanRate
+    Rule(0x00221650, T3, "FL", "1"),  # BscanRate
+))
+OperatorIdentificationSequence_91aabb: Final = Items((
+    Rule(0x00401101, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PersonIdentificationCodeSequence
+))
+OphthalmicAxialLengthQualityMetricSequence_deed9a: Final = Items((
+    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
     Rule(0x0040A30A, T1, "DS", "1-n"),  # NumericValue
-    Rule(0x0040A161, T1C, "FD", "1-n", condition=c2.C_a5f9ea),  # FloatingPointValue
-    Rule(0x0040A162, T1C, "SL", "1-n", condition=c2.C_a1bfd3),  # RationalNumeratorValue
-    Rule(0x0040A163, T1C, "UL", "1-n", condition=c1.C_58d28d),  # RationalDenominatorValue
-    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
 ))
-MeasurementsSequence_6dd2bc: Final = Items((
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
-    Rule(0x00660132, T1, "SQ", "1", items=i0_0.MeasurementValuesSequence_79297d),  # MeasurementValuesSequence
-))
-MultiplexedAudioChannelsDescriptionCodeSequence_386f39: Final = Items((
-    Rule(0x003A0301, T1, "IS", "1"),  # ChannelIdentificationCode
-    Rule(0x003A0302, T1, "CS", "1", values=(Values(ENUMERATED, ("MONO", "STEREO")),)),  # ChannelMode
-    Rule(0x003A0208, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ChannelSourceSequence
-))
-OphthalmicAxialLengthQualityMetricSequence_7dcd1a: Final = Items((
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x0040A30A, T1, "DS", "1-n"),  # NumericValue
-    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
-))
-OphthalmicAxialLengthSequence_e665f4: Final = Items((
+OphthalmicAxialLengthSequence_52af42: Final = Items((
     Rule(0x00221019, T1, "FL", "1"),  # OphthalmicAxialLength
-    Rule(0x00221250, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # OphthalmicAxialLengthSelectionMethodCodeSequence
-    Rule(0x00221035, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SourceOfOphthalmicAxialLengthCodeSequence
+    Rule(0x00221250, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # OphthalmicAxialLengthSelectionMethodCodeSequence
+    Rule(0x00221035, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SourceOfOphthalmicAxialLengthCodeSequence
     Rule(0x00081199, T1C, "SQ", "1", condition=c1.C_5083a1, items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReferencedSOPSequence
-    Rule(0x00221044, T1C, "SQ", "1", condition=c1.C_4477fd, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # OphthalmicUltrasoundMethodCodeSequence
+    Rule(0x00221044, T1C, "SQ", "1", condition=c1.C_4477fd, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # OphthalmicUltrasoundMethodCodeSequence
 ))
-OphthalmicEnFaceImageQualityRatingSequence_5c768a: Final = Items((
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x0040A30A, T1, "DS", "1-n"),  # NumericValue
-    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
-    Rule(0x00221630, T1, "DS", "1"),  # QualityThreshold
-    Rule(0x0066002F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AlgorithmFamilyCodeSequence
-    Rule(0x00660030, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AlgorithmNameCodeSequence
-    Rule(0x00660036, T1, "LO", "1"),  # AlgorithmName
-    Rule(0x00660031, T1, "LO", "1"),  # AlgorithmVersion
-    Rule(0x00660032, T3, "LT", "1"),  # AlgorithmParameters
-    Rule(0x00240202, T3, "LO", "1"),  # AlgorithmSource
-))
-OphthalmicThicknessMapQualityThresholdSequence_effd82: Final = Items((
+OphthalmicThicknessMapQualityThresholdSequence_0484b0: Final = Items((
     Rule(0x00221460, T1, "FL", "1"),  # OphthalmicThicknessMapThresholdQualityRating
-    Rule(0x0066002F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AlgorithmFamilyCodeSequence
-    Rule(0x00660030, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AlgorithmNameCodeSequence
+    Rule(0x0066002F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AlgorithmFamilyCodeSequence
+    Rule(0x00660030, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AlgorithmNameCodeSequence
     Rule(0x00660036, T1, "LO", "1"),  # AlgorithmName
     Rule(0x00660031, T1, "LO", "1"),  # AlgorithmVersion
     Rule(0x00660032, T3, "LT", "1"),  # AlgorithmParameters
     Rule(0x00240202, T3, "LO", "1"),  # AlgorithmSource
 ))
-ParticipantSequence_c59940: Final = Items((
-    Rule(0x0040A080, T1, "CS", "1", values=(Values(DEFINED, ("SOURCE", "ENT", "ATTEST")),)),  # ParticipationType
-    Rule(0x0040A082, T2, "DT", "1"),  # ParticipationDateTime
-    Rule(0x0040A084, T1, "CS", "1", values=(Values(ENUMERATED, ("PSN", "DEV")),)),  # ObserverType
-    Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_863b14),  # PersonName
-    Rule(0x00401101, T2C, "SQ", "1", condition=c2.C_863b14, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PersonIdentificationCodeSequence
-    Rule(0x0044010A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # OrganizationalRoleCodeSequence
-    Rule(0x00081010, T2C, "SH", "1", condition=c0.C_2fc233),  # StationName
-    Rule(0x00181002, T1C, "UI", "1", condition=c0.C_2fc233),  # DeviceUID
-    Rule(0x00080070, T1C, "LO", "1", condition=c0.C_2fc233),  # Manufacturer
-    Rule(0x00081090, T1C, "LO", "1", condition=c0.C_2fc233),  # ManufacturerModelName
-    Rule(0x00080055, T3, "AE", "1"),  # StationAETitle
-    Rule(0x00181000, T3, "LO", "1"),  # DeviceSerialNumber
-    Rule(0x00181020, T3, "LO", "1-n"),  # SoftwareVersions
-    Rule(0x00080080, T2, "LO", "1"),  # InstitutionName
-    Rule(0x00080082, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionCodeSequence
-    Rule(0x00081040, T3, "LO", "1"),  # InstitutionalDepartmentName
-    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
+OpticalPathSequence_510534: Final = Items((
+    Rule(0x00480106, T1, "SH", "1"),  # OpticalPathIdentifier
+    Rule(0x00480107, T3, "ST", "1"),  # OpticalPathDescription
+    Rule(0x00480100, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # IlluminatorTypeCodeSequence
+    Rule(0x00220055, T1C, "FL", "1", condition=c0.C_12fa14),  # IlluminationWaveLength
+    Rule(0x00480108, T1C, "SQ", "1", condition=c1.C_7a3c53, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # IlluminationColorCodeSequence
+    Rule(0x00220016, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # IlluminationTypeCodeSequence
+    Rule(0x00220017, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # LightPathFilterTypeStackCodeSequence
+    Rule(0x00220001, T3, "US", "1"),  # LightPathFilterPassThroughWavelength
+    Rule(0x00220002, T3, "US", "2"),  # LightPathFilterPassBand
+    Rule(0x00220018, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ImagePathFilterTypeStackCodeSequence
+    Rule(0x00220003, T3, "US", "1"),  # ImagePathFilterPassThroughWavelength
+    Rule(0x00220004, T3, "US", "2"),  # ImagePathFilterPassBand
+    Rule(0x00220019, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # LensesCodeSequence
+    Rule(0x00480111, T3, "DS", "1"),  # CondenserLensPower
+    Rule(0x00480112, T3, "DS", "1"),  # ObjectiveLensPower
+    Rule(0x00480113, T3, "DS", "1"),  # ObjectiveLensNumericalAperture
+    Rule(0x0022001A, T1C, "SQ", "1", condition=c2.C_887e5f, items=i1.PersonIdentificationCodeSequence_64900d),  # ChannelDescriptionCodeSequence
+    Rule(0x00480120, T3, "SQ", "1", items=i0_1.PaletteColorLookupTableSequence_3a39fc, max_items=1),  # PaletteColorLookupTableSequence
+    Rule(0x00282000, T1C, "OB", "1", condition=c0.C_03689e),  # ICCProfile
+    Rule(0x00282002, T3, "CS", "1", values=(Values(DEFINED, ("SRGB", "ADOBERGB", "ROMMRGB")),)),  # ColorSpace
 ))
-PatientOrientationCodeSequence_2a155c: Final = Items((
+PatientLocationCoordinatesSequence_0a5c3c: Final = Items((
+    Rule(0x00686590, T1, "FD", "3"),  # ThreeDPointCoordinates
+    Rule(0x300600CA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PatientLocationCoordinatesCodeSequence
+))
+PatientOrientationCodeSequence_196858: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -593,16 +697,16 @@ PatientOrientationCodeSequence_2a155c: Final = Items((
     Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x00540412, T2C, "SQ", "1", condition=c2.C_93600b, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientOrientationModifierCodeSequence
+    Rule(0x00540412, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientOrientationModifierCodeSequence
 ))
-PatientOrientationCodeSequence_44f0c3: Final = Items((
+PatientOrientationCodeSequence_1da449: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -612,16 +716,16 @@ PatientOrientationCodeSequence_44f0c3: Final = Items((
     Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x00540412, T1C, "SQ", "1", condition=c1.C_7a7972, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientOrientationModifierCodeSequence
+    Rule(0x00540412, T1C, "SQ", "1", condition=c1.C_7a7972, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientOrientationModifierCodeSequence
 ))
-PatientOrientationCodeSequence_63b3d7: Final = Items((
+PatientOrientationCodeSequence_41ed37: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -631,16 +735,19 @@ PatientOrientationCodeSequence_63b3d7: Final = Items((
     Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x00540412, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientOrientationModifierCodeSequence
+    Rule(0x00540412, T1C, "SQ", "1", condition=c2.C_93600b, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientOrientationModifierCodeSequence
 ))
-PatientPrimaryLanguageCodeSequence_79a6dd: Final = Items((
+PatientPhysiologicalStateSequence_6644f2: Final = Items((
+    Rule(0x00189772, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientPhysiologicalStateCodeSequence
+))
+PatientPrimaryLanguageCodeSequence_604139: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -650,49 +757,85 @@ PatientPrimaryLanguageCodeSequence_79a6dd: Final = Items((
     Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x00100102, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientPrimaryLanguageModifierCodeSequence
+    Rule(0x00100102, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientPrimaryLanguageModifierCodeSequence
 ))
-PatientSupportPositionParameterSequence_2ac598: Final = Items((
+PatientSupportPositionParameterSequence_4fdb30: Final = Items((
     Rule(0x300A065F, T1C, "US", "1", condition=c0.C_0b2320),  # PatientSupportPositionParameterOrderIndex
     Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE")),)),  # ValueType
     Rule(0x0040A032, T3, "DT", "1"),  # ObservationDateTime
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
     Rule(0x0040A120, T1C, "DT", "1", condition=c0.C_366a85),  # DateTime
     Rule(0x0040A121, T1C, "DA", "1", condition=c2.C_812280),  # Date
     Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e),  # Time
     Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba),  # PersonName
     Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e),  # UID
     Rule(0x0040A160, T1C, "UT", "1", condition=c3.C_dbd214),  # TextValue
-    Rule(0x0040A168, T1C, "SQ", "1", condition=c0.C_0d678a, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptCodeSequence
+    Rule(0x0040A168, T1C, "SQ", "1", condition=c0.C_0d678a, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptCodeSequence
     Rule(0x0040A30A, T1C, "DS", "1-n", condition=c1.C_67c4dd),  # NumericValue
     Rule(0x0040A161, T1C, "FD", "1-n", condition=c2.C_a5f9ea),  # FloatingPointValue
     Rule(0x0040A162, T1C, "SL", "1-n", condition=c2.C_a1bfd3),  # RationalNumeratorValue
     Rule(0x0040A163, T1C, "UL", "1-n", condition=c1.C_58d28d),  # RationalDenominatorValue
-    Rule(0x004008EA, T1C, "SQ", "1", condition=c1.C_67c4dd, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x004008EA, T1C, "SQ", "1", condition=c1.C_67c4dd, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
     Rule(0x00081199, T1C, "SQ", "1", condition=c2.C_a50988, items=i0_0.ReferencedSOPSequence_16a367, max_items=1),  # ReferencedSOPSequence
 ))
-PertinentDocumentsSequence_232219: Final = Items((
+PatientSupportPositionToleranceSequence_febad3: Final = Items((
+    Rule(0x300A0661, T1C, "US", "1", condition=c0.C_0b2320),  # PatientSupportPositionToleranceOrderIndex
+    Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE")),)),  # ValueType
+    Rule(0x0040A032, T3, "DT", "1"),  # ObservationDateTime
+    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A120, T1C, "DT", "1", condition=c0.C_366a85),  # DateTime
+    Rule(0x0040A121, T1C, "DA", "1", condition=c2.C_812280),  # Date
+    Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e),  # Time
+    Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba),  # PersonName
+    Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e),  # UID
+    Rule(0x0040A160, T1C, "UT", "1", condition=c3.C_dbd214),  # TextValue
+    Rule(0x0040A168, T1C, "SQ", "1", condition=c0.C_0d678a, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptCodeSequence
+    Rule(0x0040A30A, T1C, "DS", "1-n", condition=c1.C_67c4dd),  # NumericValue
+    Rule(0x0040A161, T1C, "FD", "1-n", condition=c2.C_a5f9ea),  # FloatingPointValue
+    Rule(0x0040A162, T1C, "SL", "1-n", condition=c2.C_a1bfd3),  # RationalNumeratorValue
+    Rule(0x0040A163, T1C, "UL", "1-n", condition=c1.C_58d28d),  # RationalDenominatorValue
+    Rule(0x004008EA, T1C, "SQ", "1", condition=c1.C_67c4dd, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x00081199, T1C, "SQ", "1", condition=c2.C_a50988, items=i0_0.ReferencedSOPSequence_16a367, max_items=1),  # ReferencedSOPSequence
+))
+PertinentDocumentsSequence_328800: Final = Items((
     Rule(0x00081150, T1, "UI", "1"),  # ReferencedSOPClassUID
     Rule(0x00081155, T1, "UI", "1"),  # ReferencedSOPInstanceUID
-    Rule(0x0040A170, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PurposeOfReferenceCodeSequence
+    Rule(0x0040A170, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PurposeOfReferenceCodeSequence
     Rule(0x00420010, T3, "ST", "1"),  # DocumentTitle
 ))
-PlanningLandmarkPlaneSequence_c1d30e: Final = Items((
-    Rule(0x006865E0, T1C, "SQ", "1", condition=c0.C_34a82b, items=i0_0.TwoDPlaneCoordinatesSequence_9d356f),  # TwoDPlaneCoordinatesSequence
-    Rule(0x00686610, T1C, "FD", "3", condition=c1.C_49326e),  # ThreeDPlaneOrigin
-    Rule(0x00686620, T1C, "FD", "3", condition=c2.C_970233),  # ThreeDPlaneNormal
-    Rule(0x00686530, T1, "US", "1"),  # PlanningLandmarkID
-    Rule(0x00686540, T3, "LO", "1"),  # PlanningLandmarkDescription
-    Rule(0x00686545, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PlanningLandmarkIdentificationCodeSequence
+RTAccessoryHolderDefinitionSequence_136a33: Final = Items((
+    Rule(0x00080070, T2, "LO", "1"),  # Manufacturer
+    Rule(0x00081090, T2, "LO", "1"),  # ManufacturerModelName
+    Rule(0x3010001A, T2, "LO", "1"),  # ManufacturerModelVersion
+    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DeviceTypeCodeSequence
+    Rule(0x3010002D, T1, "LO", "1"),  # DeviceLabel
+    Rule(0x00500021, T3, "ST", "1"),  # LongDeviceDescription
+    Rule(0x00181000, T2, "LO", "1"),  # DeviceSerialNumber
+    Rule(0x00181020, T2, "LO", "1-n"),  # SoftwareVersions
+    Rule(0x0018100A, T3, "SQ", "1", items=i0_1.UDISequence_149db8),  # UDISequence
+    Rule(0x30100043, T2, "ST", "1"),  # ManufacturerDeviceIdentifier
+    Rule(0x3010001B, T2, "UC", "1"),  # DeviceAlternateIdentifier
+    Rule(0x3010001C, T1C, "CS", "1", condition=c2.C_91f045, values=(Values(DEFINED, ("BARCODE", "RFID")),)),  # DeviceAlternateIdentifierType
+    Rule(0x3010001D, T1C, "LT", "1", condition=c2.C_91f045),  # DeviceAlternateIdentifierFormat
+    Rule(0x300A0615, T2C, "LO", "1", condition=c2.C_805c13),  # RTAccessoryDeviceSlotID
+    Rule(0x300A0613, T2C, "FD", "1", condition=c3.C_e32fcf),  # RTAccessorySlotDistance
+    Rule(0x300A060E, T2C, "US", "1", condition=c1.C_7e3c0f),  # ReferencedRTAccessoryHolderDeviceIndex
+    Rule(0x300A0611, T2C, "LO", "1", condition=c3.C_dbc9f3),  # RTAccessoryHolderSlotID
+    Rule(0x30100039, T1, "US", "1"),  # DeviceIndex
+    Rule(0x300A0602, T1C, "US", "1", condition=c3.C_c965f2),  # ReferencedDefinedDeviceIndex
+    Rule(0x300A0645, T1, "FD", "1"),  # BeamModifierOrientationAngle
+    Rule(0x300A060D, T2, "FD", "1"),  # RTAccessoryHolderWaterEquivalentThickness
+    Rule(0x300A060F, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # RTAccessoryHolderSlotExistenceFlag
+    Rule(0x300A0610, T1C, "SQ", "1", condition=c2.C_a2ec72, items=i0_1.RTAccessoryHolderSlotSequence_262e38),  # RTAccessoryHolderSlotSequence
 ))
-PrimaryAnatomicStructureSequence_3e918b: Final = Items((
+RTROIIdentificationCodeSequence_32ed91: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -702,113 +845,90 @@ PrimaryAnatomicStructureSequence_3e918b: Final = Items((
     Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x00082230, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PrimaryAnatomicStructureModifierSequence
-))
-QuantitySequence_e438dc: Final = Items((
-    Rule(0x00400294, T3, "DS", "1"),  # Quantity
-    Rule(0x00400295, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasuringUnitsSequence
-))
-RTROIIdentificationCodeSequence_ac170b: Final = Items((
-    Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
-    Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
-    Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
-    Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
-    Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
-    Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
-    Rule(0x00080117, T3, "UI", "1"),  # ContextUID
-    Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
-    Rule(0x00080118, T3, "UI", "1"),  # MappingResourceUID
-    Rule(0x00080122, T3, "LO", "1"),  # MappingResourceName
-    Rule(0x00080106, T1C, "DT", "1", condition=c1.C_6d27f8),  # ContextGroupVersion
-    Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
-    Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
-    Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x00620011, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # SegmentedPropertyTypeModifierCodeSequence
+    Rule(0x00620011, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # SegmentedPropertyTypeModifierCodeSequence
 ))
 RTReferencedStudySequence_4a7bb1: Final = Items((
     Rule(0x00081150, T1, "UI", "1"),  # ReferencedSOPClassUID
     Rule(0x00081155, T1, "UI", "1"),  # ReferencedSOPInstanceUID
     Rule(0x30060014, T1, "SQ", "1", items=i1.RTReferencedSeriesSequence_6f390b),  # RTReferencedSeriesSequence
 ))
-RadiopharmaceuticalInformationSequence_d3b89e: Final = Items((
-    Rule(0x00189729, T1, "US", "1"),  # RadiopharmaceuticalAgentNumber
-    Rule(0x00540300, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RadionuclideCodeSequence
-    Rule(0x00540302, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AdministrationRouteCodeSequence
+RadiopharmaceuticalInformationSequence_291fd4: Final = Items((
+    Rule(0x00540300, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RadionuclideCodeSequence
+    Rule(0x00181070, T3, "LO", "1"),  # RadiopharmaceuticalRoute
+    Rule(0x00540302, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AdministrationRouteCodeSequence
     Rule(0x00181071, T3, "DS", "1"),  # RadiopharmaceuticalVolume
-    Rule(0x00181078, T1, "DT", "1"),  # RadiopharmaceuticalStartDateTime
+    Rule(0x00181072, T3, "TM", "1"),  # RadiopharmaceuticalStartTime
+    Rule(0x00181078, T3, "DT", "1"),  # RadiopharmaceuticalStartDateTime
+    Rule(0x00181073, T3, "TM", "1"),  # RadiopharmaceuticalStopTime
     Rule(0x00181079, T3, "DT", "1"),  # RadiopharmaceuticalStopDateTime
-    Rule(0x00181074, T2, "DS", "1"),  # RadionuclideTotalDose
+    Rule(0x00181074, T3, "DS", "1"),  # RadionuclideTotalDose
     Rule(0x00083012, T3, "UI", "1"),  # RadiopharmaceuticalAdministrationEventUID
-    Rule(0x00181075, T1, "DS", "1"),  # RadionuclideHalfLife
-    Rule(0x00181076, T1, "DS", "1"),  # RadionuclidePositronFraction
+    Rule(0x00181075, T3, "DS", "1"),  # RadionuclideHalfLife
+    Rule(0x00181076, T3, "DS", "1"),  # RadionuclidePositronFraction
     Rule(0x00181077, T3, "DS", "1"),  # RadiopharmaceuticalSpecificActivity
-    Rule(0x00540304, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RadiopharmaceuticalCodeSequence
+    Rule(0x00180031, T3, "LO", "1"),  # Radiopharmaceutical
+    Rule(0x00540304, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RadiopharmaceuticalCodeSequence
 ))
-ReferencedImageSequence_3ec69f: Final = Items((
+ReferencedImageSequence_5fdfa4: Final = Items((
     Rule(0x00081150, T1, "UI", "1"),  # ReferencedSOPClassUID
     Rule(0x00081155, T1, "UI", "1"),  # ReferencedSOPInstanceUID
     Rule(0x00081160, T1C, "IS", "1-n", condition=c0.C_3d2a78),  # ReferencedFrameNumber
     Rule(0x0062000B, T1C, "US", "1-n", condition=c1.C_530901),  # ReferencedSegmentNumber
-    Rule(0x0040A170, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PurposeOfReferenceCodeSequence
+    Rule(0x0040A170, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PurposeOfReferenceCodeSequence
 ))
-ReferencedInstanceSequence_75b85d: Final = Items((
+ReferencedImageSequence_d7fc40: Final = Items((
     Rule(0x00081150, T1, "UI", "1"),  # ReferencedSOPClassUID
     Rule(0x00081155, T1, "UI", "1"),  # ReferencedSOPInstanceUID
-    Rule(0x0040A170, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PurposeOfReferenceCodeSequence
+    Rule(0x00081160, T1C, "IS", "1-n", condition=c0.C_3d2a78),  # ReferencedFrameNumber
+    Rule(0x0062000B, T1C, "US", "1-n", condition=c1.C_530901),  # ReferencedSegmentNumber
+    Rule(0x0040A170, T1C, "SQ", "1", condition=c0.C_3c746d, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PurposeOfReferenceCodeSequence
 ))
-ReferencedRequestSequence_89595e: Final = Items((
+ReferencedInstanceSequence_5d6d7f: Final = Items((
+    Rule(0x00081150, T1, "UI", "1"),  # ReferencedSOPClassUID
+    Rule(0x00081155, T1, "UI", "1"),  # ReferencedSOPInstanceUID
+    Rule(0x0040A170, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PurposeOfReferenceCodeSequence
+))
+ReferencedInstanceSequence_9308c1: Final = Items((
+    Rule(0x00081150, T1, "UI", "1"),  # ReferencedSOPClassUID
+    Rule(0x00081155, T1, "UI", "1"),  # ReferencedSOPInstanceUID
+    Rule(0x0040A170, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PurposeOfReferenceCodeSequence
+))
+ReferencedPerformedProcedureStepSequence_b2badb: Final = Items((
+    Rule(0x00081150, T1, "UI", "1"),  # ReferencedSOPClassUID
+    Rule(0x00081155, T1, "UI", "1"),  # ReferencedSOPInstanceUID
+    Rule(0x00404019, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PerformedWorkitemCodeSequence
+))
+RelatedSeriesSequence_a3ecee: Final = Items((
     Rule(0x0020000D, T1, "UI", "1"),  # StudyInstanceUID
-    Rule(0x00081110, T2, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedStudySequence
-    Rule(0x00080050, T2, "SH", "1"),  # AccessionNumber
-    Rule(0x00080051, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfAccessionNumberSequence
-    Rule(0x00402016, T2, "LO", "1"),  # PlacerOrderNumberImagingServiceRequest
-    Rule(0x00400026, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # OrderPlacerIdentifierSequence
-    Rule(0x00402017, T2, "LO", "1"),  # FillerOrderNumberImagingServiceRequest
-    Rule(0x00400027, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # OrderFillerIdentifierSequence
-    Rule(0x00401001, T2, "SH", "1"),  # RequestedProcedureID
-    Rule(0x00321060, T2, "LO", "1"),  # RequestedProcedureDescription
-    Rule(0x00321064, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RequestedProcedureCodeSequence
+    Rule(0x0020000E, T1, "UI", "1"),  # SeriesInstanceUID
+    Rule(0x0040A170, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PurposeOfReferenceCodeSequence
 ))
-ReferencedSOPSequence_0838c0: Final = Items((
-    Rule(0x00081150, T1, "UI", "1"),  # ReferencedSOPClassUID
-    Rule(0x00081155, T1, "UI", "1"),  # ReferencedSOPInstanceUID
-    Rule(0x0040A170, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PurposeOfReferenceCodeSequence
-    Rule(0x04000402, T3, "SQ", "1", items=i0_1.ReferencedDigitalSignatureSequence_bb25a1),  # ReferencedDigitalSignatureSequence
-    Rule(0x04000403, T3, "SQ", "1", items=i0_0.ReferencedSOPInstanceMACSequence_bc3839, max_items=1),  # ReferencedSOPInstanceMACSequence
-))
-ReferencedSurfaceMeshIdentificationSequence_40b191: Final = Items((
-    Rule(0x00081155, T1, "UI", "1"),  # ReferencedSOPInstanceUID
-    Rule(0x0066002C, T1, "UL", "1"),  # ReferencedSurfaceNumber
-    Rule(0x0062000F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SegmentedPropertyTypeCodeSequence
-    Rule(0x00221658, T1, "UL", "1"),  # SurfaceMeshZPixelOffset
-))
-ScheduledHumanPerformersSequence_663111: Final = Items((
-    Rule(0x00404009, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # HumanPerformerCodeSequence
+ScheduledHumanPerformersSequence_1a1850: Final = Items((
+    Rule(0x00404009, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # HumanPerformerCodeSequence
     Rule(0x00404037, T3, "PN", "1"),  # HumanPerformerName
     Rule(0x00404036, T3, "LO", "1"),  # HumanPerformerOrganization
 ))
-SegmentAnnotationTypeCodeSequence_55baee: Final = Items((
-    Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
-    Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
-    Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
-    Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
-    Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
-    Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
-    Rule(0x00080117, T3, "UI", "1"),  # ContextUID
-    Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
-    Rule(0x00080118, T3, "UI", "1"),  # MappingResourceUID
-    Rule(0x00080122, T3, "LO", "1"),  # MappingResourceName
-    Rule(0x00080106, T1C, "DT", "1", condition=c1.C_6d27f8),  # ContextGroupVersion
-    Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
-    Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
-    Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x3010002F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # SegmentAnnotationTypeModifierCodeSequence
+SegmentedRTAccessoryDeviceSequence_08ff7c: Final = Items((
+    Rule(0x30100039, T1, "US", "1"),  # DeviceIndex
+    Rule(0x00080070, T2, "LO", "1"),  # Manufacturer
+    Rule(0x00081090, T2, "LO", "1"),  # ManufacturerModelName
+    Rule(0x3010001A, T2, "LO", "1"),  # ManufacturerModelVersion
+    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DeviceTypeCodeSequence
+    Rule(0x3010002D, T1, "LO", "1"),  # DeviceLabel
+    Rule(0x00500021, T3, "ST", "1"),  # LongDeviceDescription
+    Rule(0x00181000, T2, "LO", "1"),  # DeviceSerialNumber
+    Rule(0x00181020, T2, "LO", "1-n"),  # SoftwareVersions
+    Rule(0x0018100A, T3, "SQ", "1", items=i0_1.UDISequence_149db8),  # UDISequence
+    Rule(0x30100043, T2, "ST", "1"),  # ManufacturerDeviceIdentifier
+    Rule(0x3010001B, T2, "UC", "1"),  # DeviceAlternateIdentifier
+    Rule(0x3010001C, T1C, "CS", "1", condition=c2.C_91f045, values=(Values(DEFINED, ("BARCODE", "RFID")),)),  # DeviceAlternateIdentifierType
+    Rule(0x3010001D, T1C, "LT", "1", condition=c2.C_91f045),  # DeviceAlternateIdentifierFormat
 ))
-SequenceOfUltrasoundRegions_4dd5d3: Final = Items((
+SelectedSegmentalOphthalmicAxialLengthSequence_01336c: Final = Items((
+    Rule(0x00221019, T1, "FL", "1"),  # OphthalmicAxialLength
+    Rule(0x00221101, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence
+))
+SequenceOfUltrasoundRegions_3da9ed: Final = Items((
     Rule(0x00186018, T1, "UL", "1"),  # RegionLocationMinX0
     Rule(0x0018601A, T1, "UL", "1"),  # RegionLocationMinY0
     Rule(0x0018601C, T1, "UL", "1"),  # RegionLocationMaxX1
@@ -836,7 +956,7 @@ SequenceOfUltrasoundRegions_4dd5d3: Final = Items((
     Rule(0x00186056, T1C, "UL", "1", condition=c3.C_eb15f9),  # NumberOfTableEntries
     Rule(0x00186058, T1C, "UL", "1-n", condition=c2.C_855aeb),  # TableOfPixelValues
     Rule(0x0018605A, T1C, "FL", "1-n", condition=c0.C_3fece4),  # TableOfParameterValues
-    Rule(0x00409098, T1C, "SQ", "1", condition=c2.C_bf2bb1, items=i1.PersonIdentificationCodeSequence_06e74b),  # PixelValueMappingCodeSequence
+    Rule(0x00409098, T1C, "SQ", "1", condition=c2.C_bf2bb1, items=i1.PersonIdentificationCodeSequence_64900d),  # PixelValueMappingCodeSequence
     Rule(0x00186030, T3, "UL", "1"),  # TransducerFrequency
     Rule(0x00186032, T3, "UL", "1"),  # PulseRepetitionFrequency
     Rule(0x00186034, T3, "FD", "1"),  # DopplerCorrectionAngle
@@ -848,14 +968,19 @@ SequenceOfUltrasoundRegions_4dd5d3: Final = Items((
     Rule(0x00186041, T3, "SL", "1"),  # TMLinePositionX1
     Rule(0x00186043, T3, "SL", "1"),  # TMLinePositionY1
 ))
-SourceInstanceSequence_edcc9b: Final = Items((
+SourceImageSequence_21c2d4: Final = Items((
     Rule(0x00081150, T1, "UI", "1"),  # ReferencedSOPClassUID
     Rule(0x00081155, T1, "UI", "1"),  # ReferencedSOPInstanceUID
-    Rule(0x0040A170, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PurposeOfReferenceCodeSequence
+    Rule(0x00081160, T1C, "IS", "1-n", condition=c0.C_3d2a78),  # ReferencedFrameNumber
+    Rule(0x0062000B, T1C, "US", "1-n", condition=c1.C_530901),  # ReferencedSegmentNumber
+    Rule(0x0040A170, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PurposeOfReferenceCodeSequence
+    Rule(0x0028135A, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO", "REORIENTED_ONLY")),)),  # SpatialLocationsPreserved
+    Rule(0x00200020, T1C, "CS", "2", condition=c0.C_22ab30),  # PatientOrientation
 ))
-SourceOfRefractiveMeasurementsSequence_2c0af6: Final = Items((
-    Rule(0x00221135, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SourceOfRefractiveMeasurementsCodeSequence
-    Rule(0x00081199, T1C, "SQ", "1", condition=c3.C_d829af, items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReferencedSOPSequence
+SourceInstanceSequence_57ddb6: Final = Items((
+    Rule(0x00081150, T1, "UI", "1"),  # ReferencedSOPClassUID
+    Rule(0x00081155, T1, "UI", "1"),  # ReferencedSOPInstanceUID
+    Rule(0x0040A170, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PurposeOfReferenceCodeSequence
 ))
 StorageProtocolElementSequence_bc3cef: Final = Items((
     Rule(0x00189921, T1, "US", "1"),  # ProtocolElementNumber
@@ -869,10 +994,15 @@ StorageProtocolElementSequence_bc3cef: Final = Items((
     Rule(0x00081155, T1C, "UI", "1", condition=c3.C_c9893a),  # ReferencedSOPInstanceUID
     Rule(0x00404033, T1, "SQ", "1", items=i1.OutputDestinationSequence_c1ca3b),  # OutputInformationSequence
 ))
-StrainStockSequence_5a9a70: Final = Items((
+StrainStockSequence_0535f0: Final = Items((
     Rule(0x00100214, T1, "LO", "1"),  # StrainStockNumber
     Rule(0x00100217, T1, "LO", "1"),  # StrainSource
-    Rule(0x00100215, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # StrainSourceRegistryCodeSequence
+    Rule(0x00100215, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # StrainSourceRegistryCodeSequence
+))
+StrainStockSequence_a2e343: Final = Items((
+    Rule(0x00100214, T3, "LO", "1"),  # StrainStockNumber
+    Rule(0x00100217, T3, "LO", "1"),  # StrainSource
+    Rule(0x00100215, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # StrainSourceRegistryCodeSequence
 ))
 StructuredDisplayImageBoxSequence_e8d645: Final = Items((
     Rule(0x00720108, T1, "FD", "4"),  # DisplayEnvironmentSpatialPosition
@@ -895,49 +1025,56 @@ StructuredDisplayImageBoxSequence_e8d645: Final = Items((
     Rule(0x0008114A, T1C, "SQ", "1", condition=c1.C_7da395, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedInstanceSequence
     Rule(0x00081134, T1C, "SQ", "1", condition=c3.C_e627b0, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedStereometricInstanceSequence
 ))
-TimeBasedImageSetsSequence_36af0f: Final = Items((
-    Rule(0x00720032, T1, "US", "1"),  # ImageSetNumber
-    Rule(0x00720034, T1, "CS", "1", values=(Values(ENUMERATED, ("RELATIVE_TIME", "ABSTRACT_PRIOR")),)),  # ImageSetSelectorCategory
-    Rule(0x00720038, T1C, "US", "2", condition=c2.C_97e393),  # RelativeTime
-    Rule(0x0072003A, T1C, "CS", "1", condition=c1.C_5c4733, values=(Values(ENUMERATED, ("SECONDS", "MINUTES", "HOURS", "DAYS", "WEEKS", "MONTHS", "YEARS")),)),  # RelativeTimeUnits
-    Rule(0x0072003C, T1C, "SS", "2", condition=c3.C_e68387),  # AbstractPriorValue
-    Rule(0x0072003E, T1C, "SQ", "1", condition=c3.C_f37333, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AbstractPriorCodeSequence
-    Rule(0x00720040, T3, "LO", "1"),  # ImageSetLabel
+SurfacePointsSequence_aa2510: Final = Items((
+    Rule(0x00660015, T1, "UL", "1"),  # NumberOfSurfacePoints
+    Rule(0x00660016, T1, "OF", "1"),  # PointCoordinatesData
+    Rule(0x00660017, T3, "FL", "3"),  # PointPositionAccuracy
+    Rule(0x00660018, T3, "FL", "1"),  # MeanPointDistance
+    Rule(0x00660019, T3, "FL", "1"),  # MaximumPointDistance
+    Rule(0x0066001A, T3, "FL", "6"),  # PointsBoundingBoxCoordinates
+    Rule(0x0066001B, T3, "FL", "3"),  # AxisOfRotation
+    Rule(0x0066001C, T1C, "FL", "3", condition=c3.C_e0725e),  # CenterOfRotation
+    Rule(0x00620003, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SegmentedPropertyCategoryCodeSequence
+    Rule(0x0062000F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SegmentedPropertyTypeCodeSequence
 ))
-TrackStatisticsSequence_089afc: Final = Items((
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x0040A195, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ModifierCodeSequence
-    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+TomotherapeuticControlPointSequence_ed95d7: Final = Items((
+    Rule(0x300A0600, T1, "US", "1"),  # RTControlPointIndex
+    Rule(0x300A063C, T1C, "FD", "1", condition=c0.C_33d50d),  # CumulativeMeterset
+    Rule(0x300A060B, T1C, "US", "1", condition=c3.C_cc8ae0),  # ReferencedTreatmentPositionIndex
+    Rule(0x300A063D, T2C, "FD", "1", condition=c3.C_cc8ae0),  # DeliveryRate
+    Rule(0x300A063E, T1C, "SQ", "1", condition=c2.C_9f502b, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DeliveryRateUnitSequence
+    Rule(0x300A0689, T1C, "SQ", "1", condition=c2.C_820e82, items=i0_1.FixedRTBeamDelimiterDeviceSequence_a33e93, max_items=1),  # BeamAreaLimitSequence
+    Rule(0x300A0657, T1C, "US", "1", condition=c0.C_0516c4),  # NumberOfRTBeamLimitingDeviceOpenings
+    Rule(0x300A0656, T1C, "SQ", "1", condition=c3.C_dc168b, items=i1.RTBeamLimitingDeviceOpeningSequence_8b17d3),  # RTBeamLimitingDeviceOpeningSequence
+    Rule(0x300A0605, T1C, "US", "1", condition=c0.C_1b76ae),  # ReferencedRadiationGenerationModeIndex
+    Rule(0x300A067A, T1C, "FD", "1", condition=c3.C_cc8ae0),  # SourceRollAngle
+    Rule(0x30100099, T1C, "FD", "1-n", condition=c2.C_922700),  # TomotherapeuticLeafOpenDurations
+    Rule(0x3010009A, T1C, "FD", "1-n", condition=c3.C_e58d7b),  # TomotherapeuticLeafInitialClosedDurations
+))
+TrackStatisticsSequence_c53340: Final = Items((
+    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A195, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ModifierCodeSequence
+    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
     Rule(0x00660125, T1, "OF", "1"),  # FloatingPointValues
 ))
-TreatmentMachineSequence_9075c1: Final = Items((
-    Rule(0x300A00B2, T2, "SH", "1"),  # TreatmentMachineName
+TreatmentDeviceIdentificationSequence_556889: Final = Items((
     Rule(0x00080070, T2, "LO", "1"),  # Manufacturer
-    Rule(0x00080080, T2, "LO", "1"),  # InstitutionName
+    Rule(0x00081090, T2, "LO", "1"),  # ManufacturerModelName
+    Rule(0x3010001A, T2, "LO", "1"),  # ManufacturerModelVersion
+    Rule(0x0018100B, T2, "UI", "1-n"),  # ManufacturerDeviceClassUID
+    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DeviceTypeCodeSequence
+    Rule(0x3010002D, T1, "LO", "1"),  # DeviceLabel
+    Rule(0x00500021, T3, "ST", "1"),  # LongDeviceDescription
+    Rule(0x00181000, T2, "LO", "1"),  # DeviceSerialNumber
+    Rule(0x00181020, T2, "LO", "1-n"),  # SoftwareVersions
+    Rule(0x0018100A, T3, "SQ", "1", items=i0_1.UDISequence_149db8),  # UDISequence
+    Rule(0x30100043, T2, "ST", "1"),  # ManufacturerDeviceIdentifier
+    Rule(0x3010001B, T2, "UC", "1"),  # DeviceAlternateIdentifier
+    Rule(0x3010001C, T1C, "CS", "1", condition=c2.C_91f045, values=(Values(DEFINED, ("BARCODE", "RFID")),)),  # DeviceAlternateIdentifierType
+    Rule(0x3010001D, T1C, "LT", "1", condition=c2.C_91f045),  # DeviceAlternateIdentifierFormat
+    Rule(0x00080080, T3, "LO", "1"),  # InstitutionName
     Rule(0x00080081, T3, "ST", "1"),  # InstitutionAddress
     Rule(0x00081040, T3, "LO", "1"),  # InstitutionalDepartmentName
-    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
-    Rule(0x00081090, T2, "LO", "1"),  # ManufacturerModelName
-    Rule(0x00181000, T2, "LO", "1"),  # DeviceSerialNumber
-))
-TreatmentSiteCodeSequence_a35aa6: Final = Items((
-    Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
-    Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
-    Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
-    Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
-    Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
-    Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
-    Rule(0x00080117, T3, "UI", "1"),  # ContextUID
-    Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
-    Rule(0x00080118, T3, "UI", "1"),  # MappingResourceUID
-    Rule(0x00080122, T3, "LO", "1"),  # MappingResourceName
-    Rule(0x00080106, T1C, "DT", "1", condition=c1.C_6d27f8),  # ContextGroupVersion
-    Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
-    Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
-    Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x30100078, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # TreatmentSiteCodeSequence
 ))
 UVMappingSequence_6b8026: Final = Items((
     Rule(0x00800009, T1, "SH", "1"),  # TextureLabel
@@ -945,20 +1082,20 @@ UVMappingSequence_6b8026: Final = Items((
     Rule(0x00800011, T1, "OF", "1"),  # VValueData
     Rule(0x00800012, T1, "SQ", "1", items=i1.ReferencedPatientPhotoSequence_355d9f, max_items=1),  # ReferencedTextureSequence
 ))
-VerifyingObserverSequence_301519: Final = Items((
+VerifyingObserverSequence_a6b481: Final = Items((
     Rule(0x0040A075, T1, "PN", "1"),  # VerifyingObserverName
-    Rule(0x0040A088, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # VerifyingObserverIdentificationCodeSequence
+    Rule(0x0040A088, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # VerifyingObserverIdentificationCodeSequence
     Rule(0x0040A027, T1, "LO", "1"),  # VerifyingOrganization
     Rule(0x0040A030, T1, "DT", "1"),  # VerificationDateTime
 ))
-ViewCodeSequence_216cfb: Final = Items((
+ViewCodeSequence_3f635a: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -968,16 +1105,16 @@ ViewCodeSequence_216cfb: Final = Items((
     Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x00540222, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ViewModifierCodeSequence
+    Rule(0x00540222, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ViewModifierCodeSequence
 ))
-ViewCodeSequence_348e16: Final = Items((
+ViewCodeSequence_45416e: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -987,16 +1124,16 @@ ViewCodeSequence_348e16: Final = Items((
     Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x00540222, T2C, "SQ", "1", condition=c1.C_4bc830, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ViewModifierCodeSequence
+    Rule(0x00540222, T2C, "SQ", "1", condition=c1.C_4bc830, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ViewModifierCodeSequence
 ))
-ViewCodeSequence_85fd1a: Final = Items((
+ViewCodeSequence_7be483: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -1006,23 +1143,36 @@ ViewCodeSequence_85fd1a: Final = Items((
     Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x00540222, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ViewModifierCodeSequence
+    Rule(0x00540222, T2C, "SQ", "1", condition=c1.C_4bc830, items=i1.PersonIdentificationCodeSequence_64900d),  # ViewModifierCodeSequence
 ))
-VisualEvaluationTestSequence_9ee5a6: Final = Items((
-    Rule(0x00287029, T3, "CS", "1", values=(Values(ENUMERATED, ("PASS", "FAIL", "SKIP")),)),  # TestResult
-    Rule(0x0028702A, T3, "LO", "1"),  # TestResultComment
-    Rule(0x0028702C, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # TestPatternCodeSequence
-    Rule(0x00081140, T3, "SQ", "1", items=i0_1.ReferencedImageSequence_391fac, max_items=1),  # ReferencedImageSequence
+ViewCodeSequence_c3ff58: Final = Items((
+    Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
+    Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
+    Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
+    Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
+    Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
+    Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
+    Rule(0x00080117, T3, "UI", "1"),  # ContextUID
+    Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
+    Rule(0x00080118, T3, "UI", "1"),  # MappingResourceUID
+    Rule(0x00080122, T3, "LO", "1"),  # MappingResourceName
+    Rule(0x00080106, T1C, "DT", "1", condition=c1.C_6d27f8),  # ContextGroupVersion
+    Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
+    Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
+    Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
+    Rule(0x00540222, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ViewModifierCodeSequence
 ))
 VolumeStreamSequence_c33d5b: Final = Items((
     Rule(0x00701209, T1, "UI", "1"),  # VolumetricPresentationInputSetUID
     Rule(0x00701801, T1, "SQ", "1", items=i1.PresentationStateClassificationComponentSequence_9d9325),  # PresentationStateClassificationComponentSequence
 ))
-WedgeDefinitionSequence_76cd68: Final = Items((
+WedgeDefinitionSequence_ee0644: Final = Items((
     Rule(0x00080070, T2, "LO", "1"),  # Manufacturer
     Rule(0x00081090, T2, "LO", "1"),  # ManufacturerModelName
     Rule(0x3010001A, T2, "LO", "1"),  # ManufacturerModelVersion
-    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # DeviceTypeCodeSequence
+    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DeviceTypeCodeSequence
     Rule(0x3010002D, T1, "LO", "1"),  # DeviceLabel
     Rule(0x00500021, T3, "ST", "1"),  # LongDeviceDescription
     Rule(0x00181000, T2, "LO", "1"),  # DeviceSerialNumber
@@ -1042,21 +1192,21 @@ WedgeDefinitionSequence_76cd68: Final = Items((
     Rule(0x300A0654, T2, "FD", "1"),  # RadiationBeamEffectiveWedgeAngle
     Rule(0x300A0645, T1, "FD", "1"),  # BeamModifierOrientationAngle
 ))
-WideFieldOphthalmicPhotographyQualityRatingSequence_4b2c1f: Final = Items((
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
+WideFieldOphthalmicPhotographyQualityRatingSequence_cf8e23: Final = Items((
+    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
     Rule(0x0040A30A, T1, "DS", "1-n"),  # NumericValue
-    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
     Rule(0x00221526, T1, "SQ", "1", items=i0_0.WideFieldOphthalmicPhotographyQualityThresholdSequence_991428, max_items=1),  # WideFieldOphthalmicPhotographyQualityThresholdSequence
-    Rule(0x0066002F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AlgorithmFamilyCodeSequence
-    Rule(0x00660030, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AlgorithmNameCodeSequence
+    Rule(0x0066002F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AlgorithmFamilyCodeSequence
+    Rule(0x00660030, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AlgorithmNameCodeSequence
     Rule(0x00660036, T1, "LO", "1"),  # AlgorithmName
     Rule(0x00660031, T1, "LO", "1"),  # AlgorithmVersion
     Rule(0x00660032, T3, "LT", "1"),  # AlgorithmParameters
     Rule(0x00240202, T3, "LO", "1"),  # AlgorithmSource
 ))
-XRay3DAcquisitionSequence_e36c51: Final = Items((
-    Rule(0x00181147, T1, "CS", "1", values=(Values(ENUMERATED, ("RECTANGLE",)),)),  # FieldOfViewShape
-    Rule(0x00189420, T1, "CS", "1", values=(Values(ENUMERATED, ("DIGITAL_DETECTOR",)),)),  # XRayReceptorType
+XRay3DAcquisitionSequence_f6d11e: Final = Items((
+    Rule(0x00181147, T1C, "CS", "1", condition=c2.C_b22bff, values=(Values(ENUMERATED, ("RECTANGLE", "ROUND", "HEXAGONAL")),)),  # FieldOfViewShape
+    Rule(0x00189420, T1C, "CS", "1", condition=c2.C_b22bff, values=(Values(ENUMERATED, ("DIGITAL_DETECTOR",)),)),  # XRayReceptorType
     Rule(0x00082112, T1C, "SQ", "1", condition=c0.C_3b19dd, items=i0_0.ReferencedSOPSequence_16a367),  # SourceImageSequence
     Rule(0x00189461, T1C, "FL", "1-2", condition=c1.C_47817d),  # FieldOfViewDimensionsInFloat
     Rule(0x00187030, T1C, "DS", "2", condition=c3.C_fc6134),  # FieldOfViewOrigin
@@ -1076,9 +1226,101 @@ XRay3DAcquisitionSequence_e36c51: Final = Items((
     Rule(0x00189328, T1C, "FD", "1", condition=c1.C_47817d),  # ExposureTimeInms
     Rule(0x00189332, T1C, "FD", "1", condition=c1.C_47817d),  # ExposureInmAs
     Rule(0x00180010, T1C, "LO", "1", condition=c2.C_b22bff),  # ContrastBolusAgent
-    Rule(0x00180012, T1C, "SQ", "1", condition=c0.C_1dfc0e, items=i1.PersonIdentificationCodeSequence_06e74b),  # ContrastBolusAgentSequence
+    Rule(0x00180012, T1C, "SQ", "1", condition=c0.C_1dfc0e, items=i1.PersonIdentificationCodeSequence_64900d),  # ContrastBolusAgentSequence
     Rule(0x00189516, T1C, "DT", "1", condition=c2.C_b22bff),  # StartAcquisitionDateTime
     Rule(0x00189517, T1C, "DT", "1", condition=c2.C_b22bff),  # EndAcquisitionDateTime
+    Rule(0x00187004, T2, "CS", "1", values=(Values(DEFINED, ("DIRECT", "SCINTILLATOR", "STORAGE", "FILM")),)),  # DetectorType
+    Rule(0x00187005, T3, "CS", "1", values=(Values(DEFINED, ("AREA", "SLOT")),)),  # DetectorConfiguration
+    Rule(0x00187006, T3, "LT", "1"),  # DetectorDescription
+    Rule(0x00187008, T3, "LT", "1"),  # DetectorMode
+    Rule(0x0018700A, T3, "SH", "1"),  # DetectorID
+    Rule(0x0018700C, T3, "DA", "1"),  # DateOfLastDetectorCalibration
+    Rule(0x0018700E, T3, "TM", "1"),  # TimeOfLastDetectorCalibration
+    Rule(0x00187010, T3, "IS", "1"),  # ExposuresOnDetectorSinceLastCalibration
+    Rule(0x00187011, T3, "IS", "1"),  # ExposuresOnDetectorSinceManufactured
+    Rule(0x00187012, T3, "DS", "1"),  # DetectorTimeSinceLastExposure
+    Rule(0x0018701A, T3, "DS", "2"),  # DetectorBinning
+    Rule(0x0018702A, T3, "LO", "1"),  # DetectorManufacturerName
+    Rule(0x0018702B, T3, "LO", "1"),  # DetectorManufacturerModelName
+    Rule(0x00187000, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # DetectorConditionsNominalFlag
+    Rule(0x00187001, T3, "DS", "1"),  # DetectorTemperature
+    Rule(0x00186000, T3, "DS", "1"),  # Sensitivity
+    Rule(0x00187020, T3, "DS", "2"),  # DetectorElementPhysicalSize
+    Rule(0x00187022, T3, "DS", "2"),  # DetectorElementSpacing
+    Rule(0x00187024, T3, "CS", "1", values=(Values(ENUMERATED, ("RECTANGLE", "ROUND", "HEXAGONAL")),)),  # DetectorActiveShape
+    Rule(0x00187026, T3, "DS", "1-2"),  # DetectorActiveDimensions
+    Rule(0x00187028, T3, "DS", "2"),  # DetectorActiveOrigin
+    Rule(0x00181411, T3, "DS", "1"),  # ExposureIndex
+    Rule(0x00181412, T3, "DS", "1"),  # TargetExposureIndex
+    Rule(0x00181413, T3, "DS", "1"),  # DeviationIndex
+    Rule(0x00189538, T1C, "SQ", "1", condition=c2.C_b22bff, items=i0_1.PerProjectionAcquisitionSequence_566f19),  # PerProjectionAcquisitionSequence
+))
+XRay3DAcquisitionSequence_ffef4b: Final = Items((
+    Rule(0x00181147, T1C, "CS", "1", condition=c2.C_b22bff, values=(Values(ENUMERATED, ("RECTANGLE", "ROUND", "HEXAGONAL")),)),  # FieldOfViewShape
+    Rule(0x00189420, T1C, "CS", "1", condition=c2.C_b22bff, values=(Values(ENUMERATED, ("IMG_INTENSIFIER", "DIGITAL_DETECTOR")),)),  # XRayReceptorType
+    Rule(0x00082112, T1C, "SQ", "1", condition=c0.C_3b19dd, items=i0_0.ReferencedSOPSequence_16a367),  # SourceImageSequence
+    Rule(0x00189461, T1C, "FL", "1-2", condition=c1.C_47817d),  # FieldOfViewDimensionsInFloat
+    Rule(0x00187030, T1C, "DS", "2", condition=c3.C_fc6134),  # FieldOfViewOrigin
+    Rule(0x00187032, T1C, "DS", "1", condition=c2.C_b22bff, values=(Values(ENUMERATED, ("270", "180", "90", "0")),)),  # FieldOfViewRotation
+    Rule(0x00187034, T1C, "CS", "1", condition=c2.C_b22bff, values=(Values(ENUMERATED, ("NO", "YES")),)),  # FieldOfViewHorizontalFlip
+    Rule(0x00181166, T1C, "CS", "1-n", condition=c1.C_47817d),  # Grid
+    Rule(0x00187040, T3, "LT", "1"),  # GridAbsorbingMaterial
+    Rule(0x00187041, T3, "LT", "1"),  # GridSpacingMaterial
+    Rule(0x00187042, T3, "DS", "1"),  # GridThickness
+    Rule(0x00187044, T3, "DS", "1"),  # GridPitch
+    Rule(0x00187046, T3, "IS", "2"),  # GridAspectRatio
+    Rule(0x00187048, T3, "DS", "1"),  # GridPeriod
+    Rule(0x0018704C, T3, "DS", "1"),  # GridFocalDistance
+    Rule(0x00181006, T3, "LO", "1"),  # GridID
+    Rule(0x00180060, T1C, "DS", "1", condition=c1.C_47817d),  # KVP
+    Rule(0x00189330, T1C, "FD", "1", condition=c1.C_47817d),  # XRayTubeCurrentInmA
+    Rule(0x00189328, T1C, "FD", "1", condition=c1.C_47817d),  # ExposureTimeInms
+    Rule(0x00189332, T1C, "FD", "1", condition=c1.C_47817d),  # ExposureInmAs
+    Rule(0x00180010, T1C, "LO", "1", condition=c2.C_b22bff),  # ContrastBolusAgent
+    Rule(0x00180012, T1C, "SQ", "1", condition=c0.C_1dfc0e, items=i1.PersonIdentificationCodeSequence_64900d),  # ContrastBolusAgentSequence
+    Rule(0x00189516, T1C, "DT", "1", condition=c2.C_b22bff),  # StartAcquisitionDateTime
+    Rule(0x00189517, T1C, "DT", "1", condition=c2.C_b22bff),  # EndAcquisitionDateTime
+    Rule(0x00187004, T2, "CS", "1", values=(Values(DEFINED, ("DIRECT", "SCINTILLATOR", "STORAGE", "FILM")),)),  # DetectorType
+    Rule(0x00187005, T3, "CS", "1", values=(Values(DEFINED, ("AREA", "SLOT")),)),  # DetectorConfiguration
+    Rule(0x00187006, T3, "LT", "1"),  # DetectorDescription
+    Rule(0x00187008, T3, "LT", "1"),  # DetectorMode
+    Rule(0x0018700A, T3, "SH", "1"),  # DetectorID
+    Rule(0x0018700C, T3, "DA", "1"),  # DateOfLastDetectorCalibration
+    Rule(0x0018700E, T3, "TM", "1"),  # TimeOfLastDetectorCalibration
+    Rule(0x00187010, T3, "IS", "1"),  # ExposuresOnDetectorSinceLastCalibration
+    Rule(0x00187011, T3, "IS", "1"),  # ExposuresOnDetectorSinceManufactured
+    Rule(0x00187012, T3, "DS", "1"),  # DetectorTimeSinceLastExposure
+    Rule(0x0018701A, T3, "DS", "2"),  # DetectorBinning
+    Rule(0x0018702A, T3, "LO", "1"),  # DetectorManufacturerName
+    Rule(0x0018702B, T3, "LO", "1"),  # DetectorManufacturerModelName
+    Rule(0x00187000, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # DetectorConditionsNominalFlag
+    Rule(0x00187001, T3, "DS", "1"),  # DetectorTemperature
+    Rule(0x00186000, T3, "DS", "1"),  # Sensitivity
+    Rule(0x00187020, T3, "DS", "2"),  # DetectorElementPhysicalSize
+    Rule(0x00187022, T3, "DS", "2"),  # DetectorElementSpacing
+    Rule(0x00187024, T3, "CS", "1", values=(Values(ENUMERATED, ("RECTANGLE", "ROUND", "HEXAGONAL")),)),  # DetectorActiveShape
+    Rule(0x00187026, T3, "DS", "1-2"),  # DetectorActiveDimensions
+    Rule(0x00187028, T3, "DS", "2"),  # DetectorActiveOrigin
+    Rule(0x00181411, T3, "DS", "1"),  # ExposureIndex
+    Rule(0x00181412, T3, "DS", "1"),  # TargetExposureIndex
+    Rule(0x00181413, T3, "DS", "1"),  # DeviationIndex
+    Rule(0x00189429, T1C, "FL", "2", condition=c2.C_b22bff),  # PhysicalDetectorSize
+    Rule(0x00189430, T1C, "FL", "2", condition=c3.C_c68314),  # PositionOfIsocenterProjection
+    Rule(0x00181110, T1C, "DS", "1", condition=c2.C_b22bff),  # DistanceSourceToDetector
+    Rule(0x00189402, T1C, "FL", "1", condition=c2.C_b22bff),  # DistanceSourceToIsocenter
+    Rule(0x00181190, T1C, "DS", "1-n", condition=c2.C_b22bff),  # FocalSpots
+    Rule(0x00181160, T1C, "SH", "1", condition=c2.C_b22bff),  # FilterType
+    Rule(0x00187050, T1C, "CS", "1-n", condition=c2.C_b22bff),  # FilterMaterial
+    Rule(0x00187052, T1C, "DS", "1-n", condition=c2.C_b22bff),  # FilterThicknessMinimum
+    Rule(0x00187054, T1C, "DS", "1-n", condition=c2.C_b22bff),  # FilterThicknessMaximum
+    Rule(0x00187056, T1C, "FL", "1-n", condition=c2.C_b22bff),  # FilterBeamPathLengthMinimum
+    Rule(0x00187058, T1C, "FL", "1-n", condition=c2.C_b22bff),  # FilterBeamPathLengthMaximum
+    Rule(0x00189466, T3, "FL", "1"),  # TableXPositionToIsocenter
+    Rule(0x00189467, T3, "FL", "1"),  # TableYPositionToIsocenter
+    Rule(0x00189468, T3, "FL", "1"),  # TableZPositionToIsocenter
+    Rule(0x00189469, T3, "FL", "1"),  # TableHorizontalRotationAngle
+    Rule(0x00189470, T3, "FL", "1"),  # TableHeadTiltAngle
+    Rule(0x00189471, T3, "FL", "1"),  # TableCradleTiltAngle
     Rule(0x00189508, T1C, "FL", "1", condition=c1.C_47817d),  # PrimaryPositionerScanArc
     Rule(0x00189510, T1C, "FL", "1", condition=c1.C_47817d),  # PrimaryPositionerScanStartAngle
     Rule(0x00189514, T1C, "FL", "1", condition=c2.C_b22bff),  # PrimaryPositionerIncrement
@@ -1087,30 +1329,6 @@ XRay3DAcquisitionSequence_e36c51: Final = Items((
     Rule(0x00189511, T1C, "FL", "1", condition=c2.C_b22bff),  # SecondaryPositionerScanStartAngle
     Rule(0x00189515, T1C, "FL", "1", condition=c2.C_b22bff),  # SecondaryPositionerIncrement
     Rule(0x00189519, T3, "SS", "1", values=(Values(DEFINED, ("+1", "-1")),)),  # SecondaryPositionerIncrementSign
-    Rule(0x00181110, T1, "DS", "1"),  # DistanceSourceToDetector
-    Rule(0x00181111, T1, "DS", "1"),  # DistanceSourceToPatient
-    Rule(0x00181114, T1, "DS", "1"),  # EstimatedRadiographicMagnificationFactor
-    Rule(0x00181191, T1, "CS", "1", values=(Values(DEFINED, ("TUNGSTEN", "MOLYBDENUM", "RHODIUM")),)),  # AnodeTargetMaterial
-    Rule(0x001811A0, T1, "DS", "1"),  # BodyPartThickness
-    Rule(0x00187060, T1, "CS", "1", values=(Values(DEFINED, ("MANUAL", "AUTOMATIC")),)),  # ExposureControlMode
-    Rule(0x00187062, T1, "LT", "1"),  # ExposureControlModeDescription
-    Rule(0x00400314, T1, "DS", "1"),  # HalfValueLayer
-    Rule(0x00400316, T3, "DS", "1"),  # OrganDose
-    Rule(0x00408302, T3, "DS", "1"),  # EntranceDoseInmGy
-    Rule(0x00408303, T3, "CS", "1", values=(Values(ENUMERATED, ("IAK", "ESAK", "ESDBS", "ESDNOBS")),)),  # EntranceDoseDerivation
-    Rule(0x00181190, T1, "DS", "1-n"),  # FocalSpots
-    Rule(0x0018701A, T1C, "DS", "2", condition=c1.C_79955d),  # DetectorBinning
-    Rule(0x00187001, T1, "DS", "1"),  # DetectorTemperature
-    Rule(0x00181160, T1, "SH", "1"),  # FilterType
-    Rule(0x00187050, T1, "CS", "1-n"),  # FilterMaterial
-    Rule(0x00187052, T3, "DS", "1-n"),  # FilterThicknessMinimum
-    Rule(0x00187054, T3, "DS", "1-n"),  # FilterThicknessMaximum
-    Rule(0x00187056, T3, "FL", "1-n"),  # FilterBeamPathLengthMinimum
-    Rule(0x00187058, T3, "FL", "1-n"),  # FilterBeamPathLengthMaximum
-    Rule(0x001811A2, T1, "DS", "1"),  # CompressionForce
-    Rule(0x001811A3, T3, "DS", "1"),  # CompressionPressure
-    Rule(0x001811A5, T3, "DS", "1"),  # CompressionContactArea
-    Rule(0x001811A4, T1, "LO", "1"),  # PaddleDescription
-    Rule(0x00189538, T1, "SQ", "1", items=i0_1.PerProjectionAcquisitionSequence_88555a),  # PerProjectionAcquisitionSequence
+    Rule(0x00189538, T1C, "SQ", "1", condition=c2.C_b22bff, items=i0_0.PerProjectionAcquisitionSequence_2c41f3),  # PerProjectionAcquisitionSequence
 ))
 # fmt: on

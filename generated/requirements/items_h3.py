@@ -38,16 +38,16 @@ from dicompile.runtime.validate.tables import (
 )
 
 # fmt: off
-ASLSlabSequence_a9a376: Final = Items((
+ASLSlabSequence_2bafd0: Final = Items((
     Rule(0x00189253, T1, "US", "1"),  # ASLSlabNumber
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
     Rule(0x00189254, T1, "FD", "1"),  # ASLSlabThickness
     Rule(0x00189255, T1, "FD", "3"),  # ASLSlabOrientation
     Rule(0x00189256, T1, "FD", "3"),  # ASLMidSlabPosition
     Rule(0x00189258, T1, "UL", "1"),  # ASLPulseTrainDuration
 ))
-AcquisitionProtocolElementSequence_e347d2: Final = Items((
+AcquisitionProtocolElementSequence_f99825: Final = Items((
     Rule(0x00189921, T1, "US", "1"),  # ProtocolElementNumber
     Rule(0x00189922, T2, "LO", "1"),  # ProtocolElementName
     Rule(0x00189924, T3, "UT", "1"),  # ProtocolElementPurpose
@@ -65,12 +65,12 @@ AcquisitionProtocolElementSequence_e347d2: Final = Items((
     Rule(0x00189310, T1, "FD", "1"),  # TableFeedPerRotation
     Rule(0x00189311, T1, "FD", "1"),  # SpiralPitchFactor
     Rule(0x00189345, T1C, "FD", "1", condition=c2.C_b5afb6),  # CTDIvol
-    Rule(0x00189346, T1C, "SQ", "1", condition=c3.C_e42392, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # CTDIPhantomTypeCodeSequence
+    Rule(0x00189346, T1C, "SQ", "1", condition=c3.C_e42392, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # CTDIPhantomTypeCodeSequence
     Rule(0x00189942, T3, "FD", "1"),  # CTDIvolNotificationTrigger
     Rule(0x00189943, T3, "FD", "1"),  # DLPNotificationTrigger
     Rule(0x00189930, T1, "CS", "1", values=(Values(DEFINED, ("SINGLE", "SHUTTLE", "NO_MOTION", "NOT_IMPORTANT")),)),  # AcquisitionMotion
-    Rule(0x00189931, T3, "SQ", "1", items=i2_0.AcquisitionStartLocationSequence_15b754, max_items=1),  # AcquisitionStartLocationSequence
-    Rule(0x00189932, T3, "SQ", "1", items=i2_0.AcquisitionStartLocationSequence_15b754, max_items=1),  # AcquisitionEndLocationSequence
+    Rule(0x00189931, T3, "SQ", "1", items=i2_1.AcquisitionStartLocationSequence_2ff2d6, max_items=1),  # AcquisitionStartLocationSequence
+    Rule(0x00189932, T3, "SQ", "1", items=i2_1.AcquisitionStartLocationSequence_2ff2d6, max_items=1),  # AcquisitionEndLocationSequence
     Rule(0x00189325, T1, "SQ", "1", items=i0_1.CTXRayDetailsSequence_b9cb63),  # CTXRayDetailsSequence
     Rule(0x00189937, T3, "LO", "1"),  # RequestedSeriesDescription
     Rule(0x00189004, T3, "CS", "1", values=(Values(ENUMERATED, ("PRODUCT", "RESEARCH", "SERVICE")),)),  # ContentQualification
@@ -88,19 +88,19 @@ ApplicationSetupSequence_ca6557: Final = Items((
     Rule(0x300A0260, T3, "SQ", "1", items=i0_1.BrachyAccessoryDeviceSequence_a30e42),  # BrachyAccessoryDeviceSequence
     Rule(0x300A0280, T1, "SQ", "1", items=i2_0.ChannelSequence_da812c),  # ChannelSequence
 ))
-ApprovalSequence_13aef7: Final = Items((
-    Rule(0x00440101, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AssertionCodeSequence
+ApprovalSequence_434bb5: Final = Items((
+    Rule(0x00440101, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AssertionCodeSequence
     Rule(0x00440102, T1, "UI", "1"),  # AssertionUID
-    Rule(0x00440103, T1, "SQ", "1", items=i2_0.AsserterIdentificationSequence_c1c884, max_items=1),  # AsserterIdentificationSequence
+    Rule(0x00440103, T1, "SQ", "1", items=i2_0.AsserterIdentificationSequence_2f6382, max_items=1),  # AsserterIdentificationSequence
     Rule(0x00440104, T1, "DT", "1"),  # AssertionDateTime
     Rule(0x00440105, T3, "DT", "1"),  # AssertionExpirationDateTime
     Rule(0x00440106, T3, "UT", "1"),  # AssertionComments
     Rule(0x00380100, T3, "SQ", "1", items=i0_1.PertinentDocumentsSequence_9f1cea),  # PertinentDocumentsSequence
     Rule(0x00440107, T3, "SQ", "1", items=i0_0.RelatedAssertionSequence_8128bc),  # RelatedAssertionSequence
-    Rule(0x00080082, T1C, "SQ", "1", condition=c2.C_b60cc5, items=i1.PersonIdentificationCodeSequence_06e74b),  # InstitutionCodeSequence
+    Rule(0x00080082, T1C, "SQ", "1", condition=c2.C_b60cc5, items=i1.PersonIdentificationCodeSequence_64900d),  # InstitutionCodeSequence
     Rule(0x00120020, T1C, "LO", "1", condition=c0.C_2e434e),  # ClinicalTrialProtocolID
 ))
-BeamTaskSequence_fe7cc1: Final = Items((
+BeamTaskSequence_db312f: Final = Items((
     Rule(0x00741022, T1, "CS", "1", values=(Values(ENUMERATED, ("VERIFY", "TREAT", "VERIFY_AND_TREAT")),)),  # BeamTaskType
     Rule(0x300A00CE, T1, "CS", "1", values=(Values(ENUMERATED, ("TREATMENT", "CONTINUATION")),)),  # TreatmentDeliveryType
     Rule(0x300A00B3, T1C, "CS", "1", condition=c0.C_2d628d, values=(Values(ENUMERATED, ("MU", "MINUTE", "NP")),)),  # PrimaryDosimeterUnit
@@ -121,18 +121,18 @@ BeamTaskSequence_fe7cc1: Final = Items((
     Rule(0x300A01D2, T2, "DS", "1"),  # TableTopVerticalSetupDisplacement
     Rule(0x300A01D4, T2, "DS", "1"),  # TableTopLongitudinalSetupDisplacement
     Rule(0x300A01D6, T2, "DS", "1"),  # TableTopLateralSetupDisplacement
-    Rule(0x300A0450, T3, "SQ", "1", items=i2_0.DeviceMotionControlSequence_c8d79f),  # DeviceMotionControlSequence
+    Rule(0x300A0450, T3, "SQ", "1", items=i2_1.DeviceMotionControlSequence_ca701b),  # DeviceMotionControlSequence
     Rule(0x00741030, T2C, "SQ", "1", condition=c0.C_20ff93, items=i1.DeliveryVerificationImageSequence_5e6bf9),  # DeliveryVerificationImageSequence
 ))
-BillingSuppliesAndDevicesSequence_d88613: Final = Items((
-    Rule(0x00400296, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # BillingItemSequence
-    Rule(0x00400293, T3, "SQ", "1", items=i2_0.QuantitySequence_e438dc, max_items=1),  # QuantitySequence
+BillingSuppliesAndDevicesSequence_7bc678: Final = Items((
+    Rule(0x00400296, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # BillingItemSequence
+    Rule(0x00400293, T3, "SQ", "1", items=i2_1.QuantitySequence_3d1715, max_items=1),  # QuantitySequence
 ))
-CompensatorDefinitionSequence_d458f8: Final = Items((
+CompensatorDefinitionSequence_5042eb: Final = Items((
     Rule(0x00080070, T2, "LO", "1"),  # Manufacturer
     Rule(0x00081090, T2, "LO", "1"),  # ManufacturerModelName
     Rule(0x3010001A, T2, "LO", "1"),  # ManufacturerModelVersion
-    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # DeviceTypeCodeSequence
+    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DeviceTypeCodeSequence
     Rule(0x3010002D, T1, "LO", "1"),  # DeviceLabel
     Rule(0x00500021, T3, "ST", "1"),  # LongDeviceDescription
     Rule(0x00181000, T2, "LO", "1"),  # DeviceSerialNumber
@@ -151,48 +151,21 @@ CompensatorDefinitionSequence_d458f8: Final = Items((
     Rule(0x300A0645, T1, "FD", "1"),  # BeamModifierOrientationAngle
     Rule(0x300A0666, T1C, "FD", "1", condition=c1.C_791dac),  # CompensatorBasePlaneOffset
     Rule(0x300A0663, T1C, "CS", "1", condition=c1.C_791dac, values=(Values(ENUMERATED, ("PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED")),)),  # CompensatorMapOrientation
-    Rule(0x300A0668, T1C, "SQ", "1", condition=c1.C_791dac, items=i2_1.CompensatorShapeSequence_5bc2c4, max_items=1),  # CompensatorShapeSequence
+    Rule(0x300A0668, T1C, "SQ", "1", condition=c1.C_791dac, items=i2_0.CompensatorShapeSequence_463392, max_items=1),  # CompensatorShapeSequence
 ))
-ContentSequence_38dd7e: Final = Items((
-    Rule(0x0040A010, T1, "CS", "1", values=(Values(ENUMERATED, ("CONTAINS", "HAS PROPERTIES", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "INFERRED FROM", "SELECTED FROM", "HAS CONCEPT MOD")),)),  # RelationshipType
-    Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER")),)),  # ValueType
-    Rule(0x0040A043, T1C, "SQ", "1", condition=c0.C_0f139b, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x0040A160, T1C, "UT", "1", condition=c3.C_dbd214),  # TextValue
-    Rule(0x0040A120, T1C, "DT", "1", condition=c0.C_366a85),  # DateTime
-    Rule(0x0040A121, T1C, "DA", "1", condition=c2.C_812280),  # Date
-    Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e),  # Time
-    Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba),  # PersonName
-    Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e),  # UID
-    Rule(0x0040A300, T2, "SQ", "1", items=i2_0.MeasuredValueSequence_c2e20b, max_items=1),  # MeasuredValueSequence
-    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # NumericValueQualifierCodeSequence
-    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptCodeSequence
-    Rule(0x00081199, T1, "SQ", "1", items=i1.ReferencedSOPSequence_b050e3, max_items=1),  # ReferencedSOPSequence
-    Rule(0x00700022, T1, "FL", "2-n"),  # GraphicData
-    Rule(0x00700023, T1, "CS", "1"),  # GraphicType
-    Rule(0x00480301, T1C, "CS", "1", condition=c3.C_fa0d93, values=(Values(ENUMERATED, ("FRAME", "VOLUME")),)),  # PixelOriginInterpretation
-    Rule(0x0070031A, T3, "UI", "1"),  # FiducialUID
-    Rule(0x30060024, T1, "UI", "1"),  # ReferencedFrameOfReferenceUID
-    Rule(0x0040A130, T1, "CS", "1", values=(Values(ENUMERATED, ("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END")),)),  # TemporalRangeType
-    Rule(0x0040A132, T1C, "UL", "1-n", condition=c0.C_3428ec),  # ReferencedSamplePositions
-    Rule(0x0040A138, T1C, "DS", "1-n", condition=c2.C_bf2ff4),  # ReferencedTimeOffsets
-    Rule(0x0040A13A, T1C, "DT", "1-n", condition=c1.C_5366a8),  # ReferencedDateTime
-    Rule(0x0040A050, T1, "CS", "1", values=(Values(ENUMERATED, ("SEPARATE", "CONTINUOUS")),)),  # ContinuityOfContent
-    Rule(0x0040A504, T1C, "SQ", "1", condition=c0.C_244dec, items=i0_1.ContentTemplateSequence_eab10a, max_items=1),  # ContentTemplateSequence
-    Rule(0x0040DB73, T1C, "UL", "1-n", condition=c3.C_c6bfe1),  # ReferencedContentItemIdentifier
-))
-ContentSequence_c79f61: Final = Items((
+ContentSequence_2784bd: Final = Items((
     Rule(0x0040A010, T1, "CS", "1", values=(Values(ENUMERATED, ("CONTAINS", "HAS PROPERTIES", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "INFERRED FROM", "SELECTED FROM", "HAS CONCEPT MOD")),)),  # RelationshipType
     Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER")),), include=c3.C_feacb5),  # ValueType
-    Rule(0x0040A043, T1C, "SQ", "1", condition=c0.C_0f139b, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1, include=c3.C_feacb5),  # ConceptNameCodeSequence
+    Rule(0x0040A043, T1C, "SQ", "1", condition=c0.C_0f139b, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1, include=c3.C_feacb5),  # ConceptNameCodeSequence
     Rule(0x0040A160, T1C, "UT", "1", condition=c3.C_dbd214, include=c3.C_feacb5),  # TextValue
     Rule(0x0040A120, T1C, "DT", "1", condition=c0.C_366a85, include=c3.C_feacb5),  # DateTime
     Rule(0x0040A121, T1C, "DA", "1", condition=c2.C_812280, include=c3.C_feacb5),  # Date
     Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e, include=c3.C_feacb5),  # Time
     Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba, include=c3.C_feacb5),  # PersonName
     Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e, include=c3.C_feacb5),  # UID
-    Rule(0x0040A300, T2, "SQ", "1", items=i2_0.MeasuredValueSequence_c2e20b, max_items=1, include=c3.C_dd49db),  # MeasuredValueSequence
-    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1, include=c3.C_dd49db),  # NumericValueQualifierCodeSequence
-    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1, include=c0.C_0fdb0b),  # ConceptCodeSequence
+    Rule(0x0040A300, T2, "SQ", "1", items=i2_1.MeasuredValueSequence_44bd85, max_items=1, include=c3.C_dd49db),  # MeasuredValueSequence
+    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1, include=c3.C_dd49db),  # NumericValueQualifierCodeSequence
+    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1, include=c0.C_0fdb0b),  # ConceptCodeSequence
     Rule(0x00081199, T1, "SQ", "1", items=i1.ReferencedSOPSequence_b050e3, max_items=1, include=c0.C_078261),  # ReferencedSOPSequence
     Rule(0x00700022, T1, "FL", "2-n", include=c1.C_599de4),  # GraphicData
     Rule(0x00700023, T1, "CS", "1", include=c1.C_599de4),  # GraphicType
@@ -207,16 +180,43 @@ ContentSequence_c79f61: Final = Items((
     Rule(0x0040A504, T1C, "SQ", "1", condition=c0.C_244dec, items=i0_1.ContentTemplateSequence_eab10a, max_items=1, include=c3.C_d91e8d),  # ContentTemplateSequence
     Rule(0x0040DB73, T1C, "UL", "1-n", condition=c3.C_c6bfe1),  # ReferencedContentItemIdentifier
 ))
-ContributingEquipmentSequence_969fc9: Final = Items((
-    Rule(0x0040A170, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PurposeOfReferenceCodeSequence
+ContentSequence_9f1cf0: Final = Items((
+    Rule(0x0040A010, T1, "CS", "1", values=(Values(ENUMERATED, ("CONTAINS", "HAS PROPERTIES", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "INFERRED FROM", "SELECTED FROM", "HAS CONCEPT MOD")),)),  # RelationshipType
+    Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER")),)),  # ValueType
+    Rule(0x0040A043, T1C, "SQ", "1", condition=c0.C_0f139b, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A160, T1C, "UT", "1", condition=c3.C_dbd214),  # TextValue
+    Rule(0x0040A120, T1C, "DT", "1", condition=c0.C_366a85),  # DateTime
+    Rule(0x0040A121, T1C, "DA", "1", condition=c2.C_812280),  # Date
+    Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e),  # Time
+    Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba),  # PersonName
+    Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e),  # UID
+    Rule(0x0040A300, T2, "SQ", "1", items=i2_1.MeasuredValueSequence_44bd85, max_items=1),  # MeasuredValueSequence
+    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # NumericValueQualifierCodeSequence
+    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptCodeSequence
+    Rule(0x00081199, T1, "SQ", "1", items=i1.ReferencedSOPSequence_b050e3, max_items=1),  # ReferencedSOPSequence
+    Rule(0x00700022, T1, "FL", "2-n"),  # GraphicData
+    Rule(0x00700023, T1, "CS", "1"),  # GraphicType
+    Rule(0x00480301, T1C, "CS", "1", condition=c3.C_fa0d93, values=(Values(ENUMERATED, ("FRAME", "VOLUME")),)),  # PixelOriginInterpretation
+    Rule(0x0070031A, T3, "UI", "1"),  # FiducialUID
+    Rule(0x30060024, T1, "UI", "1"),  # ReferencedFrameOfReferenceUID
+    Rule(0x0040A130, T1, "CS", "1", values=(Values(ENUMERATED, ("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END")),)),  # TemporalRangeType
+    Rule(0x0040A132, T1C, "UL", "1-n", condition=c0.C_3428ec),  # ReferencedSamplePositions
+    Rule(0x0040A138, T1C, "DS", "1-n", condition=c2.C_bf2ff4),  # ReferencedTimeOffsets
+    Rule(0x0040A13A, T1C, "DT", "1-n", condition=c1.C_5366a8),  # ReferencedDateTime
+    Rule(0x0040A050, T1, "CS", "1", values=(Values(ENUMERATED, ("SEPARATE", "CONTINUOUS")),)),  # ContinuityOfContent
+    Rule(0x0040A504, T1C, "SQ", "1", condition=c0.C_244dec, items=i0_1.ContentTemplateSequence_eab10a, max_items=1),  # ContentTemplateSequence
+    Rule(0x0040DB73, T1C, "UL", "1-n", condition=c3.C_c6bfe1),  # ReferencedContentItemIdentifier
+))
+ContributingEquipmentSequence_fe53a4: Final = Items((
+    Rule(0x0040A170, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PurposeOfReferenceCodeSequence
     Rule(0x00080070, T1, "LO", "1"),  # Manufacturer
     Rule(0x00080080, T3, "LO", "1"),  # InstitutionName
     Rule(0x00080081, T3, "ST", "1"),  # InstitutionAddress
     Rule(0x00081010, T3, "SH", "1"),  # StationName
     Rule(0x00081040, T3, "LO", "1"),  # InstitutionalDepartmentName
-    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
+    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
     Rule(0x00081070, T3, "PN", "1-n"),  # OperatorsName
-    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # OperatorIdentificationSequence
+    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # OperatorIdentificationSequence
     Rule(0x00081090, T3, "LO", "1"),  # ManufacturerModelName
     Rule(0x00181000, T3, "LO", "1"),  # DeviceSerialNumber
     Rule(0x00181020, T3, "LO", "1-n"),  # SoftwareVersions
@@ -226,7 +226,7 @@ ContributingEquipmentSequence_969fc9: Final = Items((
     Rule(0x0018A002, T3, "DT", "1"),  # ContributionDateTime
     Rule(0x0018A003, T3, "ST", "1"),  # ContributionDescription
 ))
-ContributingSourcesSequence_05958b: Final = Items((
+ContributingSourcesSequence_849c54: Final = Items((
     Rule(0x00209529, T1C, "SQ", "1", condition=c0.C_277c08, items=i2_1.ContributingSOPInstancesReferenceSequence_bc7ad6),  # ContributingSOPInstancesReferenceSequence
     Rule(0x00080070, T2, "LO", "1"),  # Manufacturer
     Rule(0x00081090, T1C, "LO", "1", condition=c2.C_b22bff),  # ManufacturerModelName
@@ -235,9 +235,33 @@ ContributingSourcesSequence_05958b: Final = Items((
     Rule(0x0008002A, T1C, "DT", "1", condition=c2.C_b22bff),  # AcquisitionDateTime
     Rule(0x00081010, T1C, "SH", "1", condition=c2.C_b22bff),  # StationName
     Rule(0x00081070, T1C, "PN", "1-n", condition=c2.C_b22bff),  # OperatorsName
-    Rule(0x00081072, T1C, "SQ", "1", condition=c2.C_b22bff, items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # OperatorIdentificationSequence
+    Rule(0x00081072, T1C, "SQ", "1", condition=c2.C_b22bff, items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # OperatorIdentificationSequence
     Rule(0x00181030, T1C, "LO", "1", condition=c2.C_b22bff),  # ProtocolName
-    Rule(0x00400260, T1C, "SQ", "1", condition=c2.C_b22bff, items=i1.PersonIdentificationCodeSequence_06e74b),  # PerformedProtocolCodeSequence
+    Rule(0x00400260, T1C, "SQ", "1", condition=c2.C_b22bff, items=i1.PersonIdentificationCodeSequence_64900d),  # PerformedProtocolCodeSequence
+    Rule(0x00189423, T1C, "LO", "1", condition=c2.C_b22bff),  # AcquisitionProtocolName
+    Rule(0x00280010, T1, "US", "1"),  # Rows
+    Rule(0x00280011, T1, "US", "1"),  # Columns
+    Rule(0x00280101, T1, "US", "1"),  # BitsStored
+    Rule(0x00282110, T1C, "CS", "1", condition=c1.C_5707db, values=(Values(ENUMERATED, ("00", "01")), Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")))),  # LossyImageCompression
+    Rule(0x00282112, T1C, "DS", "1-n", condition=c0.C_182fb4),  # LossyImageCompressionRatio
+    Rule(0x00282114, T1C, "CS", "1-n", condition=c0.C_182fb4, values=(Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")),)),  # LossyImageCompressionMethod
+    Rule(0x00181400, T1C, "LO", "1", condition=c2.C_b22bff),  # AcquisitionDeviceProcessingDescription
+    Rule(0x00181401, T1C, "LO", "1", condition=c2.C_bd1f44),  # AcquisitionDeviceProcessingCode
+    Rule(0x00189457, T1C, "CS", "1", condition=c2.C_b22bff, values=(Values(DEFINED, ("MONOPLANE", "PLANE A", "PLANE B")),)),  # PlaneIdentification
+    Rule(0x00181164, T1C, "DS", "2", condition=c2.C_b22bff),  # ImagerPixelSpacing
+))
+ContributingSourcesSequence_9d7d25: Final = Items((
+    Rule(0x00209529, T1C, "SQ", "1", condition=c0.C_277c08, items=i2_1.ContributingSOPInstancesReferenceSequence_bc7ad6),  # ContributingSOPInstancesReferenceSequence
+    Rule(0x00080070, T2, "LO", "1"),  # Manufacturer
+    Rule(0x00081090, T1C, "LO", "1", condition=c2.C_b22bff),  # ManufacturerModelName
+    Rule(0x00181000, T1C, "LO", "1", condition=c2.C_b22bff),  # DeviceSerialNumber
+    Rule(0x00181020, T1C, "LO", "1-n", condition=c2.C_b22bff),  # SoftwareVersions
+    Rule(0x0008002A, T1C, "DT", "1", condition=c2.C_b22bff),  # AcquisitionDateTime
+    Rule(0x00081010, T1C, "SH", "1", condition=c2.C_b22bff),  # StationName
+    Rule(0x00081070, T1C, "PN", "1-n", condition=c2.C_b22bff),  # OperatorsName
+    Rule(0x00081072, T1C, "SQ", "1", condition=c2.C_b22bff, items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # OperatorIdentificationSequence
+    Rule(0x00181030, T1C, "LO", "1", condition=c2.C_b22bff),  # ProtocolName
+    Rule(0x00400260, T1C, "SQ", "1", condition=c2.C_b22bff, items=i1.PersonIdentificationCodeSequence_64900d),  # PerformedProtocolCodeSequence
     Rule(0x00189423, T1C, "LO", "1", condition=c2.C_b22bff),  # AcquisitionProtocolName
     Rule(0x00280010, T1, "US", "1"),  # Rows
     Rule(0x00280011, T1, "US", "1"),  # Columns
@@ -251,7 +275,7 @@ ContributingSourcesSequence_05958b: Final = Items((
     Rule(0x0018700E, T1, "TM", "1"),  # TimeOfLastDetectorCalibration
     Rule(0x00187022, T1, "DS", "2"),  # DetectorElementSpacing
 ))
-ContributingSourcesSequence_c0e4af: Final = Items((
+ContributingSourcesSequence_b88bc7: Final = Items((
     Rule(0x00209529, T1C, "SQ", "1", condition=c0.C_277c08, items=i2_1.ContributingSOPInstancesReferenceSequence_bc7ad6),  # ContributingSOPInstancesReferenceSequence
     Rule(0x00080070, T2, "LO", "1"),  # Manufacturer
     Rule(0x00081090, T1C, "LO", "1", condition=c2.C_b22bff),  # ManufacturerModelName
@@ -260,9 +284,9 @@ ContributingSourcesSequence_c0e4af: Final = Items((
     Rule(0x0008002A, T1C, "DT", "1", condition=c2.C_b22bff),  # AcquisitionDateTime
     Rule(0x00081010, T1C, "SH", "1", condition=c2.C_b22bff),  # StationName
     Rule(0x00081070, T1C, "PN", "1-n", condition=c2.C_b22bff),  # OperatorsName
-    Rule(0x00081072, T1C, "SQ", "1", condition=c2.C_b22bff, items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # OperatorIdentificationSequence
+    Rule(0x00081072, T1C, "SQ", "1", condition=c2.C_b22bff, items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # OperatorIdentificationSequence
     Rule(0x00181030, T1C, "LO", "1", condition=c2.C_b22bff),  # ProtocolName
-    Rule(0x00400260, T1C, "SQ", "1", condition=c2.C_b22bff, items=i1.PersonIdentificationCodeSequence_06e74b),  # PerformedProtocolCodeSequence
+    Rule(0x00400260, T1C, "SQ", "1", condition=c2.C_b22bff, items=i1.PersonIdentificationCodeSequence_64900d),  # PerformedProtocolCodeSequence
     Rule(0x00189423, T1C, "LO", "1", condition=c2.C_b22bff),  # AcquisitionProtocolName
     Rule(0x00280010, T1, "US", "1"),  # Rows
     Rule(0x00280011, T1, "US", "1"),  # Columns
@@ -274,51 +298,27 @@ ContributingSourcesSequence_c0e4af: Final = Items((
     Rule(0x00181401, T1C, "LO", "1", condition=c2.C_bd1f44),  # AcquisitionDeviceProcessingCode
     Rule(0x00181164, T1C, "DS", "2", condition=c2.C_b22bff),  # ImagerPixelSpacing
 ))
-ContributingSourcesSequence_dafcf4: Final = Items((
-    Rule(0x00209529, T1C, "SQ", "1", condition=c0.C_277c08, items=i2_1.ContributingSOPInstancesReferenceSequence_bc7ad6),  # ContributingSOPInstancesReferenceSequence
-    Rule(0x00080070, T2, "LO", "1"),  # Manufacturer
-    Rule(0x00081090, T1C, "LO", "1", condition=c2.C_b22bff),  # ManufacturerModelName
-    Rule(0x00181000, T1C, "LO", "1", condition=c2.C_b22bff),  # DeviceSerialNumber
-    Rule(0x00181020, T1C, "LO", "1-n", condition=c2.C_b22bff),  # SoftwareVersions
-    Rule(0x0008002A, T1C, "DT", "1", condition=c2.C_b22bff),  # AcquisitionDateTime
-    Rule(0x00081010, T1C, "SH", "1", condition=c2.C_b22bff),  # StationName
-    Rule(0x00081070, T1C, "PN", "1-n", condition=c2.C_b22bff),  # OperatorsName
-    Rule(0x00081072, T1C, "SQ", "1", condition=c2.C_b22bff, items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # OperatorIdentificationSequence
-    Rule(0x00181030, T1C, "LO", "1", condition=c2.C_b22bff),  # ProtocolName
-    Rule(0x00400260, T1C, "SQ", "1", condition=c2.C_b22bff, items=i1.PersonIdentificationCodeSequence_06e74b),  # PerformedProtocolCodeSequence
-    Rule(0x00189423, T1C, "LO", "1", condition=c2.C_b22bff),  # AcquisitionProtocolName
-    Rule(0x00280010, T1, "US", "1"),  # Rows
-    Rule(0x00280011, T1, "US", "1"),  # Columns
-    Rule(0x00280101, T1, "US", "1"),  # BitsStored
-    Rule(0x00282110, T1C, "CS", "1", condition=c1.C_5707db, values=(Values(ENUMERATED, ("00", "01")), Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")))),  # LossyImageCompression
-    Rule(0x00282112, T1C, "DS", "1-n", condition=c0.C_182fb4),  # LossyImageCompressionRatio
-    Rule(0x00282114, T1C, "CS", "1-n", condition=c0.C_182fb4, values=(Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")),)),  # LossyImageCompressionMethod
-    Rule(0x00181400, T1C, "LO", "1", condition=c2.C_b22bff),  # AcquisitionDeviceProcessingDescription
-    Rule(0x00181401, T1C, "LO", "1", condition=c2.C_bd1f44),  # AcquisitionDeviceProcessingCode
-    Rule(0x00189457, T1C, "CS", "1", condition=c2.C_b22bff, values=(Values(DEFINED, ("MONOPLANE", "PLANE A", "PLANE B")),)),  # PlaneIdentification
-    Rule(0x00181164, T1C, "DS", "2", condition=c2.C_b22bff),  # ImagerPixelSpacing
-))
-CorneaMeasurementsSequence_90a630: Final = Items((
+CorneaMeasurementsSequence_40dbe1: Final = Items((
     Rule(0x00460112, T1, "SQ", "1", items=i0_0.SteepCornealAxisSequence_29c341, max_items=1),  # SteepCornealAxisSequence
     Rule(0x00460113, T1, "SQ", "1", items=i0_0.SteepCornealAxisSequence_29c341, max_items=1),  # FlatCornealAxisSequence
-    Rule(0x00460116, T1, "SQ", "1", items=i2_1.CorneaMeasurementMethodCodeSequence_e81a18, max_items=1),  # CorneaMeasurementMethodCodeSequence
+    Rule(0x00460116, T1, "SQ", "1", items=i2_0.CorneaMeasurementMethodCodeSequence_a3b7d8, max_items=1),  # CorneaMeasurementMethodCodeSequence
     Rule(0x00221033, T2, "FL", "1"),  # KeratometerIndex
     Rule(0x00460117, T1C, "FL", "1", condition=c1.C_62086a),  # RefractiveIndexOfCornea
     Rule(0x00460118, T1C, "FL", "1", condition=c1.C_62086a),  # RefractiveIndexOfAqueousHumor
-    Rule(0x00460111, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SourceOfCorneaMeasurementDataCodeSequence
+    Rule(0x00460111, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SourceOfCorneaMeasurementDataCodeSequence
     Rule(0x00081199, T1C, "SQ", "1", condition=c2.C_ae656a, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedSOPSequence
 ))
-DerivationConceptualVolumeSequence_344065: Final = Items((
+DerivationConceptualVolumeSequence_1b79a3: Final = Items((
     Rule(0x00082111, T3, "ST", "1"),  # DerivationDescription
     Rule(0x30100018, T1, "SQ", "1", items=i2_1.SourceConceptualVolumeSequence_6439cd),  # SourceConceptualVolumeSequence
-    Rule(0x30100016, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168),  # ConceptualVolumeDerivationAlgorithmSequence
+    Rule(0x30100016, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6),  # ConceptualVolumeDerivationAlgorithmSequence
 ))
-DerivationImageSequence_102250: Final = Items((
+DerivationImageSequence_852182: Final = Items((
     Rule(0x00082111, T3, "ST", "1"),  # DerivationDescription
-    Rule(0x00089215, T1C, "SQ", "1", condition=c0.C_3c746d, items=i1.PersonIdentificationCodeSequence_06e74b),  # DerivationCodeSequence
-    Rule(0x00082112, T2, "SQ", "1", items=i2_1.SourceImageSequence_564aa9),  # SourceImageSequence
+    Rule(0x00089215, T1C, "SQ", "1", condition=c0.C_3c746d, items=i1.PersonIdentificationCodeSequence_64900d),  # DerivationCodeSequence
+    Rule(0x00082112, T2, "SQ", "1", items=i2_1.SourceImageSequence_2ccdab),  # SourceImageSequence
 ))
-DetectorInformationSequence_6e1e57: Final = Items((
+DetectorInformationSequence_30bc02: Final = Items((
     Rule(0x00181180, T3, "SH", "1"),  # CollimatorGridName
     Rule(0x00181181, T2, "CS", "1", values=(Values(DEFINED, ("PARA", "PINH", "FANB", "CONE", "SLNT", "ASTG", "DIVG", "NONE", "UNKN")),)),  # CollimatorType
     Rule(0x00181147, T3, "CS", "1", values=(Values(DEFINED, ("RECTANGLE", "ROUND", "HEXAGONAL")),)),  # FieldOfViewShape
@@ -335,22 +335,22 @@ DetectorInformationSequence_6e1e57: Final = Items((
     Rule(0x00181142, T3, "DS", "1-n"),  # RadialPosition
     Rule(0x00200037, T2, "DS", "6"),  # ImageOrientationPatient
     Rule(0x00200032, T2, "DS", "3"),  # ImagePositionPatient
-    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_348e16, max_items=1),  # ViewCodeSequence
+    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_45416e, max_items=1),  # ViewCodeSequence
 ))
-DisplayCalibrationResultSequence_2795bb: Final = Items((
+DisplayCalibrationResultSequence_635664: Final = Items((
     Rule(0x00404050, T3, "DT", "1"),  # PerformedProcedureStepStartDateTime
     Rule(0x00404051, T3, "DT", "1"),  # PerformedProcedureStepEndDateTime
-    Rule(0x00404035, T3, "SQ", "1", items=i2_0.ScheduledHumanPerformersSequence_663111),  # ActualHumanPerformersSequence
+    Rule(0x00404035, T3, "SQ", "1", items=i2_0.ScheduledHumanPerformersSequence_1a1850),  # ActualHumanPerformersSequence
     Rule(0x00287012, T3, "SQ", "1", items=i0_1.MeasurementEquipmentSequence_569922),  # MeasurementEquipmentSequence
     Rule(0x00287009, T3, "US", "1"),  # LuminanceCharacteristicsID
 ))
-DisplaySetsSequence_4da927: Final = Items((
+DisplaySetsSequence_c470bd: Final = Items((
     Rule(0x00720202, T1, "US", "1"),  # DisplaySetNumber
     Rule(0x00720203, T3, "LO", "1"),  # DisplaySetLabel
     Rule(0x00720204, T1, "US", "1"),  # DisplaySetPresentationGroup
     Rule(0x00720032, T1, "US", "1"),  # ImageSetNumber
     Rule(0x00720300, T1, "SQ", "1", items=i0_0.ImageBoxesSequence_52a7be),  # ImageBoxesSequence
-    Rule(0x00720400, T2, "SQ", "1", values=(Values(ENUMERATED, ("TRANSVERSE", "CORONAL", "SAGITTAL", "OBLIQUE")),), items=i2_0.FilterOperationsSequence_be9bba),  # FilterOperationsSequence
+    Rule(0x00720400, T2, "SQ", "1", values=(Values(ENUMERATED, ("TRANSVERSE", "CORONAL", "SAGITTAL", "OBLIQUE")),), items=i2_0.FilterOperationsSequence_05a423),  # FilterOperationsSequence
     Rule(0x00720600, T2, "SQ", "1", items=i0_1.SortingOperationsSequence_b77c74),  # SortingOperationsSequence
     Rule(0x00720500, T3, "CS", "1", values=(Values(DEFINED, ("COLOR",)),)),  # BlendingOperationType
     Rule(0x00720510, T3, "CS", "1", values=(Values(DEFINED, ("MPR", "3D_RENDERING", "SLAB")),)),  # ReformattingOperationType
@@ -371,58 +371,58 @@ DisplaySetsSequence_4da927: Final = Items((
     Rule(0x00720716, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # ShowAcquisitionTechniquesFlag
     Rule(0x00720206, T3, "LO", "1"),  # DisplaySetPresentationGroupDescription
 ))
-DoseValuesSequence_349eb7: Final = Items((
+DoseValuesSequence_5de9fe: Final = Items((
     Rule(0x300A061D, T1, "CS", "1-n", values=(Values(DEFINED, ("TRACKING", "QA")),)),  # DoseValuePurpose
     Rule(0x30100002, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # RadiobiologicalDoseEffectFlag
-    Rule(0x30100003, T2C, "SQ", "1", condition=c2.C_a68f3d, items=i2_0.EffectiveDoseCalculationMethodCategoryCodeSequence_9a5769),  # EffectiveDoseCalculationMethodCategoryCodeSequence
+    Rule(0x30100003, T2C, "SQ", "1", condition=c2.C_a68f3d, items=i2_0.EffectiveDoseCalculationMethodCategoryCodeSequence_9b55c5),  # EffectiveDoseCalculationMethodCategoryCodeSequence
     Rule(0x30100005, T2C, "LO", "1", condition=c2.C_b67824),  # EffectiveDoseCalculationMethodDescription
     Rule(0x300A0620, T1, "SQ", "1", items=i0_0.MetersetToDoseMappingSequence_9711f4, min_items=2),  # MetersetToDoseMappingSequence
 ))
-FiducialSetSequence_55854e: Final = Items((
+FiducialSetSequence_725f8c: Final = Items((
     Rule(0x00200052, T1C, "UI", "1", condition=c2.C_82238e),  # FrameOfReferenceUID
     Rule(0x00081140, T1C, "SQ", "1", condition=c3.C_c1eced, items=i0_0.ReferencedSOPSequence_16a367),  # ReferencedImageSequence
-    Rule(0x0070031E, T1, "SQ", "1", items=i2_1.FiducialSequence_ef54cd),  # FiducialSequence
+    Rule(0x0070031E, T1, "SQ", "1", items=i2_0.FiducialSequence_d5c986),  # FiducialSequence
 ))
-FrameAnatomySequence_408a9f: Final = Items((
+FrameAnatomySequence_cb0771: Final = Items((
     Rule(0x00209072, T1, "CS", "1", values=(Values(ENUMERATED, ("R", "L", "U", "B")),)),  # FrameLaterality
-    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
 ))
-GroupOfPatientsIdentificationSequence_555fc9: Final = Items((
+GroupOfPatientsIdentificationSequence_21b45c: Final = Items((
     Rule(0x00100020, T1, "LO", "1"),  # PatientID
     Rule(0x00100021, T3, "LO", "1"),  # IssuerOfPatientID
-    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_306061, max_items=1),  # IssuerOfPatientIDQualifiersSequence
+    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_6bafb7, max_items=1),  # IssuerOfPatientIDQualifiersSequence
     Rule(0x00100028, T3, "US", "3"),  # SubjectRelativePositionInImage
     Rule(0x00185100, T3, "CS", "1", values=(Values(DEFINED, ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL")),)),  # PatientPosition
 ))
-ImageSetsSequence_f77ea8: Final = Items((
-    Rule(0x00720022, T1, "SQ", "1", items=i2_1.ImageSetSelectorSequence_26ae19),  # ImageSetSelectorSequence
-    Rule(0x00720030, T1, "SQ", "1", items=i2_0.TimeBasedImageSetsSequence_36af0f),  # TimeBasedImageSetsSequence
+ImageSetsSequence_fb6749: Final = Items((
+    Rule(0x00720022, T1, "SQ", "1", items=i2_0.ImageSetSelectorSequence_223d32),  # ImageSetSelectorSequence
+    Rule(0x00720030, T1, "SQ", "1", items=i2_1.TimeBasedImageSetsSequence_86c840),  # TimeBasedImageSetsSequence
 ))
-Item_faf7c0: Final = Items((
+Item_446574: Final = Items((
     Rule(0x0040A802, T1),
     Rule(0x0040A803, T1),
-    Rule(0x0040A806, T3, items=i2_0.Item_f987ab),
-    Rule(0x0040A807, T3, items=i2_0.Item_b65b3b),
-    Rule(0x0040A808, T1, items=i2_1.Item_77ee3b),
+    Rule(0x0040A806, T3, items=i2_1.Item_3a1f1b),
+    Rule(0x0040A807, T3, items=i2_1.Item_6996aa),
+    Rule(0x0040A808, T1, items=i2_1.Item_fef151),
 ))
-LuminanceResultSequence_eb785b: Final = Items((
+LuminanceResultSequence_dbddb5: Final = Items((
     Rule(0x00404050, T3, "DT", "1"),  # PerformedProcedureStepStartDateTime
     Rule(0x00404051, T3, "DT", "1"),  # PerformedProcedureStepEndDateTime
-    Rule(0x00404035, T3, "SQ", "1", items=i2_0.ScheduledHumanPerformersSequence_663111),  # ActualHumanPerformersSequence
+    Rule(0x00404035, T3, "SQ", "1", items=i2_0.ScheduledHumanPerformersSequence_1a1850),  # ActualHumanPerformersSequence
     Rule(0x00287012, T3, "SQ", "1", items=i0_1.MeasurementEquipmentSequence_569922),  # MeasurementEquipmentSequence
     Rule(0x0028701B, T3, "US", "1"),  # NumberOfLuminancePoints
     Rule(0x0028701C, T3, "SQ", "1", items=i0_1.LuminanceResponseSequence_dec772),  # LuminanceResponseSequence
     Rule(0x20100160, T3, "US", "1"),  # ReflectedAmbientLight
     Rule(0x00287025, T3, "CS", "1", values=(Values(ENUMERATED, ("DEFAULT", "MEASURED", "PROVIDED")),)),  # AmbientLightValueSource
 ))
-LuminanceUniformityResultSequence_a7733c: Final = Items((
+LuminanceUniformityResultSequence_b047d8: Final = Items((
     Rule(0x00404050, T3, "DT", "1"),  # PerformedProcedureStepStartDateTime
     Rule(0x00404051, T3, "DT", "1"),  # PerformedProcedureStepEndDateTime
-    Rule(0x00404035, T3, "SQ", "1", items=i2_0.ScheduledHumanPerformersSequence_663111),  # ActualHumanPerformersSequence
+    Rule(0x00404035, T3, "SQ", "1", items=i2_0.ScheduledHumanPerformersSequence_1a1850),  # ActualHumanPerformersSequence
     Rule(0x00287012, T3, "SQ", "1", items=i0_1.MeasurementEquipmentSequence_569922),  # MeasurementEquipmentSequence
     Rule(0x0028701B, T3, "US", "1"),  # NumberOfLuminancePoints
-    Rule(0x0028702D, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # MeasurementPatternCodeSequence
+    Rule(0x0028702D, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # MeasurementPatternCodeSequence
     Rule(0x00287017, T3, "US", "1"),  # DDLValue
     Rule(0x00287021, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # WhitePointFlag
     Rule(0x0028701C, T3, "SQ", "1", items=i0_1.LuminanceResponseSequence_c7e9a2),  # LuminanceResponseSequence
@@ -434,55 +434,55 @@ MatingFeatureSetsSequence_cd77b8: Final = Items((
     Rule(0x006863D0, T1, "LO", "1"),  # MatingFeatureSetLabel
     Rule(0x006863E0, T1, "SQ", "1", items=i2_0.MatingFeatureSequence_32d3b3),  # MatingFeatureSequence
 ))
-MultienergyCTAcquisitionSequence_45a651: Final = Items((
+MultienergyCTAcquisitionSequence_f543e2: Final = Items((
     Rule(0x0018937B, T3, "UT", "1"),  # MultienergyAcquisitionDescription
     Rule(0x00189365, T1, "SQ", "1", items=i0_0.MultienergyCTXRaySourceSequence_2da3b2),  # MultienergyCTXRaySourceSequence
     Rule(0x0018936F, T1, "SQ", "1", items=i0_1.MultienergyCTXRayDetectorSequence_12ac0d),  # MultienergyCTXRayDetectorSequence
     Rule(0x00189379, T1, "SQ", "1", items=i0_0.MultienergyCTPathSequence_924a55, min_items=2),  # MultienergyCTPathSequence
-    Rule(0x00189321, T1, "SQ", "1", items=i2_1.CTExposureSequence_e2ea51),  # CTExposureSequence
+    Rule(0x00189321, T1, "SQ", "1", items=i2_1.CTExposureSequence_a02f22),  # CTExposureSequence
     Rule(0x00189325, T1, "SQ", "1", items=i0_0.CTXRayDetailsSequence_57a962),  # CTXRayDetailsSequence
     Rule(0x00189304, T1, "SQ", "1", items=i0_1.CTAcquisitionDetailsSequence_fd3592),  # CTAcquisitionDetailsSequence
     Rule(0x00189312, T1, "SQ", "1", items=i0_1.CTGeometrySequence_6567c8),  # CTGeometrySequence
 ))
-MultienergyCTProcessingSequence_cdf2fb: Final = Items((
+MultienergyCTProcessingSequence_ff4788: Final = Items((
     Rule(0x0018937E, T1, "CS", "1", values=(Values(DEFINED, ("PROJECTION_BASED", "IMAGE_BASED", "HYBRID")),)),  # DecompositionMethod
     Rule(0x0018937F, T3, "UT", "1"),  # DecompositionDescription
-    Rule(0x00189380, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168),  # DecompositionAlgorithmIdentificationSequence
-    Rule(0x00189381, T3, "SQ", "1", items=i2_0.DecompositionMaterialSequence_b8688c, min_items=2),  # DecompositionMaterialSequence
+    Rule(0x00189380, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6),  # DecompositionAlgorithmIdentificationSequence
+    Rule(0x00189381, T3, "SQ", "1", items=i2_0.DecompositionMaterialSequence_de8b5e, min_items=2),  # DecompositionMaterialSequence
 ))
-OphthalmicAxialLengthMeasurementsSegmentalLengthSequence_ada2df: Final = Items((
+OphthalmicAxialLengthMeasurementsSegmentalLengthSequence_9d165c: Final = Items((
     Rule(0x00221019, T1, "FL", "1"),  # OphthalmicAxialLength
     Rule(0x00221140, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # OphthalmicAxialLengthMeasurementModified
-    Rule(0x00221101, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence
-    Rule(0x00221220, T1C, "SQ", "1", condition=c1.C_4477fd, items=i2_1.UltrasoundOphthalmicAxialLengthMeasurementsSequence_e9e5f5, max_items=1),  # UltrasoundOphthalmicAxialLengthMeasurementsSequence
-    Rule(0x00221225, T1C, "SQ", "1", condition=c3.C_dd2285, items=i2_1.OpticalOphthalmicAxialLengthMeasurementsSequence_14f87f, max_items=1),  # OpticalOphthalmicAxialLengthMeasurementsSequence
+    Rule(0x00221101, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence
+    Rule(0x00221220, T1C, "SQ", "1", condition=c1.C_4477fd, items=i2_1.UltrasoundOphthalmicAxialLengthMeasurementsSequence_6de8c8, max_items=1),  # UltrasoundOphthalmicAxialLengthMeasurementsSequence
+    Rule(0x00221225, T1C, "SQ", "1", condition=c3.C_dd2285, items=i2_1.OpticalOphthalmicAxialLengthMeasurementsSequence_45bd12, max_items=1),  # OpticalOphthalmicAxialLengthMeasurementsSequence
 ))
-OphthalmicAxialLengthMeasurementsTotalLengthSequence_f94a49: Final = Items((
+OphthalmicAxialLengthMeasurementsTotalLengthSequence_9794f7: Final = Items((
     Rule(0x00221019, T1, "FL", "1"),  # OphthalmicAxialLength
     Rule(0x00221140, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # OphthalmicAxialLengthMeasurementModified
     Rule(0x00221330, T1, "SQ", "1", items=i0_0.ReferencedOphthalmicAxialLengthMeasurementQCImageSequence_deeb0a, max_items=1),  # ReferencedOphthalmicAxialLengthMeasurementQCImageSequence
-    Rule(0x00221220, T1C, "SQ", "1", condition=c1.C_4477fd, items=i2_1.UltrasoundOphthalmicAxialLengthMeasurementsSequence_e9e5f5, max_items=1),  # UltrasoundOphthalmicAxialLengthMeasurementsSequence
-    Rule(0x00221225, T1C, "SQ", "1", condition=c3.C_dd2285, items=i2_1.OpticalOphthalmicAxialLengthMeasurementsSequence_14f87f, max_items=1),  # OpticalOphthalmicAxialLengthMeasurementsSequence
+    Rule(0x00221220, T1C, "SQ", "1", condition=c1.C_4477fd, items=i2_1.UltrasoundOphthalmicAxialLengthMeasurementsSequence_6de8c8, max_items=1),  # UltrasoundOphthalmicAxialLengthMeasurementsSequence
+    Rule(0x00221225, T1C, "SQ", "1", condition=c3.C_dd2285, items=i2_1.OpticalOphthalmicAxialLengthMeasurementsSequence_45bd12, max_items=1),  # OpticalOphthalmicAxialLengthMeasurementsSequence
 ))
-OphthalmicThicknessMapQualityRatingSequence_a09af9: Final = Items((
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
+OphthalmicThicknessMapQualityRatingSequence_4b461b: Final = Items((
+    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
     Rule(0x0040A30A, T1, "DS", "1-n"),  # NumericValue
-    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
-    Rule(0x00221458, T1, "SQ", "1", items=i2_0.OphthalmicThicknessMapQualityThresholdSequence_effd82, max_items=1),  # OphthalmicThicknessMapQualityThresholdSequence
+    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x00221458, T1, "SQ", "1", items=i2_0.OphthalmicThicknessMapQualityThresholdSequence_0484b0, max_items=1),  # OphthalmicThicknessMapQualityThresholdSequence
 ))
-OtherPatientIDsSequence_1ea685: Final = Items((
+OtherPatientIDsSequence_0f27ff: Final = Items((
     Rule(0x00100020, T1, "LO", "1"),  # PatientID
     Rule(0x00100021, T3, "LO", "1"),  # IssuerOfPatientID
-    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_306061, max_items=1),  # IssuerOfPatientIDQualifiersSequence
+    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_6bafb7, max_items=1),  # IssuerOfPatientIDQualifiersSequence
     Rule(0x00100022, T1, "CS", "1", values=(Values(DEFINED, ("TEXT", "RFID", "BARCODE")),)),  # TypeOfPatientID
 ))
-OtherPatientIDsSequence_26e767: Final = Items((
+OtherPatientIDsSequence_e7f7a5: Final = Items((
     Rule(0x00100020, T3, "LO", "1"),  # PatientID
     Rule(0x00100021, T3, "LO", "1"),  # IssuerOfPatientID
-    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_306061, max_items=1),  # IssuerOfPatientIDQualifiersSequence
+    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_6bafb7, max_items=1),  # IssuerOfPatientIDQualifiersSequence
     Rule(0x00100022, T3, "CS", "1", values=(Values(DEFINED, ("TEXT", "RFID", "BARCODE")),)),  # TypeOfPatientID
 ))
-OverriddenAttributesSequence_7462c6: Final = Items((
+OverriddenAttributesSequence_942c89: Final = Items((
     Rule(0x00720026, T1C, "AT", "1", condition=c2.C_a55f64),  # SelectorAttribute
     Rule(0x00720028, T1C, "US", "1", condition=c2.C_ac4ca6),  # SelectorValueNumber
     Rule(0x00720052, T1C, "AT", "1-n", condition=c3.C_dc31ad),  # SelectorSequencePointer
@@ -490,34 +490,34 @@ OverriddenAttributesSequence_7462c6: Final = Items((
     Rule(0x00741057, T1C, "IS", "1-n", condition=c2.C_9028a8),  # SelectorSequencePointerItems
     Rule(0x00720056, T1C, "LO", "1", condition=c2.C_840c02),  # SelectorAttributePrivateCreator
     Rule(0x00081070, T3, "PN", "1-n"),  # OperatorsName
-    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # OperatorIdentificationSequence
+    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # OperatorIdentificationSequence
     Rule(0x30080066, T3, "ST", "1"),  # OverrideReason
 ))
-OverrideSequence_07f877: Final = Items((
-    Rule(0x30080061, T1, "AT", "1"),  # ParameterSequencePointer
-    Rule(0x30080062, T1, "AT", "1"),  # OverrideParameterPointer
-    Rule(0x30080063, T1, "IS", "1"),  # ParameterItemIndex
-    Rule(0x30080067, T3, "US", "1"),  # ParameterValueNumber
-    Rule(0x00081070, T2, "PN", "1-n"),  # OperatorsName
-    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # OperatorIdentificationSequence
-    Rule(0x30080066, T3, "ST", "1"),  # OverrideReason
-))
-OverrideSequence_6f4f47: Final = Items((
-    Rule(0x30080062, T2, "AT", "1"),  # OverrideParameterPointer
-    Rule(0x00081070, T2, "PN", "1-n"),  # OperatorsName
-    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # OperatorIdentificationSequence
-    Rule(0x30080066, T3, "ST", "1"),  # OverrideReason
-))
-OverrideSequence_9b07a7: Final = Items((
+OverrideSequence_0a7692: Final = Items((
     Rule(0x30080062, T2, "AT", "1"),  # OverrideParameterPointer
     Rule(0x30080061, T3, "AT", "1"),  # ParameterSequencePointer
     Rule(0x30080063, T3, "IS", "1"),  # ParameterItemIndex
     Rule(0x30080067, T3, "US", "1"),  # ParameterValueNumber
     Rule(0x00081070, T2, "PN", "1-n"),  # OperatorsName
-    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # OperatorIdentificationSequence
+    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # OperatorIdentificationSequence
     Rule(0x30080066, T3, "ST", "1"),  # OverrideReason
 ))
-ParametersSpecificationSequence_14f923: Final = Items((
+OverrideSequence_9b345a: Final = Items((
+    Rule(0x30080061, T1, "AT", "1"),  # ParameterSequencePointer
+    Rule(0x30080062, T1, "AT", "1"),  # OverrideParameterPointer
+    Rule(0x30080063, T1, "IS", "1"),  # ParameterItemIndex
+    Rule(0x30080067, T3, "US", "1"),  # ParameterValueNumber
+    Rule(0x00081070, T2, "PN", "1-n"),  # OperatorsName
+    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # OperatorIdentificationSequence
+    Rule(0x30080066, T3, "ST", "1"),  # OverrideReason
+))
+OverrideSequence_d30a2f: Final = Items((
+    Rule(0x30080062, T2, "AT", "1"),  # OverrideParameterPointer
+    Rule(0x00081070, T2, "PN", "1-n"),  # OperatorsName
+    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # OperatorIdentificationSequence
+    Rule(0x30080066, T3, "ST", "1"),  # OverrideReason
+))
+ParametersSpecificationSequence_9224c4: Final = Items((
     Rule(0x00820018, T1, "LO", "1"),  # SelectorAttributeName
     Rule(0x00820019, T3, "LO", "1"),  # SelectorAttributeKeyword
     Rule(0x00720050, T1, "CS", "1"),  # SelectorAttributeVR
@@ -530,13 +530,13 @@ ParametersSpecificationSequence_14f923: Final = Items((
     Rule(0x00820032, T1, "CS", "1", values=(Values(ENUMERATED, ("RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED")),)),  # ConstraintType
     Rule(0x00820036, T3, "CS", "1", values=(Values(ENUMERATED, ("FAILURE", "WARNING", "INFORMATIVE")),)),  # ConstraintViolationSignificance
     Rule(0x00820037, T1C, "UT", "1", condition=c3.C_d5343c),  # ConstraintViolationCondition
-    Rule(0x00820034, T1C, "SQ", "1", condition=c3.C_cd134b, items=i2_1.ConstraintValueSequence_c45cc2),  # ConstraintValueSequence
-    Rule(0x00820035, T3, "SQ", "1", items=i2_1.ConstraintValueSequence_c45cc2, max_items=1),  # RecommendedDefaultValueSequence
-    Rule(0x004008EA, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x00820034, T1C, "SQ", "1", condition=c3.C_cd134b, items=i2_1.ConstraintValueSequence_120600),  # ConstraintValueSequence
+    Rule(0x00820035, T3, "SQ", "1", items=i2_1.ConstraintValueSequence_120600, max_items=1),  # RecommendedDefaultValueSequence
+    Rule(0x004008EA, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
     Rule(0x00820033, T3, "UT", "1"),  # SpecificationSelectionGuidance
     Rule(0x00820038, T1C, "CS", "1", condition=c3.C_ca9537, values=(Values(ENUMERATED, ("YES", "NO")),)),  # ModifiableConstraintFlag
 ))
-PatientSpecificationSequence_cfe075: Final = Items((
+PatientSpecificationSequence_a3b9c7: Final = Items((
     Rule(0x00820018, T1, "LO", "1"),  # SelectorAttributeName
     Rule(0x00820019, T3, "LO", "1"),  # SelectorAttributeKeyword
     Rule(0x00720050, T1, "CS", "1"),  # SelectorAttributeVR
@@ -549,47 +549,47 @@ PatientSpecificationSequence_cfe075: Final = Items((
     Rule(0x00820032, T1, "CS", "1", values=(Values(ENUMERATED, ("RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED")),)),  # ConstraintType
     Rule(0x00820036, T3, "CS", "1", values=(Values(ENUMERATED, ("FAILURE", "WARNING", "INFORMATIVE")),)),  # ConstraintViolationSignificance
     Rule(0x00820037, T1C, "UT", "1", condition=c3.C_d5343c),  # ConstraintViolationCondition
-    Rule(0x00820034, T1C, "SQ", "1", condition=c3.C_cd134b, items=i2_1.ConstraintValueSequence_c45cc2),  # ConstraintValueSequence
-    Rule(0x00820035, T3, "SQ", "1", items=i2_1.ConstraintValueSequence_c45cc2, max_items=1),  # RecommendedDefaultValueSequence
-    Rule(0x004008EA, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x00820034, T1C, "SQ", "1", condition=c3.C_cd134b, items=i2_1.ConstraintValueSequence_120600),  # ConstraintValueSequence
+    Rule(0x00820035, T3, "SQ", "1", items=i2_1.ConstraintValueSequence_120600, max_items=1),  # RecommendedDefaultValueSequence
+    Rule(0x004008EA, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
     Rule(0x00820033, T3, "UT", "1"),  # SpecificationSelectionGuidance
 ))
-PatientSupportPositionDeviceParameterSequence_64b05b: Final = Items((
+PatientSupportPositionDeviceParameterSequence_a40b62: Final = Items((
     Rule(0x300A0607, T1C, "US", "1", condition=c0.C_0b2320),  # ReferencedDeviceIndex
     Rule(0x300A065E, T1C, "US", "1", condition=c0.C_0b2320),  # DeviceOrderIndex
-    Rule(0x300A065B, T1, "SQ", "1", items=i2_0.PatientSupportPositionParameterSequence_2ac598),  # PatientSupportPositionParameterSequence
+    Rule(0x300A065B, T1, "SQ", "1", items=i2_0.PatientSupportPositionParameterSequence_4fdb30),  # PatientSupportPositionParameterSequence
 ))
-PatientSupportPositionDeviceToleranceSequence_54d4a2: Final = Items((
+PatientSupportPositionDeviceToleranceSequence_0f41a0: Final = Items((
     Rule(0x300A0607, T1C, "US", "1", condition=c0.C_0b2320),  # ReferencedDeviceIndex
     Rule(0x300A065E, T1C, "US", "1", condition=c0.C_0b2320),  # DeviceOrderIndex
-    Rule(0x300A062D, T1, "SQ", "1", items=i2_1.PatientSupportPositionToleranceSequence_11d628),  # PatientSupportPositionToleranceSequence
+    Rule(0x300A062D, T1, "SQ", "1", items=i2_0.PatientSupportPositionToleranceSequence_febad3),  # PatientSupportPositionToleranceSequence
 ))
-PatientTreatmentOrientationSequence_b5b41b: Final = Items((
-    Rule(0x00540410, T1, "SQ", "1", items=i2_1.PatientOrientationCodeSequence_badc7d, max_items=1),  # PatientOrientationCodeSequence
-    Rule(0x30100030, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientEquipmentRelationshipCodeSequence
+PatientTreatmentOrientationSequence_e321ba: Final = Items((
+    Rule(0x00540410, T1, "SQ", "1", items=i2_0.PatientOrientationCodeSequence_41ed37, max_items=1),  # PatientOrientationCodeSequence
+    Rule(0x30100030, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientEquipmentRelationshipCodeSequence
 ))
-PerformedSeriesSequence_a1bbfc: Final = Items((
+PerformedSeriesSequence_b3d64a: Final = Items((
     Rule(0x00081050, T3, "PN", "1-n"),  # PerformingPhysicianName
-    Rule(0x00081052, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # PerformingPhysicianIdentificationSequence
+    Rule(0x00081052, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # PerformingPhysicianIdentificationSequence
     Rule(0x00081070, T3, "PN", "1-n"),  # OperatorsName
-    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # OperatorIdentificationSequence
+    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # OperatorIdentificationSequence
     Rule(0x00181030, T3, "LO", "1"),  # ProtocolName
     Rule(0x0020000E, T3, "UI", "1"),  # SeriesInstanceUID
     Rule(0x0008103E, T3, "LO", "1"),  # SeriesDescription
-    Rule(0x0008103F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # SeriesDescriptionCodeSequence
+    Rule(0x0008103F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # SeriesDescriptionCodeSequence
     Rule(0x00080054, T3, "AE", "1-n"),  # RetrieveAETitle
     Rule(0x0040A494, T3, "CS", "1", values=(Values(ENUMERATED, ("NO", "YES")),)),  # ArchiveRequested
     Rule(0x00081140, T3, "SQ", "1", items=i1.ReferencedImageSequence_327baf),  # ReferencedImageSequence
     Rule(0x00400220, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReferencedNonImageCompositeSOPInstanceSequence
 ))
-PrimaryAnatomicStructureSequence_619f91: Final = Items((
+PrimaryAnatomicStructureSequence_022058: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -599,41 +599,41 @@ PrimaryAnatomicStructureSequence_619f91: Final = Items((
     Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x00082230, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PrimaryAnatomicStructureModifierSequence
-    Rule(0x00620003, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SegmentedPropertyCategoryCodeSequence
-    Rule(0x30060086, T3, "SQ", "1", items=i2_0.RTROIIdentificationCodeSequence_ac170b, max_items=1),  # RTROIIdentificationCodeSequence
+    Rule(0x00082230, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PrimaryAnatomicStructureModifierSequence
+    Rule(0x00620003, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SegmentedPropertyCategoryCodeSequence
+    Rule(0x30060086, T3, "SQ", "1", items=i2_0.RTROIIdentificationCodeSequence_32ed91, max_items=1),  # RTROIIdentificationCodeSequence
     Rule(0x300600A0, T3, "SQ", "1", items=i0_0.RelatedRTROIObservationsSequence_b1467b),  # RelatedRTROIObservationsSequence
     Rule(0x300600A4, T2, "CS", "1", values=(Values(DEFINED, ("EXTERNAL", "PTV", "CTV", "GTV", "TREATED_VOLUME", "IRRAD_VOLUME", "BOLUS", "AVOIDANCE", "ORGAN", "MARKER", "REGISTRATION", "ISOCENTER", "CONTRAST_AGENT", "CAVITY", "BRACHY_CHANNEL", "BRACHY_ACCESSORY", "BRACHY_SRC_APP", "BRACHY_CHNL_SHLD", "SUPPORT", "FIXATION", "DOSE_REGION", "CONTROL", "DOSE_MEASUREMENT")),)),  # RTROIInterpretedType
     Rule(0x300600A6, T2, "PN", "1"),  # ROIInterpreter
     Rule(0x300A00E1, T3, "SH", "1"),  # MaterialID
     Rule(0x300600B0, T3, "SQ", "1", items=i1.ROIPhysicalPropertiesSequence_c9898c),  # ROIPhysicalPropertiesSequence
 ))
-ProtocolContextSequence_139043: Final = Items((
+ProtocolContextSequence_9eb47f: Final = Items((
     Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE")),)),  # ValueType
     Rule(0x0040A032, T3, "DT", "1"),  # ObservationDateTime
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
     Rule(0x0040A120, T1C, "DT", "1", condition=c0.C_366a85),  # DateTime
     Rule(0x0040A121, T1C, "DA", "1", condition=c2.C_812280),  # Date
     Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e),  # Time
     Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba),  # PersonName
     Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e),  # UID
     Rule(0x0040A160, T1C, "UT", "1", condition=c3.C_dbd214),  # TextValue
-    Rule(0x0040A168, T1C, "SQ", "1", condition=c0.C_0d678a, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptCodeSequence
+    Rule(0x0040A168, T1C, "SQ", "1", condition=c0.C_0d678a, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptCodeSequence
     Rule(0x0040A30A, T1C, "DS", "1-n", condition=c1.C_67c4dd),  # NumericValue
     Rule(0x0040A161, T1C, "FD", "1-n", condition=c2.C_a5f9ea),  # FloatingPointValue
     Rule(0x0040A162, T1C, "SL", "1-n", condition=c2.C_a1bfd3),  # RationalNumeratorValue
     Rule(0x0040A163, T1C, "UL", "1-n", condition=c1.C_58d28d),  # RationalDenominatorValue
-    Rule(0x004008EA, T1C, "SQ", "1", condition=c1.C_67c4dd, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x004008EA, T1C, "SQ", "1", condition=c1.C_67c4dd, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
     Rule(0x00081199, T1C, "SQ", "1", condition=c2.C_a50988, items=i0_0.ReferencedSOPSequence_16a367, max_items=1),  # ReferencedSOPSequence
-    Rule(0x00400441, T3, "SQ", "1", items=i2_1.ContentItemModifierSequence_3993c1),  # ContentItemModifierSequence
+    Rule(0x00400441, T3, "SQ", "1", items=i2_1.ContentItemModifierSequence_771e46),  # ContentItemModifierSequence
 ))
-RTBeamLimitingDeviceDefinitionSequence_5fd864: Final = Items((
+RTBeamLimitingDeviceDefinitionSequence_1c8a9f: Final = Items((
     Rule(0x30100039, T1, "US", "1"),  # DeviceIndex
     Rule(0x300A0602, T1C, "US", "1", condition=c3.C_c965f2),  # ReferencedDefinedDeviceIndex
     Rule(0x00080070, T2, "LO", "1"),  # Manufacturer
     Rule(0x00081090, T2, "LO", "1"),  # ManufacturerModelName
     Rule(0x3010001A, T2, "LO", "1"),  # ManufacturerModelVersion
-    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # DeviceTypeCodeSequence
+    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DeviceTypeCodeSequence
     Rule(0x3010002D, T1, "LO", "1"),  # DeviceLabel
     Rule(0x00500021, T3, "ST", "1"),  # LongDeviceDescription
     Rule(0x00181000, T2, "LO", "1"),  # DeviceSerialNumber
@@ -650,32 +650,32 @@ RTBeamLimitingDeviceDefinitionSequence_5fd864: Final = Items((
     Rule(0x300A0645, T1, "FD", "1"),  # BeamModifierOrientationAngle
     Rule(0x300A0642, T2, "FD", "1"),  # RTBeamLimitingDeviceProximalDistance
     Rule(0x300A0643, T2, "FD", "1"),  # RTBeamLimitingDeviceDistalDistance
-    Rule(0x300A0647, T1C, "SQ", "1", condition=c2.C_ba56ee, items=i2_1.ParallelRTBeamDelimiterDeviceSequence_6772fb, max_items=1),  # ParallelRTBeamDelimiterDeviceSequence
+    Rule(0x300A0647, T1C, "SQ", "1", condition=c2.C_ba56ee, items=i2_1.ParallelRTBeamDelimiterDeviceSequence_51b030, max_items=1),  # ParallelRTBeamDelimiterDeviceSequence
     Rule(0x300A0646, T1C, "SQ", "1", condition=c0.C_2831fc, items=i0_1.FixedRTBeamDelimiterDeviceSequence_a33e93, max_items=1),  # FixedRTBeamDelimiterDeviceSequence
 ))
-RTPhysicianIntentInputInstanceSequence_7ec4f8: Final = Items((
-    Rule(0x0040A170, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PurposeOfReferenceCodeSequence
+RTPhysicianIntentInputInstanceSequence_81fe96: Final = Items((
+    Rule(0x0040A170, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PurposeOfReferenceCodeSequence
     Rule(0x00081110, T1, "SQ", "1", items=i2_1.ReferencedStudySequence_bf2a42),  # ReferencedStudySequence
 ))
-RadiationGenerationModeSequence_ef490f: Final = Items((
+RadiationGenerationModeSequence_39bfa9: Final = Items((
     Rule(0x300A0601, T1, "US", "1"),  # RadiationGenerationModeIndex
     Rule(0x300A067C, T1, "SH", "1"),  # RadiationGenerationModeLabel
     Rule(0x300A067D, T2, "ST", "1"),  # RadiationGenerationModeDescription
-    Rule(0x300A067E, T1C, "SQ", "1", condition=c1.C_791dac, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RadiationGenerationModeMachineCodeSequence
-    Rule(0x300A067F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RadiationTypeCodeSequence
-    Rule(0x300A0684, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # EnergyUnitCodeSequence
+    Rule(0x300A067E, T1C, "SQ", "1", condition=c1.C_791dac, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RadiationGenerationModeMachineCodeSequence
+    Rule(0x300A067F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RadiationTypeCodeSequence
+    Rule(0x300A0684, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # EnergyUnitCodeSequence
     Rule(0x300A0680, T1C, "DS", "1", condition=c0.C_33ee83),  # NominalEnergy
     Rule(0x300A0681, T1C, "DS", "1", condition=c0.C_35f612),  # MinimumNominalEnergy
     Rule(0x300A0682, T1C, "DS", "1", condition=c0.C_35f612),  # MaximumNominalEnergy
-    Rule(0x300A0683, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # RadiationFluenceModifierCodeSequence
-    Rule(0x300A065A, T2, "SQ", "1", items=i2_1.ContentItemModifierSequence_3993c1),  # RadiationDeviceConfigurationAndCommissioningKeySequence
+    Rule(0x300A0683, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # RadiationFluenceModifierCodeSequence
+    Rule(0x300A065A, T2, "SQ", "1", items=i2_1.ContentItemModifierSequence_771e46),  # RadiationDeviceConfigurationAndCommissioningKeySequence
 ))
-RadiobiologicalDoseEffectSequence_54160a: Final = Items((
+RadiobiologicalDoseEffectSequence_93e7b3: Final = Items((
     Rule(0x30100002, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # RadiobiologicalDoseEffectFlag
-    Rule(0x30100003, T2C, "SQ", "1", condition=c2.C_a68f3d, items=i2_0.EffectiveDoseCalculationMethodCategoryCodeSequence_9a5769),  # EffectiveDoseCalculationMethodCategoryCodeSequence
+    Rule(0x30100003, T2C, "SQ", "1", condition=c2.C_a68f3d, items=i2_0.EffectiveDoseCalculationMethodCategoryCodeSequence_9b55c5),  # EffectiveDoseCalculationMethodCategoryCodeSequence
     Rule(0x30100005, T2C, "LO", "1", condition=c2.C_b67824),  # EffectiveDoseCalculationMethodDescription
 ))
-ReconstructionProtocolElementSequence_d17b65: Final = Items((
+ReconstructionProtocolElementSequence_bb618b: Final = Items((
     Rule(0x00189921, T1, "US", "1"),  # ProtocolElementNumber
     Rule(0x00189922, T2, "LO", "1"),  # ProtocolElementName
     Rule(0x00189924, T3, "UT", "1"),  # ProtocolElementPurpose
@@ -684,22 +684,22 @@ ReconstructionProtocolElementSequence_d17b65: Final = Items((
     Rule(0x00189939, T1, "US", "1-n"),  # SourceAcquisitionBeamNumber
     Rule(0x00081150, T1C, "UI", "1", condition=c0.C_278c95),  # ReferencedSOPClassUID
     Rule(0x00081155, T1C, "UI", "1", condition=c0.C_278c95),  # ReferencedSOPInstanceUID
-    Rule(0x0018993B, T1, "SQ", "1", items=i2_0.AcquisitionStartLocationSequence_15b754, max_items=1),  # ReconstructionStartLocationSequence
-    Rule(0x0018993C, T1, "SQ", "1", items=i2_0.AcquisitionStartLocationSequence_15b754, max_items=1),  # ReconstructionEndLocationSequence
-    Rule(0x0018993D, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168, max_items=1),  # ReconstructionAlgorithmSequence
+    Rule(0x0018993B, T1, "SQ", "1", items=i2_1.AcquisitionStartLocationSequence_2ff2d6, max_items=1),  # ReconstructionStartLocationSequence
+    Rule(0x0018993C, T1, "SQ", "1", items=i2_1.AcquisitionStartLocationSequence_2ff2d6, max_items=1),  # ReconstructionEndLocationSequence
+    Rule(0x0018993D, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6, max_items=1),  # ReconstructionAlgorithmSequence
     Rule(0x00181210, T1, "SH", "1-n"),  # ConvolutionKernel
     Rule(0x00189316, T1, "CS", "1", values=(Values(DEFINED, ("BRAIN", "SOFT_TISSUE", "LUNG", "BONE", "CONSTANT_ANGLE")),)),  # ConvolutionKernelGroup
     Rule(0x00181100, T1C, "DS", "1", condition=c0.C_206bc1),  # ReconstructionDiameter
     Rule(0x00189317, T1C, "FD", "2", condition=c1.C_66119a),  # ReconstructionFieldOfView
     Rule(0x00189318, T3, "FD", "3"),  # ReconstructionTargetCenterPatient
-    Rule(0x0018993E, T3, "SQ", "1", items=i2_0.AcquisitionStartLocationSequence_15b754),  # ReconstructionTargetCenterLocationSequence
+    Rule(0x0018993E, T3, "SQ", "1", items=i2_1.AcquisitionStartLocationSequence_2ff2d6),  # ReconstructionTargetCenterLocationSequence
     Rule(0x00189322, T1, "FD", "2"),  # ReconstructionPixelSpacing
     Rule(0x00280010, T1, "US", "1"),  # Rows
     Rule(0x00280011, T1, "US", "1"),  # Columns
     Rule(0x00189319, T1, "FD", "1"),  # ReconstructionAngle
     Rule(0x00189320, T3, "SH", "1"),  # ImageFilter
     Rule(0x00189941, T3, "UT", "1"),  # ImageFilterDescription
-    Rule(0x00089215, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # DerivationCodeSequence
+    Rule(0x00089215, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # DerivationCodeSequence
     Rule(0x00180050, T1, "DS", "1"),  # SliceThickness
     Rule(0x00180088, T1, "DS", "1"),  # SpacingBetweenSlices
     Rule(0x00281050, T3, "DS", "1-n"),  # WindowCenter
@@ -716,82 +716,82 @@ ReferencedRTPlanSequence_a6b937: Final = Items((
     Rule(0x00081155, T1, "UI", "1"),  # ReferencedSOPInstanceUID
     Rule(0x300C0020, T1C, "SQ", "1", condition=c0.C_2804b7, items=i2_1.ReferencedFractionGroupSequence_365e07, max_items=1),  # ReferencedFractionGroupSequence
 ))
-ReferencedSeriesSequence_57e176: Final = Items((
+ReferencedSeriesSequence_8a28bb: Final = Items((
     Rule(0x0020000E, T1, "UI", "1"),  # SeriesInstanceUID
     Rule(0x00080054, T3, "AE", "1-n"),  # RetrieveAETitle
     Rule(0x0040E011, T3, "UI", "1"),  # RetrieveLocationUID
     Rule(0x00081190, T3, "UR", "1"),  # RetrieveURL
     Rule(0x00880130, T3, "SH", "1"),  # StorageMediaFileSetID
     Rule(0x00880140, T3, "UI", "1"),  # StorageMediaFileSetUID
-    Rule(0x00081199, T1, "SQ", "1", items=i2_0.ReferencedSOPSequence_0838c0),  # ReferencedSOPSequence
+    Rule(0x00081199, T1, "SQ", "1", items=i2_1.ReferencedSOPSequence_3f8275),  # ReferencedSOPSequence
 ))
-ReferencedSurfaceSequence_5dbfb5: Final = Items((
+ReferencedSurfaceSequence_0052dd: Final = Items((
     Rule(0x0066002C, T1, "UL", "1"),  # ReferencedSurfaceNumber
-    Rule(0x0066002D, T1, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168, max_items=1),  # SegmentSurfaceGenerationAlgorithmIdentificationSequence
+    Rule(0x0066002D, T1, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6, max_items=1),  # SegmentSurfaceGenerationAlgorithmIdentificationSequence
     Rule(0x0066002E, T2, "SQ", "1", items=i0_0.ReferencedSOPSequence_16a367),  # SegmentSurfaceSourceInstanceSequence
 ))
-RefractiveStateSequence_14832b: Final = Items((
+RefractiveStateSequence_830a22: Final = Items((
     Rule(0x00220007, T1, "FL", "1"),  # SphericalLensPower
     Rule(0x00220008, T1, "FL", "1"),  # CylinderLensPower
     Rule(0x00220009, T1, "FL", "1"),  # CylinderAxis
-    Rule(0x00221134, T1, "SQ", "1", items=i2_0.SourceOfRefractiveMeasurementsSequence_2c0af6, max_items=1),  # SourceOfRefractiveMeasurementsSequence
+    Rule(0x00221134, T1, "SQ", "1", items=i2_1.SourceOfRefractiveMeasurementsSequence_812897, max_items=1),  # SourceOfRefractiveMeasurementsSequence
 ))
-RegistrationSequence_6b9beb: Final = Items((
+RegistrationSequence_b5d426: Final = Items((
     Rule(0x00200052, T1C, "UI", "1", condition=c2.C_82238e),  # FrameOfReferenceUID
     Rule(0x00081140, T1C, "SQ", "1", condition=c3.C_c1eced, items=i0_0.ReferencedSOPSequence_16a367),  # ReferencedImageSequence
-    Rule(0x00700309, T1, "SQ", "1", items=i2_1.MatrixRegistrationSequence_506c8e, max_items=1),  # MatrixRegistrationSequence
+    Rule(0x00700309, T1, "SQ", "1", items=i2_1.MatrixRegistrationSequence_1d9d37, max_items=1),  # MatrixRegistrationSequence
     Rule(0x00700314, T3, "SQ", "1", items=i0_0.UsedFiducialsSequence_3c58d9),  # UsedFiducialsSequence
     Rule(0x00620012, T3, "SQ", "1", items=i0_1.UsedSegmentsSequence_b09c4d),  # UsedSegmentsSequence
 ))
-ResultsNormalsSequence_89c795: Final = Items((
+ResultsNormalsSequence_5d8ffe: Final = Items((
     Rule(0x00240306, T1, "LO", "1"),  # DataSetName
     Rule(0x00240307, T1, "LO", "1"),  # DataSetVersion
     Rule(0x00240308, T1, "LO", "1"),  # DataSetSource
     Rule(0x00240309, T3, "LO", "1"),  # DataSetDescription
     Rule(0x00240066, T1, "FL", "1"),  # GlobalDeviationFromNormal
     Rule(0x00240059, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # GlobalDeviationProbabilityNormalsFlag
-    Rule(0x00240083, T1C, "SQ", "1", condition=c3.C_e06ad7, items=i2_1.GlobalDeviationProbabilitySequence_a07d26, max_items=1),  # GlobalDeviationProbabilitySequence
+    Rule(0x00240083, T1C, "SQ", "1", condition=c3.C_e06ad7, items=i2_1.GlobalDeviationProbabilitySequence_73ee04, max_items=1),  # GlobalDeviationProbabilitySequence
     Rule(0x00240068, T1, "FL", "1"),  # LocalizedDeviationFromNormal
     Rule(0x00240072, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # LocalDeviationProbabilityNormalsFlag
-    Rule(0x00240085, T1C, "SQ", "1", condition=c3.C_fdca94, items=i2_0.LocalizedDeviationProbabilitySequence_515a90, max_items=1),  # LocalizedDeviationProbabilitySequence
+    Rule(0x00240085, T1C, "SQ", "1", condition=c3.C_fdca94, items=i2_0.LocalizedDeviationProbabilitySequence_adddc9, max_items=1),  # LocalizedDeviationProbabilitySequence
 ))
-SegmentSequence_3506ac: Final = Items((
+SegmentSequence_81f45b: Final = Items((
     Rule(0x00620004, T1, "US", "1"),  # SegmentNumber
     Rule(0x00620005, T1, "LO", "1"),  # SegmentLabel
     Rule(0x00620006, T3, "ST", "1"),  # SegmentDescription
     Rule(0x00620008, T1, "CS", "1", values=(Values(ENUMERATED, ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL")),)),  # SegmentAlgorithmType
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x00620003, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SegmentedPropertyCategoryCodeSequence
-    Rule(0x0062000F, T1, "SQ", "1", items=i2_0.RTROIIdentificationCodeSequence_ac170b, max_items=1),  # SegmentedPropertyTypeCodeSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x00620003, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SegmentedPropertyCategoryCodeSequence
+    Rule(0x0062000F, T1, "SQ", "1", items=i2_0.RTROIIdentificationCodeSequence_32ed91, max_items=1),  # SegmentedPropertyTypeCodeSequence
     Rule(0x00620020, T1C, "UT", "1", condition=c2.C_a5d601),  # TrackingID
     Rule(0x00620021, T1C, "UI", "1", condition=c3.C_d3c393),  # TrackingUID
     Rule(0x00081156, T3, "SQ", "1", items=i0_0.DefinitionSourceSequence_f4f0e5, max_items=1),  # DefinitionSourceSequence
     Rule(0x00620009, T1C, "LO", "1", condition=c3.C_dac673),  # SegmentAlgorithmName
-    Rule(0x00620007, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168, max_items=1),  # SegmentationAlgorithmIdentificationSequence
+    Rule(0x00620007, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6, max_items=1),  # SegmentationAlgorithmIdentificationSequence
     Rule(0x0062000C, T3, "US", "1"),  # RecommendedDisplayGrayscaleValue
     Rule(0x0062000D, T3, "US", "3"),  # RecommendedDisplayCIELabValue
 ))
-SelectedSegmentalOphthalmicAxialLengthSequence_5d381b: Final = Items((
-    Rule(0x00221101, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence
+SelectedSegmentalOphthalmicAxialLengthSequence_9da61f: Final = Items((
+    Rule(0x00221101, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence
     Rule(0x00221019, T1, "FL", "1"),  # OphthalmicAxialLength
     Rule(0x00221330, T3, "SQ", "1", items=i0_0.ReferencedOphthalmicAxialLengthMeasurementQCImageSequence_deeb0a, max_items=1),  # ReferencedOphthalmicAxialLengthMeasurementQCImageSequence
-    Rule(0x00221262, T3, "SQ", "1", items=i2_0.OphthalmicAxialLengthQualityMetricSequence_7dcd1a, max_items=1),  # OphthalmicAxialLengthQualityMetricSequence
+    Rule(0x00221262, T3, "SQ", "1", items=i2_0.OphthalmicAxialLengthQualityMetricSequence_deed9a, max_items=1),  # OphthalmicAxialLengthQualityMetricSequence
 ))
-SelectedTotalOphthalmicAxialLengthSequence_1b542a: Final = Items((
+SelectedTotalOphthalmicAxialLengthSequence_d8f994: Final = Items((
     Rule(0x00221019, T1, "FL", "1"),  # OphthalmicAxialLength
     Rule(0x00221330, T1, "SQ", "1", items=i0_0.ReferencedOphthalmicAxialLengthMeasurementQCImageSequence_deeb0a, max_items=1),  # ReferencedOphthalmicAxialLengthMeasurementQCImageSequence
-    Rule(0x00221262, T1, "SQ", "1", items=i2_0.OphthalmicAxialLengthQualityMetricSequence_7dcd1a, max_items=1),  # OphthalmicAxialLengthQualityMetricSequence
+    Rule(0x00221262, T1, "SQ", "1", items=i2_0.OphthalmicAxialLengthQualityMetricSequence_deed9a, max_items=1),  # OphthalmicAxialLengthQualityMetricSequence
 ))
-SourcePatientGroupIdentificationSequence_4c5bd7: Final = Items((
+SourcePatientGroupIdentificationSequence_97b839: Final = Items((
     Rule(0x00100020, T1, "LO", "1"),  # PatientID
     Rule(0x00100021, T3, "LO", "1"),  # IssuerOfPatientID
-    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_306061, max_items=1),  # IssuerOfPatientIDQualifiersSequence
+    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_6bafb7, max_items=1),  # IssuerOfPatientIDQualifiersSequence
 ))
-SpecimenPreparationSequence_7926f7: Final = Items((
-    Rule(0x00400612, T1, "SQ", "1", items=i2_1.ContentItemModifierSequence_3993c1),  # SpecimenPreparationStepContentItemSequence
+SpecimenPreparationSequence_ad5545: Final = Items((
+    Rule(0x00400612, T1, "SQ", "1", items=i2_1.ContentItemModifierSequence_771e46),  # SpecimenPreparationStepContentItemSequence
 ))
-StructureSetROISequence_447d86: Final = Items((
+StructureSetROISequence_f17116: Final = Items((
     Rule(0x30060022, T1, "IS", "1"),  # ROINumber
     Rule(0x30060024, T1, "UI", "1"),  # ReferencedFrameOfReferenceUID
     Rule(0x30060026, T2, "LO", "1"),  # ROIName
@@ -799,11 +799,11 @@ StructureSetROISequence_447d86: Final = Items((
     Rule(0x3006002C, T3, "DS", "1"),  # ROIVolume
     Rule(0x30060036, T2, "CS", "1", values=(Values(DEFINED, ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL")),)),  # ROIGenerationAlgorithm
     Rule(0x30060038, T3, "LO", "1"),  # ROIGenerationDescription
-    Rule(0x30060037, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168, max_items=1),  # ROIDerivationAlgorithmIdentificationSequence
-    Rule(0x00089215, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # DerivationCodeSequence
+    Rule(0x30060037, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6, max_items=1),  # ROIDerivationAlgorithmIdentificationSequence
+    Rule(0x00089215, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # DerivationCodeSequence
     Rule(0x00081156, T3, "SQ", "1", items=i0_1.DefinitionSourceSequence_cf1f53, max_items=1),  # DefinitionSourceSequence
 ))
-StructuredConstraintObservationSequence_2f8e94: Final = Items((
+StructuredConstraintObservationSequence_2c7776: Final = Items((
     Rule(0x00820018, T1, "LO", "1"),  # SelectorAttributeName
     Rule(0x00820019, T3, "LO", "1"),  # SelectorAttributeKeyword
     Rule(0x00720050, T1, "CS", "1"),  # SelectorAttributeVR
@@ -816,21 +816,21 @@ StructuredConstraintObservationSequence_2f8e94: Final = Items((
     Rule(0x00820032, T1, "CS", "1", values=(Values(ENUMERATED, ("RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED")),)),  # ConstraintType
     Rule(0x00820036, T3, "CS", "1", values=(Values(ENUMERATED, ("FAILURE", "WARNING", "INFORMATIVE")),)),  # ConstraintViolationSignificance
     Rule(0x00820037, T1C, "UT", "1", condition=c3.C_d5343c),  # ConstraintViolationCondition
-    Rule(0x00820034, T1C, "SQ", "1", condition=c3.C_cd134b, items=i2_1.ConstraintValueSequence_c45cc2),  # ConstraintValueSequence
-    Rule(0x00820035, T3, "SQ", "1", items=i2_1.ConstraintValueSequence_c45cc2, max_items=1),  # RecommendedDefaultValueSequence
-    Rule(0x004008EA, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x00820034, T1C, "SQ", "1", condition=c3.C_cd134b, items=i2_1.ConstraintValueSequence_120600),  # ConstraintValueSequence
+    Rule(0x00820035, T3, "SQ", "1", items=i2_1.ConstraintValueSequence_120600, max_items=1),  # RecommendedDefaultValueSequence
+    Rule(0x004008EA, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
     Rule(0x00820033, T3, "UT", "1"),  # SpecificationSelectionGuidance
-    Rule(0x00820010, T1, "SQ", "1", items=i2_1.ConstraintValueSequence_c45cc2),  # AssessedAttributeValueSequence
+    Rule(0x00820010, T1, "SQ", "1", items=i2_1.ConstraintValueSequence_120600),  # AssessedAttributeValueSequence
 ))
-SurfaceSequence_78b426: Final = Items((
+SurfaceSequence_161626: Final = Items((
     Rule(0x00660003, T1, "UL", "1"),  # SurfaceNumber
     Rule(0x00660004, T3, "LT", "1"),  # SurfaceComments
-    Rule(0x00620003, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SegmentedPropertyCategoryCodeSequence
-    Rule(0x0062000F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SegmentedPropertyTypeCodeSequence
+    Rule(0x00620003, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SegmentedPropertyCategoryCodeSequence
+    Rule(0x0062000F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SegmentedPropertyTypeCodeSequence
     Rule(0x00660009, T2, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # SurfaceProcessing
     Rule(0x0066000A, T2C, "FL", "1", condition=c0.C_3e84ba),  # SurfaceProcessingRatio
     Rule(0x0066000B, T3, "LO", "1"),  # SurfaceProcessingDescription
-    Rule(0x00660035, T2C, "SQ", "1", condition=c0.C_3e84ba, items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168, max_items=1),  # SurfaceProcessingAlgorithmIdentificationSequence
+    Rule(0x00660035, T2C, "SQ", "1", condition=c0.C_3e84ba, items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6, max_items=1),  # SurfaceProcessingAlgorithmIdentificationSequence
     Rule(0x0062000C, T1, "US", "1"),  # RecommendedDisplayGrayscaleValue
     Rule(0x0062000D, T1, "US", "3"),  # RecommendedDisplayCIELabValue
     Rule(0x0066000C, T1, "FL", "1"),  # RecommendedPresentationOpacity
@@ -843,48 +843,48 @@ SurfaceSequence_78b426: Final = Items((
     Rule(0x00660012, T2, "SQ", "1", items=i0_1.SurfacePointsNormalsSequence_d224d3, max_items=1),  # SurfacePointsNormalsSequence
     Rule(0x00660013, T1, "SQ", "1", items=i1.SurfaceMeshPrimitivesSequence_2b585f, max_items=1),  # SurfaceMeshPrimitivesSequence
 ))
-TrackSetSequence_712882: Final = Items((
+TrackSetSequence_064848: Final = Items((
     Rule(0x00660105, T1, "UL", "1"),  # TrackSetNumber
     Rule(0x00660106, T1, "LO", "1"),  # TrackSetLabel
     Rule(0x00660107, T3, "UT", "1"),  # TrackSetDescription
-    Rule(0x00660108, T1, "SQ", "1", items=i2_1.TrackSetAnatomicalTypeCodeSequence_53fd74, max_items=1),  # TrackSetAnatomicalTypeCodeSequence
+    Rule(0x00660108, T1, "SQ", "1", items=i2_1.TrackSetAnatomicalTypeCodeSequence_369905, max_items=1),  # TrackSetAnatomicalTypeCodeSequence
     Rule(0x00660102, T1, "SQ", "1", items=i0_0.TrackSequence_e27e91),  # TrackSequence
     Rule(0x0062000D, T1C, "US", "3", condition=c0.C_0b783d),  # RecommendedDisplayCIELabValue
     Rule(0x00660038, T3, "FL", "1"),  # RecommendedLineThickness
-    Rule(0x00660121, T3, "SQ", "1", items=i2_0.MeasurementsSequence_6dd2bc),  # MeasurementsSequence
-    Rule(0x00660130, T3, "SQ", "1", items=i2_0.TrackStatisticsSequence_089afc),  # TrackStatisticsSequence
-    Rule(0x00660124, T3, "SQ", "1", items=i2_1.TrackSetStatisticsSequence_0403fc),  # TrackSetStatisticsSequence
-    Rule(0x00660133, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # DiffusionAcquisitionCodeSequence
-    Rule(0x00660134, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # DiffusionModelCodeSequence
-    Rule(0x00660104, T1, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168),  # TrackingAlgorithmIdentificationSequence
+    Rule(0x00660121, T3, "SQ", "1", items=i2_1.MeasurementsSequence_414ee7),  # MeasurementsSequence
+    Rule(0x00660130, T3, "SQ", "1", items=i2_0.TrackStatisticsSequence_c53340),  # TrackStatisticsSequence
+    Rule(0x00660124, T3, "SQ", "1", items=i2_1.TrackSetStatisticsSequence_123c56),  # TrackSetStatisticsSequence
+    Rule(0x00660133, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DiffusionAcquisitionCodeSequence
+    Rule(0x00660134, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DiffusionModelCodeSequence
+    Rule(0x00660104, T1, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6),  # TrackingAlgorithmIdentificationSequence
 ))
-UltrasoundSelectedOphthalmicAxialLengthSequence_baf9f3: Final = Items((
+UltrasoundSelectedOphthalmicAxialLengthSequence_2caf07: Final = Items((
     Rule(0x00221010, T3, "CS", "1", values=(Values(ENUMERATED, ("TOTAL LENGTH", "LENGTH SUMMATION")),)),  # OphthalmicAxialLengthMeasurementsType
     Rule(0x00221019, T1, "FL", "1"),  # OphthalmicAxialLength
-    Rule(0x00221250, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # OphthalmicAxialLengthSelectionMethodCodeSequence
+    Rule(0x00221250, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # OphthalmicAxialLengthSelectionMethodCodeSequence
     Rule(0x00221330, T1, "SQ", "1", items=i0_0.ReferencedOphthalmicAxialLengthMeasurementQCImageSequence_deeb0a, max_items=1),  # ReferencedOphthalmicAxialLengthMeasurementQCImageSequence
-    Rule(0x00221262, T1, "SQ", "1", items=i2_0.OphthalmicAxialLengthQualityMetricSequence_7dcd1a, max_items=1),  # OphthalmicAxialLengthQualityMetricSequence
-    Rule(0x00221257, T1C, "SQ", "1", condition=c0.C_038582, items=i2_1.SelectedSegmentalOphthalmicAxialLengthSequence_e61c16),  # SelectedSegmentalOphthalmicAxialLengthSequence
+    Rule(0x00221262, T1, "SQ", "1", items=i2_0.OphthalmicAxialLengthQualityMetricSequence_deed9a, max_items=1),  # OphthalmicAxialLengthQualityMetricSequence
+    Rule(0x00221257, T1C, "SQ", "1", condition=c0.C_038582, items=i2_0.SelectedSegmentalOphthalmicAxialLengthSequence_01336c),  # SelectedSegmentalOphthalmicAxialLengthSequence
 ))
-VisualEvaluationResultSequence_e32a2b: Final = Items((
+VisualEvaluationResultSequence_6c9f74: Final = Items((
     Rule(0x00404050, T3, "DT", "1"),  # PerformedProcedureStepStartDateTime
     Rule(0x00404051, T3, "DT", "1"),  # PerformedProcedureStepEndDateTime
-    Rule(0x00404035, T3, "SQ", "1", items=i2_0.ScheduledHumanPerformersSequence_663111),  # ActualHumanPerformersSequence
+    Rule(0x00404035, T3, "SQ", "1", items=i2_0.ScheduledHumanPerformersSequence_1a1850),  # ActualHumanPerformersSequence
     Rule(0x00287012, T3, "SQ", "1", items=i0_1.MeasurementEquipmentSequence_569922),  # MeasurementEquipmentSequence
-    Rule(0x00287028, T3, "SQ", "1", items=i2_0.VisualEvaluationTestSequence_9ee5a6),  # VisualEvaluationTestSequence
-    Rule(0x0028702E, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # VisualEvaluationMethodCodeSequence
+    Rule(0x00287028, T3, "SQ", "1", items=i2_1.VisualEvaluationTestSequence_9bceb9),  # VisualEvaluationTestSequence
+    Rule(0x0028702E, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # VisualEvaluationMethodCodeSequence
 ))
-VisualFieldTestReliabilityGlobalIndexSequence_bdbf9c: Final = Items((
-    Rule(0x00240325, T1, "SQ", "1", items=i2_1.ContentItemModifierSequence_3993c1, max_items=1),  # DataObservationSequence
+VisualFieldTestReliabilityGlobalIndexSequence_484b22: Final = Items((
+    Rule(0x00240325, T1, "SQ", "1", items=i2_1.ContentItemModifierSequence_771e46, max_items=1),  # DataObservationSequence
     Rule(0x00240338, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # IndexNormalsFlag
-    Rule(0x00240344, T1C, "SQ", "1", condition=c2.C_be23bb, items=i2_1.IndexProbabilitySequence_fa1ce3, max_items=1),  # IndexProbabilitySequence
+    Rule(0x00240344, T1C, "SQ", "1", condition=c2.C_be23bb, items=i2_0.IndexProbabilitySequence_bfb861, max_items=1),  # IndexProbabilitySequence
 ))
-WaveformAnnotationSequence_81a5bf: Final = Items((
+WaveformAnnotationSequence_7b58d6: Final = Items((
     Rule(0x00700006, T1C, "ST", "1", condition=c0.C_1c1149),  # UnformattedTextValue
-    Rule(0x0040A043, T1C, "SQ", "1", condition=c0.C_1c1149, items=i2_1.ConceptNameCodeSequence_eb1fac, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x0040A168, T3, "SQ", "1", items=i2_0.ConceptCodeSequence_f60812, max_items=1),  # ConceptCodeSequence
+    Rule(0x0040A043, T1C, "SQ", "1", condition=c0.C_1c1149, items=i2_0.ConceptNameCodeSequence_bca110, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A168, T3, "SQ", "1", items=i2_1.ConceptCodeSequence_92a70e, max_items=1),  # ConceptCodeSequence
     Rule(0x0040A30A, T3, "DS", "1-n"),  # NumericValue
-    Rule(0x004008EA, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x004008EA, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
     Rule(0x0040A0B0, T1, "US", "2-2n"),  # ReferencedWaveformChannels
     Rule(0x0040A130, T1C, "CS", "1", condition=c2.C_b6d196, values=(Values(ENUMERATED, ("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END")),)),  # TemporalRangeType
     Rule(0x0040A132, T1C, "UL", "1-n", condition=c0.C_150ef8),  # ReferencedSamplePositions
@@ -892,7 +892,7 @@ WaveformAnnotationSequence_81a5bf: Final = Items((
     Rule(0x0040A13A, T1C, "DT", "1-n", condition=c2.C_823f5c),  # ReferencedDateTime
     Rule(0x0040A180, T3, "US", "1"),  # AnnotationGroupNumber
 ))
-WaveformSequence_786d27: Final = Items((
+WaveformSequence_d0530b: Final = Items((
     Rule(0x00181068, T1C, "DS", "1", condition=c1.C_54d307),  # MultiplexGroupTimeOffset
     Rule(0x00181069, T1C, "DS", "1", condition=c0.C_253581),  # TriggerTimeOffset
     Rule(0x0018106E, T3, "UL", "1"),  # TriggerSamplePosition
@@ -901,7 +901,7 @@ WaveformSequence_786d27: Final = Items((
     Rule(0x003A0010, T1, "UL", "1"),  # NumberOfWaveformSamples
     Rule(0x003A001A, T1, "DS", "1"),  # SamplingFrequency
     Rule(0x003A0020, T3, "SH", "1"),  # MultiplexGroupLabel
-    Rule(0x003A0200, T1, "SQ", "1", items=i2_1.ChannelDefinitionSequence_b429cc),  # ChannelDefinitionSequence
+    Rule(0x003A0200, T1, "SQ", "1", items=i2_0.ChannelDefinitionSequence_135c4e),  # ChannelDefinitionSequence
     Rule(0x54001004, T1, "US", "1"),  # WaveformBitsAllocated
     Rule(0x54001006, T1, "CS", "1"),  # WaveformSampleInterpretation
     Rule(0x5400100A, T1C, "OB or OW", "1", condition=c2.C_aa8ef3),  # WaveformPaddingValue

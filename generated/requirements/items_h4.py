@@ -39,38 +39,38 @@ from dicompile.runtime.validate.tables import (
 )
 
 # fmt: off
-AssessmentObservationsSequence_abc8cc: Final = Items((
+AssessmentObservationsSequence_cee29c: Final = Items((
     Rule(0x00820008, T1, "CS", "1", values=(Values(ENUMERATED, ("MAJOR", "MODERATE", "MINOR", "CONSISTENT")),)),  # ObservationSignificance
-    Rule(0x00820022, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ObservationBasisCodeSequence
+    Rule(0x00820022, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ObservationBasisCodeSequence
     Rule(0x0082000A, T1, "UT", "1"),  # ObservationDescription
-    Rule(0x0082000C, T2, "SQ", "1", items=i3.StructuredConstraintObservationSequence_2f8e94),  # StructuredConstraintObservationSequence
+    Rule(0x0082000C, T2, "SQ", "1", items=i3.StructuredConstraintObservationSequence_2c7776),  # StructuredConstraintObservationSequence
 ))
-BrachyControlPointDeliveredSequence_cec82c: Final = Items((
+BrachyControlPointDeliveredSequence_4f04a4: Final = Items((
     Rule(0x300C00F0, T3, "IS", "1"),  # ReferencedControlPointIndex
     Rule(0x30080024, T1, "DA", "1"),  # TreatmentControlPointDate
     Rule(0x30080025, T1, "TM", "1"),  # TreatmentControlPointTime
     Rule(0x300A02D2, T1, "DS", "1"),  # ControlPointRelativePosition
-    Rule(0x30080060, T3, "SQ", "1", items=i3.OverrideSequence_6f4f47),  # OverrideSequence
+    Rule(0x30080060, T3, "SQ", "1", items=i3.OverrideSequence_d30a2f),  # OverrideSequence
 ))
-CombinationSegmentReferenceSequence_51ce90: Final = Items((
+CombinationSegmentReferenceSequence_d2a825: Final = Items((
     Rule(0x30100006, T1, "UI", "1"),  # ConceptualVolumeUID
     Rule(0x30100007, T1C, "SQ", "1", condition=c2.C_8dfb93, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # OriginatingSOPInstanceReferenceSequence
     Rule(0x3010000A, T3, "SQ", "1", items=i1.EquivalentConceptualVolumesSequence_07c80c),  # EquivalentConceptualVolumesSequence
-    Rule(0x30100014, T3, "SQ", "1", items=i3.DerivationConceptualVolumeSequence_344065, max_items=1),  # DerivationConceptualVolumeSequence
+    Rule(0x30100014, T3, "SQ", "1", items=i3.DerivationConceptualVolumeSequence_1b79a3, max_items=1),  # DerivationConceptualVolumeSequence
     Rule(0x3010000E, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # ConceptualVolumeCombinationFlag
     Rule(0x30100008, T1C, "SQ", "1", condition=c0.C_357951, items=i2_0.ConceptualVolumeConstituentSequence_216025),  # ConceptualVolumeConstituentSequence
     Rule(0x3010000C, T1C, "UT", "1", condition=c0.C_357951),  # ConceptualVolumeCombinationExpression
     Rule(0x3010000F, T2C, "ST", "1", condition=c0.C_357951),  # ConceptualVolumeCombinationDescription
     Rule(0x30100010, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # ConceptualVolumeSegmentationDefinedFlag
     Rule(0x30100011, T1C, "SQ", "1", condition=c3.C_ee7223, items=i1.ConceptualVolumeConstituentSegmentationReferenceSequence_ee35f3, max_items=1),  # ConceptualVolumeSegmentationReferenceSequence
-    Rule(0x00620003, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SegmentedPropertyCategoryCodeSequence
-    Rule(0x0062000F, T1C, "SQ", "1", condition=c0.C_3c405d, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SegmentedPropertyTypeCodeSequence
+    Rule(0x00620003, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SegmentedPropertyCategoryCodeSequence
+    Rule(0x0062000F, T1C, "SQ", "1", condition=c0.C_3c405d, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SegmentedPropertyTypeCodeSequence
 ))
-ConceptualVolumeSequence_7f6e1f: Final = Items((
+ConceptualVolumeSequence_907fcf: Final = Items((
     Rule(0x30100006, T1, "UI", "1"),  # ConceptualVolumeUID
     Rule(0x30100007, T1C, "SQ", "1", condition=c2.C_8dfb93, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # OriginatingSOPInstanceReferenceSequence
     Rule(0x3010000A, T3, "SQ", "1", items=i1.EquivalentConceptualVolumesSequence_07c80c),  # EquivalentConceptualVolumesSequence
-    Rule(0x30100014, T3, "SQ", "1", items=i3.DerivationConceptualVolumeSequence_344065, max_items=1),  # DerivationConceptualVolumeSequence
+    Rule(0x30100014, T3, "SQ", "1", items=i3.DerivationConceptualVolumeSequence_1b79a3, max_items=1),  # DerivationConceptualVolumeSequence
     Rule(0x3010000E, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # ConceptualVolumeCombinationFlag
     Rule(0x30100008, T1C, "SQ", "1", condition=c0.C_357951, items=i2_0.ConceptualVolumeConstituentSequence_216025),  # ConceptualVolumeConstituentSequence
     Rule(0x3010000C, T1C, "UT", "1", condition=c0.C_357951),  # ConceptualVolumeCombinationExpression
@@ -78,28 +78,28 @@ ConceptualVolumeSequence_7f6e1f: Final = Items((
     Rule(0x30100010, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # ConceptualVolumeSegmentationDefinedFlag
     Rule(0x30100011, T1C, "SQ", "1", condition=c3.C_ee7223, items=i1.ConceptualVolumeConstituentSegmentationReferenceSequence_ee35f3, max_items=1),  # ConceptualVolumeSegmentationReferenceSequence
 ))
-ConfigurationQAResultsSequence_9dce0a: Final = Items((
-    Rule(0x00287016, T3, "SQ", "1", items=i3.DisplayCalibrationResultSequence_2795bb, max_items=1),  # DisplayCalibrationResultSequence
-    Rule(0x00287015, T3, "SQ", "1", items=i3.VisualEvaluationResultSequence_e32a2b, max_items=1),  # VisualEvaluationResultSequence
-    Rule(0x00287027, T3, "SQ", "1", items=i3.LuminanceUniformityResultSequence_a7733c, max_items=1),  # LuminanceUniformityResultSequence
-    Rule(0x00287024, T3, "SQ", "1", items=i3.LuminanceResultSequence_eb785b, max_items=1),  # LuminanceResultSequence
+ConfigurationQAResultsSequence_296052: Final = Items((
+    Rule(0x00287016, T3, "SQ", "1", items=i3.DisplayCalibrationResultSequence_635664, max_items=1),  # DisplayCalibrationResultSequence
+    Rule(0x00287015, T3, "SQ", "1", items=i3.VisualEvaluationResultSequence_6c9f74, max_items=1),  # VisualEvaluationResultSequence
+    Rule(0x00287027, T3, "SQ", "1", items=i3.LuminanceUniformityResultSequence_b047d8, max_items=1),  # LuminanceUniformityResultSequence
+    Rule(0x00287024, T3, "SQ", "1", items=i3.LuminanceResultSequence_dbddb5, max_items=1),  # LuminanceResultSequence
 ))
-ContentSequence_7da7bc: Final = Items((
+ContentSequence_ad7139: Final = Items((
     Rule(0x0040A010, T1, "CS", "1", values=(Values(ENUMERATED, ("CONTAINS", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "HAS CONCEPT MOD")),)),  # RelationshipType
     Rule(0x0040A032, T1C, "DT", "1", condition=c0.C_09b525),  # ObservationDateTime
     Rule(0x0040A171, T3, "UI", "1"),  # ObservationUID
-    Rule(0x0040A730, T1C, "SQ", "1", condition=c1.C_7bb9c5, items=i3.ContentSequence_38dd7e),  # ContentSequence
+    Rule(0x0040A730, T1C, "SQ", "1", condition=c1.C_7bb9c5, items=i3.ContentSequence_9f1cf0),  # ContentSequence
     Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER")),)),  # ValueType
-    Rule(0x0040A043, T1C, "SQ", "1", condition=c0.C_0f139b, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A043, T1C, "SQ", "1", condition=c0.C_0f139b, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
     Rule(0x0040A160, T1C, "UT", "1", condition=c3.C_dbd214),  # TextValue
     Rule(0x0040A120, T1C, "DT", "1", condition=c0.C_366a85),  # DateTime
     Rule(0x0040A121, T1C, "DA", "1", condition=c2.C_812280),  # Date
     Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e),  # Time
     Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba),  # PersonName
     Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e),  # UID
-    Rule(0x0040A300, T2, "SQ", "1", items=i2_0.MeasuredValueSequence_c2e20b, max_items=1),  # MeasuredValueSequence
-    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # NumericValueQualifierCodeSequence
-    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptCodeSequence
+    Rule(0x0040A300, T2, "SQ", "1", items=i2_1.MeasuredValueSequence_44bd85, max_items=1),  # MeasuredValueSequence
+    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # NumericValueQualifierCodeSequence
+    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptCodeSequence
     Rule(0x00081199, T1, "SQ", "1", items=i1.ReferencedSOPSequence_b050e3, max_items=1),  # ReferencedSOPSequence
     Rule(0x00700022, T1, "FL", "2-n"),  # GraphicData
     Rule(0x00700023, T1, "CS", "1"),  # GraphicType
@@ -113,7 +113,7 @@ ContentSequence_7da7bc: Final = Items((
     Rule(0x0040A050, T1, "CS", "1", values=(Values(ENUMERATED, ("SEPARATE", "CONTINUOUS")),)),  # ContinuityOfContent
     Rule(0x0040A504, T1C, "SQ", "1", condition=c0.C_244dec, items=i0_1.ContentTemplateSequence_eab10a, max_items=1),  # ContentTemplateSequence
 ))
-ControlPointDeliverySequence_d8697c: Final = Items((
+ControlPointDeliverySequence_7c7c79: Final = Items((
     Rule(0x300C00F0, T3, "IS", "1"),  # ReferencedControlPointIndex
     Rule(0x30080024, T1, "DA", "1"),  # TreatmentControlPointDate
     Rule(0x30080025, T1, "TM", "1"),  # TreatmentControlPointTime
@@ -145,60 +145,60 @@ ControlPointDeliverySequence_d8697c: Final = Items((
     Rule(0x300A0129, T2C, "DS", "1", condition=c0.C_12e9fc),  # TableTopLongitudinalPosition
     Rule(0x300A012A, T2C, "DS", "1", condition=c1.C_746a35),  # TableTopLateralPosition
     Rule(0x30080068, T3, "SQ", "1", items=i0_1.CorrectedParameterSequence_2c4555),  # CorrectedParameterSequence
-    Rule(0x30080060, T3, "SQ", "1", items=i3.OverrideSequence_9b07a7),  # OverrideSequence
+    Rule(0x30080060, T3, "SQ", "1", items=i3.OverrideSequence_0a7692),  # OverrideSequence
 ))
-DirectSegmentReferenceSequence_fc03ec: Final = Items((
+DirectSegmentReferenceSequence_5c2910: Final = Items((
     Rule(0x30100006, T1, "UI", "1"),  # ConceptualVolumeUID
     Rule(0x30100007, T1C, "SQ", "1", condition=c2.C_8dfb93, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # OriginatingSOPInstanceReferenceSequence
     Rule(0x3010000A, T3, "SQ", "1", items=i1.EquivalentConceptualVolumesSequence_07c80c),  # EquivalentConceptualVolumesSequence
-    Rule(0x30100014, T3, "SQ", "1", items=i3.DerivationConceptualVolumeSequence_344065, max_items=1),  # DerivationConceptualVolumeSequence
+    Rule(0x30100014, T3, "SQ", "1", items=i3.DerivationConceptualVolumeSequence_1b79a3, max_items=1),  # DerivationConceptualVolumeSequence
     Rule(0x00081199, T1, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedSOPSequence
     Rule(0x0062000B, T1C, "US", "1-n", condition=c3.C_c11425),  # ReferencedSegmentNumber
     Rule(0x30100031, T1C, "UI", "1", condition=c3.C_c11425),  # ReferencedFiducialsUID
     Rule(0x30060084, T1C, "IS", "1", condition=c3.C_c11425),  # ReferencedROINumber
     Rule(0x0066002C, T1C, "UL", "1", condition=c3.C_c11425),  # ReferencedSurfaceNumber
 ))
-DosimetricObjectiveParameterSequence_19cd0c: Final = Items((
+DosimetricObjectiveParameterSequence_21074b: Final = Items((
     Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE")),)),  # ValueType
     Rule(0x0040A032, T3, "DT", "1"),  # ObservationDateTime
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
     Rule(0x0040A120, T1C, "DT", "1", condition=c0.C_366a85),  # DateTime
     Rule(0x0040A121, T1C, "DA", "1", condition=c2.C_812280),  # Date
     Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e),  # Time
     Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba),  # PersonName
     Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e),  # UID
     Rule(0x0040A160, T1C, "UT", "1", condition=c3.C_dbd214),  # TextValue
-    Rule(0x0040A168, T1C, "SQ", "1", condition=c0.C_0d678a, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptCodeSequence
+    Rule(0x0040A168, T1C, "SQ", "1", condition=c0.C_0d678a, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptCodeSequence
     Rule(0x0040A30A, T1C, "DS", "1-n", condition=c1.C_67c4dd),  # NumericValue
     Rule(0x0040A161, T1C, "FD", "1-n", condition=c2.C_a5f9ea),  # FloatingPointValue
     Rule(0x0040A162, T1C, "SL", "1-n", condition=c2.C_a1bfd3),  # RationalNumeratorValue
     Rule(0x0040A163, T1C, "UL", "1-n", condition=c1.C_58d28d),  # RationalDenominatorValue
-    Rule(0x004008EA, T1C, "SQ", "1", condition=c1.C_67c4dd, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x004008EA, T1C, "SQ", "1", condition=c1.C_67c4dd, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
     Rule(0x00081199, T1C, "SQ", "1", condition=c2.C_a50988, items=i0_0.ReferencedSOPSequence_16a367, max_items=1),  # ReferencedSOPSequence
-    Rule(0x30100001, T1C, "SQ", "1", condition=c1.C_6ee4c8, items=i3.RadiobiologicalDoseEffectSequence_54160a, max_items=1),  # RadiobiologicalDoseEffectSequence
+    Rule(0x30100001, T1C, "SQ", "1", condition=c1.C_6ee4c8, items=i3.RadiobiologicalDoseEffectSequence_93e7b3, max_items=1),  # RadiobiologicalDoseEffectSequence
 ))
-IntraocularLensCalculationsRightEyeSequence_0a15a0: Final = Items((
+IntraocularLensCalculationsRightEyeSequence_095fb6: Final = Items((
     Rule(0x00221037, T1, "FL", "1"),  # TargetRefraction
     Rule(0x00221039, T2, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # RefractiveProcedureOccurred
-    Rule(0x00221040, T2C, "SQ", "1", condition=c1.C_7a0a1c, items=i1.PersonIdentificationCodeSequence_06e74b),  # RefractiveSurgeryTypeCodeSequence
-    Rule(0x00221103, T2C, "SQ", "1", condition=c1.C_7a0a1c, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RefractiveErrorBeforeRefractiveSurgeryCodeSequence
-    Rule(0x00460047, T3, "SQ", "1", items=i2_0.CornealSizeSequence_0d67d0, max_items=1),  # CornealSizeSequence
-    Rule(0x00221127, T3, "SQ", "1", items=i2_0.LensThicknessSequence_5c8be8, max_items=1),  # LensThicknessSequence
-    Rule(0x00221128, T3, "SQ", "1", items=i2_1.AnteriorChamberDepthSequence_d79b3b, max_items=1),  # AnteriorChamberDepthSequence
-    Rule(0x0022001B, T2, "SQ", "1", items=i3.RefractiveStateSequence_14832b, max_items=1),  # RefractiveStateSequence
+    Rule(0x00221040, T2C, "SQ", "1", condition=c1.C_7a0a1c, items=i1.PersonIdentificationCodeSequence_64900d),  # RefractiveSurgeryTypeCodeSequence
+    Rule(0x00221103, T2C, "SQ", "1", condition=c1.C_7a0a1c, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RefractiveErrorBeforeRefractiveSurgeryCodeSequence
+    Rule(0x00460047, T3, "SQ", "1", items=i2_0.CornealSizeSequence_818868, max_items=1),  # CornealSizeSequence
+    Rule(0x00221127, T3, "SQ", "1", items=i2_1.LensThicknessSequence_257913, max_items=1),  # LensThicknessSequence
+    Rule(0x00221128, T3, "SQ", "1", items=i2_0.AnteriorChamberDepthSequence_f6c0ee, max_items=1),  # AnteriorChamberDepthSequence
+    Rule(0x0022001B, T2, "SQ", "1", items=i3.RefractiveStateSequence_830a22, max_items=1),  # RefractiveStateSequence
     Rule(0x00460074, T1, "SQ", "1", items=i0_1.SteepKeratometricAxisSequence_7abaa1, max_items=1),  # SteepKeratometricAxisSequence
     Rule(0x00460080, T1, "SQ", "1", items=i0_1.SteepKeratometricAxisSequence_7abaa1, max_items=1),  # FlatKeratometricAxisSequence
-    Rule(0x00221096, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # KeratometryMeasurementTypeCodeSequence
+    Rule(0x00221096, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # KeratometryMeasurementTypeCodeSequence
     Rule(0x00221033, T2, "FL", "1"),  # KeratometerIndex
-    Rule(0x00460110, T3, "SQ", "1", items=i3.CorneaMeasurementsSequence_90a630),  # CorneaMeasurementsSequence
-    Rule(0x00221028, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # IOLFormulaCodeSequence
+    Rule(0x00460110, T3, "SQ", "1", items=i3.CorneaMeasurementsSequence_40dbe1),  # CorneaMeasurementsSequence
+    Rule(0x00221028, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # IOLFormulaCodeSequence
     Rule(0x00221029, T3, "LO", "1"),  # IOLFormulaDetail
-    Rule(0x00221012, T1, "SQ", "1", items=i2_0.OphthalmicAxialLengthSequence_e665f4, max_items=1),  # OphthalmicAxialLengthSequence
+    Rule(0x00221012, T1, "SQ", "1", items=i2_0.OphthalmicAxialLengthSequence_52af42, max_items=1),  # OphthalmicAxialLengthSequence
     Rule(0x00221045, T3, "SQ", "1", items=i0_1.CylinderSequence_b93a76, max_items=1),  # SurgicallyInducedAstigmatismSequence
     Rule(0x00221093, T1, "LO", "1"),  # IOLManufacturer
     Rule(0x00221095, T1, "LO", "1"),  # ImplantName
     Rule(0x00221046, T3, "CS", "1", values=(Values(ENUMERATED, ("SPHERICAL", "TORIC")),)),  # TypeOfOpticalCorrection
-    Rule(0x00221092, T1, "SQ", "1", items=i2_0.LensConstantSequence_654c96),  # LensConstantSequence
+    Rule(0x00221092, T1, "SQ", "1", items=i2_1.LensConstantSequence_362269),  # LensConstantSequence
     Rule(0x00221090, T1, "SQ", "1", items=i1.IOLPowerSequence_24761f),  # IOLPowerSequence
     Rule(0x00221121, T2, "FL", "1"),  # IOLPowerForExactEmmetropia
     Rule(0x0022104A, T2C, "SQ", "1", condition=c2.C_953e24, items=i0_0.ToricIOLPowerSequence_ddbf59, max_items=1),  # ToricIOLPowerForExactEmmetropiaSequence
@@ -206,7 +206,7 @@ IntraocularLensCalculationsRightEyeSequence_0a15a0: Final = Items((
     Rule(0x0022104B, T2C, "SQ", "1", condition=c2.C_953e24, items=i0_0.ToricIOLPowerSequence_ddbf59, max_items=1),  # ToricIOLPowerForExactTargetRefractionSequence
     Rule(0x0022112A, T3, "SQ", "1", items=i0_1.CalculationCommentSequence_51a41f),  # CalculationCommentSequence
 ))
-IonControlPointDeliverySequence_b83455: Final = Items((
+IonControlPointDeliverySequence_6efef2: Final = Items((
     Rule(0x300C00F0, T1, "IS", "1"),  # ReferencedControlPointIndex
     Rule(0x30080024, T1, "DA", "1"),  # TreatmentControlPointDate
     Rule(0x30080025, T1, "TM", "1"),  # TreatmentControlPointTime
@@ -249,46 +249,46 @@ IonControlPointDeliverySequence_b83455: Final = Items((
     Rule(0x300A012A, T2C, "DS", "1", condition=c1.C_5128ff),  # TableTopLateralPosition
     Rule(0x300A030D, T2C, "FL", "1", condition=c3.C_ef1754),  # SnoutPosition
     Rule(0x30080068, T3, "SQ", "1", items=i0_1.CorrectedParameterSequence_2c4555),  # CorrectedParameterSequence
-    Rule(0x30080060, T3, "SQ", "1", items=i3.OverrideSequence_07f877),  # OverrideSequence
+    Rule(0x30080060, T3, "SQ", "1", items=i3.OverrideSequence_9b345a),  # OverrideSequence
 ))
-MRArterialSpinLabelingSequence_7e96f6: Final = Items((
+MRArterialSpinLabelingSequence_c81a2f: Final = Items((
     Rule(0x00189252, T2, "LO", "1"),  # ASLTechniqueDescription
     Rule(0x00189257, T1C, "CS", "1", condition=c3.C_cdb571, values=(Values(ENUMERATED, ("LABEL", "CONTROL", "M_ZERO_SCAN")),)),  # ASLContext
-    Rule(0x00189260, T1C, "SQ", "1", condition=c3.C_ed3d4c, items=i3.ASLSlabSequence_a9a376),  # ASLSlabSequence
+    Rule(0x00189260, T1C, "SQ", "1", condition=c3.C_ed3d4c, items=i3.ASLSlabSequence_2bafd0),  # ASLSlabSequence
     Rule(0x00189259, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # ASLCrusherFlag
     Rule(0x0018925A, T1C, "FD", "1", condition=c2.C_afc211),  # ASLCrusherFlowLimit
     Rule(0x0018925B, T1C, "LO", "1", condition=c2.C_afc211),  # ASLCrusherDescription
     Rule(0x0018925C, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # ASLBolusCutoffFlag
     Rule(0x0018925D, T1C, "SQ", "1", condition=c0.C_3ac4a9, items=i0_0.ASLBolusCutoffTimingSequence_35ee46, max_items=1),  # ASLBolusCutoffTimingSequence
 ))
-MultienergyCTCharacteristicsSequence_b0696b: Final = Items((
+MultienergyCTCharacteristicsSequence_1d6357: Final = Items((
     Rule(0x0018937C, T1C, "FD", "1", condition=c0.C_3f4c54),  # MonoenergeticEnergyEquivalent
-    Rule(0x00221612, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168),  # DerivationAlgorithmSequence
-    Rule(0x00741212, T3, "SQ", "1", items=i3.ProtocolContextSequence_139043),  # PerformedProcessingParametersSequence
+    Rule(0x00221612, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6),  # DerivationAlgorithmSequence
+    Rule(0x00741212, T3, "SQ", "1", items=i3.ProtocolContextSequence_9eb47f),  # PerformedProcessingParametersSequence
 ))
-OphthalmicAxialLengthMeasurementsLengthSummationSequence_1262f4: Final = Items((
+OphthalmicAxialLengthMeasurementsLengthSummationSequence_69304b: Final = Items((
     Rule(0x00221019, T1, "FL", "1"),  # OphthalmicAxialLength
     Rule(0x00221140, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # OphthalmicAxialLengthMeasurementModified
     Rule(0x00221330, T1, "SQ", "1", items=i0_0.ReferencedOphthalmicAxialLengthMeasurementQCImageSequence_deeb0a, max_items=1),  # ReferencedOphthalmicAxialLengthMeasurementQCImageSequence
-    Rule(0x00221211, T1, "SQ", "1", items=i3.OphthalmicAxialLengthMeasurementsSegmentalLengthSequence_ada2df),  # OphthalmicAxialLengthMeasurementsSegmentalLengthSequence
+    Rule(0x00221211, T1, "SQ", "1", items=i3.OphthalmicAxialLengthMeasurementsSegmentalLengthSequence_9d165c),  # OphthalmicAxialLengthMeasurementsSegmentalLengthSequence
 ))
-OpticalSelectedOphthalmicAxialLengthSequence_d6d98d: Final = Items((
+OpticalSelectedOphthalmicAxialLengthSequence_421f6b: Final = Items((
     Rule(0x00221010, T3, "CS", "1", values=(Values(ENUMERATED, ("TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH")),)),  # OphthalmicAxialLengthMeasurementsType
-    Rule(0x00221260, T1C, "SQ", "1", condition=c2.C_a6d8e2, items=i3.SelectedTotalOphthalmicAxialLengthSequence_1b542a, max_items=1),  # SelectedTotalOphthalmicAxialLengthSequence
-    Rule(0x00221257, T1C, "SQ", "1", condition=c1.C_4b995b, items=i3.SelectedSegmentalOphthalmicAxialLengthSequence_5d381b),  # SelectedSegmentalOphthalmicAxialLengthSequence
+    Rule(0x00221260, T1C, "SQ", "1", condition=c2.C_a6d8e2, items=i3.SelectedTotalOphthalmicAxialLengthSequence_d8f994, max_items=1),  # SelectedTotalOphthalmicAxialLengthSequence
+    Rule(0x00221257, T1C, "SQ", "1", condition=c1.C_4b995b, items=i3.SelectedSegmentalOphthalmicAxialLengthSequence_9da61f),  # SelectedSegmentalOphthalmicAxialLengthSequence
 ))
-PatientSupportPositionSequence_0610dc: Final = Items((
+PatientSupportPositionSequence_1a8157: Final = Items((
     Rule(0x300A065C, T1, "CS", "1", values=(Values(ENUMERATED, ("ABSENT", "GLOBAL", "DEVICE_SPECIFIC")),)),  # PatientSupportPositionSpecificationMethod
-    Rule(0x300A065D, T1C, "SQ", "1", condition=c3.C_cac21a, items=i3.PatientSupportPositionDeviceParameterSequence_64b05b),  # PatientSupportPositionDeviceParameterSequence
+    Rule(0x300A065D, T1C, "SQ", "1", condition=c3.C_cac21a, items=i3.PatientSupportPositionDeviceParameterSequence_a40b62),  # PatientSupportPositionDeviceParameterSequence
 ))
-PerformedProtocolCodeSequence_370cee: Final = Items((
+PerformedProtocolCodeSequence_ed40e1: Final = Items((
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -298,57 +298,57 @@ PerformedProtocolCodeSequence_370cee: Final = Items((
     Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
     Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
     Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x00400440, T3, "SQ", "1", items=i3.ProtocolContextSequence_139043),  # ProtocolContextSequence
+    Rule(0x00400440, T3, "SQ", "1", items=i3.ProtocolContextSequence_9eb47f),  # ProtocolContextSequence
 ))
-ProcedureStepProgressInformationSequence_f26998: Final = Items((
+ProcedureStepProgressInformationSequence_b28287: Final = Items((
     Rule(0x00741004, T3, "DS", "1"),  # ProcedureStepProgress
     Rule(0x00741006, T3, "ST", "1"),  # ProcedureStepProgressDescription
-    Rule(0x00741007, T3, "SQ", "1", items=i3.ProtocolContextSequence_139043),  # ProcedureStepProgressParametersSequence
+    Rule(0x00741007, T3, "SQ", "1", items=i3.ProtocolContextSequence_9eb47f),  # ProcedureStepProgressParametersSequence
     Rule(0x00741008, T3, "SQ", "1", items=i0_0.ProcedureStepCommunicationsURISequence_13fc5d),  # ProcedureStepCommunicationsURISequence
     Rule(0x00404052, T3, "DT", "1"),  # ProcedureStepCancellationDateTime
     Rule(0x00741238, T3, "LT", "1"),  # ReasonForCancellation
-    Rule(0x0074100E, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ProcedureStepDiscontinuationReasonCodeSequence
+    Rule(0x0074100E, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ProcedureStepDiscontinuationReasonCodeSequence
 ))
-RTPhysicianIntentSequence_de6387: Final = Items((
+RTPhysicianIntentSequence_138b43: Final = Items((
     Rule(0x30100058, T1, "US", "1"),  # RTPhysicianIntentIndex
     Rule(0x30100077, T1, "LO", "1"),  # TreatmentSite
-    Rule(0x30100078, T2, "SQ", "1", items=i2_0.TreatmentSiteCodeSequence_a35aa6),  # TreatmentSiteCodeSequence
+    Rule(0x30100078, T2, "SQ", "1", items=i2_1.TreatmentSiteCodeSequence_ad00a0),  # TreatmentSiteCodeSequence
     Rule(0x3010005A, T2, "UT", "1"),  # RTPhysicianIntentNarrative
     Rule(0x30100059, T2, "CS", "1", values=(Values(DEFINED, ("CURATIVE", "PALLIATIVE", "PROPHYLACTIC")),)),  # RTTreatmentIntentType
     Rule(0x30100055, T1C, "SQ", "1", condition=c2.C_9374da, items=i0_0.RTPhysicianIntentPredecessorSequence_dddc1b, max_items=1),  # RTPhysicianIntentPredecessorSequence
     Rule(0x30100056, T2, "LO", "1"),  # RTTreatmentApproachLabel
-    Rule(0x3010005B, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # RTProtocolCodeSequence
-    Rule(0x3010005D, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # RTDiagnosisCodeSequence
-    Rule(0x3010005F, T2, "SQ", "1", items=i3.RTPhysicianIntentInputInstanceSequence_7ec4f8),  # RTPhysicianIntentInputInstanceSequence
+    Rule(0x3010005B, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # RTProtocolCodeSequence
+    Rule(0x3010005D, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # RTDiagnosisCodeSequence
+    Rule(0x3010005F, T2, "SQ", "1", items=i3.RTPhysicianIntentInputInstanceSequence_81fe96),  # RTPhysicianIntentInputInstanceSequence
 ))
-RTSegmentAnnotationSequence_66d7fa: Final = Items((
+RTSegmentAnnotationSequence_2f2765: Final = Items((
     Rule(0x3010003D, T1, "US", "1"),  # RTSegmentAnnotationIndex
     Rule(0x30100038, T1, "LO", "1"),  # EntityLongLabel
     Rule(0x30100037, T3, "ST", "1"),  # EntityDescription
     Rule(0x30100020, T1, "US", "1"),  # ReferencedSegmentReferenceIndex
-    Rule(0x3010002B, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SegmentAnnotationCategoryCodeSequence
-    Rule(0x3010002C, T1C, "SQ", "1", condition=c1.C_6f45d6, items=i2_0.SegmentAnnotationTypeCodeSequence_55baee, max_items=1),  # SegmentAnnotationTypeCodeSequence
+    Rule(0x3010002B, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SegmentAnnotationCategoryCodeSequence
+    Rule(0x3010002C, T1C, "SQ", "1", condition=c1.C_6f45d6, items=i2_1.SegmentAnnotationTypeCodeSequence_00ef8a, max_items=1),  # SegmentAnnotationTypeCodeSequence
     Rule(0x3010001E, T3, "LO", "1"),  # SegmentationCreationTemplateLabel
-    Rule(0x30100026, T2, "SQ", "1", items=i2_1.SegmentedRTAccessoryDeviceSequence_c8544e),  # SegmentedRTAccessoryDeviceSequence
+    Rule(0x30100026, T2, "SQ", "1", items=i2_0.SegmentedRTAccessoryDeviceSequence_08ff7c),  # SegmentedRTAccessoryDeviceSequence
     Rule(0x30100029, T2, "US", "1"),  # SegmentCharacteristicsPrecedence
-    Rule(0x30100027, T3, "SQ", "1", items=i3.ProtocolContextSequence_139043),  # SegmentCharacteristicsSequence
+    Rule(0x30100027, T3, "SQ", "1", items=i3.ProtocolContextSequence_9eb47f),  # SegmentCharacteristicsSequence
     Rule(0x0062000C, T3, "US", "1"),  # RecommendedDisplayGrayscaleValue
     Rule(0x0062000D, T3, "US", "3"),  # RecommendedDisplayCIELabValue
     Rule(0x0066000C, T3, "FL", "1"),  # RecommendedPresentationOpacity
     Rule(0x0066000D, T3, "CS", "1"),  # RecommendedPresentationType
 ))
-RTToleranceSetSequence_1936df: Final = Items((
+RTToleranceSetSequence_116fb6: Final = Items((
     Rule(0x300A062A, T1, "LO", "1"),  # RTToleranceSetLabel
     Rule(0x300A062B, T2, "SQ", "1", items=i0_0.AttributeToleranceValuesSequence_532310),  # AttributeToleranceValuesSequence
     Rule(0x300A065C, T1, "CS", "1", values=(Values(ENUMERATED, ("ABSENT", "GLOBAL", "DEVICE_SPECIFIC")),)),  # PatientSupportPositionSpecificationMethod
-    Rule(0x300A0660, T1C, "SQ", "1", condition=c3.C_cac21a, items=i3.PatientSupportPositionDeviceToleranceSequence_54d4a2),  # PatientSupportPositionDeviceToleranceSequence
+    Rule(0x300A0660, T1C, "SQ", "1", condition=c3.C_cac21a, items=i3.PatientSupportPositionDeviceToleranceSequence_0f41a0),  # PatientSupportPositionDeviceToleranceSequence
 ))
-RadiationDoseValuesParametersSequence_5397f9: Final = Items((
+RadiationDoseValuesParametersSequence_64021d: Final = Items((
     Rule(0x300A061B, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # PrimaryDoseValueIndicator
     Rule(0x300A060C, T1, "US", "1"),  # ReferencedRadiationDoseIdentificationIndex
-    Rule(0x300A061C, T1C, "SQ", "1", condition=c1.C_4ba7e1, items=i3.DoseValuesSequence_349eb7),  # DoseValuesSequence
+    Rule(0x300A061C, T1C, "SQ", "1", condition=c1.C_4ba7e1, items=i3.DoseValuesSequence_5de9fe),  # DoseValuesSequence
 ))
-RealWorldValueMappingSequence_42d375: Final = Items((
+RealWorldValueMappingSequence_f2eda6: Final = Items((
     Rule(0x00409216, T1C, "US or SS", "1", condition=c2.C_aeb5ce),  # RealWorldValueFirstValueMapped
     Rule(0x00409211, T1C, "US or SS", "1", condition=c1.C_529f29),  # RealWorldValueLastValueMapped
     Rule(0x00409214, T1C, "FD", "1", condition=c2.C_a9a247),  # DoubleFloatRealWorldValueFirstValueMapped
@@ -358,53 +358,53 @@ RealWorldValueMappingSequence_42d375: Final = Items((
     Rule(0x00409212, T1C, "FD", "1-n", condition=c3.C_f1cc0d),  # RealWorldValueLUTData
     Rule(0x00283003, T1, "LO", "1"),  # LUTExplanation
     Rule(0x00409210, T1, "SH", "1"),  # LUTLabel
-    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
-    Rule(0x00409220, T3, "SQ", "1", items=i3.ProtocolContextSequence_139043),  # QuantityDefinitionSequence
+    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x00409220, T3, "SQ", "1", items=i3.ProtocolContextSequence_9eb47f),  # QuantityDefinitionSequence
 ))
-ReconstructionProtocolElementSpecificationSequence_19b883: Final = Items((
+ReconstructionProtocolElementSpecificationSequence_e60b26: Final = Items((
     Rule(0x00189921, T1, "US", "1"),  # ProtocolElementNumber
-    Rule(0x00189913, T3, "SQ", "1", items=i3.ParametersSpecificationSequence_14f923),  # ParametersSpecificationSequence
+    Rule(0x00189913, T3, "SQ", "1", items=i3.ParametersSpecificationSequence_9224c4),  # ParametersSpecificationSequence
 ))
-ReferencedSpatialRegistrationSequence_654174: Final = Items((
+ReferencedSpatialRegistrationSequence_e69700: Final = Items((
     Rule(0x0020000D, T1, "UI", "1"),  # StudyInstanceUID
-    Rule(0x00081115, T1, "SQ", "1", items=i3.ReferencedSeriesSequence_57e176),  # ReferencedSeriesSequence
+    Rule(0x00081115, T1, "SQ", "1", items=i3.ReferencedSeriesSequence_8a28bb),  # ReferencedSeriesSequence
 ))
-SegmentSequence_3752a2: Final = Items((
+SegmentSequence_180b2b: Final = Items((
     Rule(0x00620004, T1, "US", "1"),  # SegmentNumber
     Rule(0x00620005, T1, "LO", "1"),  # SegmentLabel
     Rule(0x00620006, T3, "ST", "1"),  # SegmentDescription
     Rule(0x00620008, T1, "CS", "1", values=(Values(ENUMERATED, ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL")),)),  # SegmentAlgorithmType
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x00620003, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SegmentedPropertyCategoryCodeSequence
-    Rule(0x0062000F, T1, "SQ", "1", items=i2_0.RTROIIdentificationCodeSequence_ac170b, max_items=1),  # SegmentedPropertyTypeCodeSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x00620003, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SegmentedPropertyCategoryCodeSequence
+    Rule(0x0062000F, T1, "SQ", "1", items=i2_0.RTROIIdentificationCodeSequence_32ed91, max_items=1),  # SegmentedPropertyTypeCodeSequence
     Rule(0x00620020, T1C, "UT", "1", condition=c2.C_a5d601),  # TrackingID
     Rule(0x00620021, T1C, "UI", "1", condition=c3.C_d3c393),  # TrackingUID
     Rule(0x00081156, T3, "SQ", "1", items=i0_0.DefinitionSourceSequence_f4f0e5, max_items=1),  # DefinitionSourceSequence
     Rule(0x0066002A, T1, "UL", "1"),  # SurfaceCount
-    Rule(0x0066002B, T1, "SQ", "1", items=i3.ReferencedSurfaceSequence_5dbfb5),  # ReferencedSurfaceSequence
+    Rule(0x0066002B, T1, "SQ", "1", items=i3.ReferencedSurfaceSequence_0052dd),  # ReferencedSurfaceSequence
 ))
-SpecimenDescriptionSequence_476474: Final = Items((
+SpecimenDescriptionSequence_a79390: Final = Items((
     Rule(0x00400551, T1, "LO", "1"),  # SpecimenIdentifier
     Rule(0x00400562, T2, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfTheSpecimenIdentifierSequence
     Rule(0x00400554, T1, "UI", "1"),  # SpecimenUID
-    Rule(0x0040059A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SpecimenTypeCodeSequence
+    Rule(0x0040059A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SpecimenTypeCodeSequence
     Rule(0x00400600, T3, "LO", "1"),  # SpecimenShortDescription
     Rule(0x00400602, T3, "UT", "1"),  # SpecimenDetailedDescription
-    Rule(0x00400610, T2, "SQ", "1", items=i3.SpecimenPreparationSequence_7926f7),  # SpecimenPreparationSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x00400620, T1C, "SQ", "1", condition=c1.C_468993, items=i2_1.ContentItemModifierSequence_3993c1),  # SpecimenLocalizationContentItemSequence
+    Rule(0x00400610, T2, "SQ", "1", items=i3.SpecimenPreparationSequence_ad5545),  # SpecimenPreparationSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x00400620, T1C, "SQ", "1", condition=c1.C_468993, items=i2_1.ContentItemModifierSequence_771e46),  # SpecimenLocalizationContentItemSequence
 ))
-UnifiedProcedureStepPerformedProcedureSequence_757008: Final = Items((
-    Rule(0x00404035, T3, "SQ", "1", items=i2_0.ScheduledHumanPerformersSequence_663111),  # ActualHumanPerformersSequence
-    Rule(0x00404028, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PerformedStationNameCodeSequence
-    Rule(0x00404029, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PerformedStationClassCodeSequence
-    Rule(0x00404030, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PerformedStationGeographicLocationCodeSequence
+UnifiedProcedureStepPerformedProcedureSequence_f4e41d: Final = Items((
+    Rule(0x00404035, T3, "SQ", "1", items=i2_0.ScheduledHumanPerformersSequence_1a1850),  # ActualHumanPerformersSequence
+    Rule(0x00404028, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PerformedStationNameCodeSequence
+    Rule(0x00404029, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PerformedStationClassCodeSequence
+    Rule(0x00404030, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PerformedStationGeographicLocationCodeSequence
     Rule(0x00404050, T3, "DT", "1"),  # PerformedProcedureStepStartDateTime
     Rule(0x00400254, T3, "LO", "1"),  # PerformedProcedureStepDescription
     Rule(0x00400280, T3, "ST", "1"),  # CommentsOnThePerformedProcedureStep
-    Rule(0x00404019, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PerformedWorkitemCodeSequence
-    Rule(0x00741212, T3, "SQ", "1", items=i3.ProtocolContextSequence_139043),  # PerformedProcessingParametersSequence
+    Rule(0x00404019, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PerformedWorkitemCodeSequence
+    Rule(0x00741212, T3, "SQ", "1", items=i3.ProtocolContextSequence_9eb47f),  # PerformedProcessingParametersSequence
     Rule(0x00404051, T3, "DT", "1"),  # PerformedProcedureStepEndDateTime
     Rule(0x00404033, T3, "SQ", "1", items=i1.ReferencedPatientPhotoSequence_355d9f),  # OutputInformationSequence
 ))

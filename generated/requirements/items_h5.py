@@ -40,21 +40,21 @@ from dicompile.runtime.validate.tables import (
 )
 
 # fmt: off
-AdvancedBlendingSequence_01d3b2: Final = Items((
+AdvancedBlendingSequence_2aee5a: Final = Items((
     Rule(0x00701B02, T1, "US", "1"),  # BlendingInputNumber
     Rule(0x0020000D, T1, "UI", "1"),  # StudyInstanceUID
     Rule(0x0020000E, T1, "UI", "1"),  # SeriesInstanceUID
     Rule(0x00081140, T1C, "SQ", "1", condition=c3.C_fc3c18, items=i0_0.ReferencedSOPSequence_16a367),  # ReferencedImageSequence
-    Rule(0x00700404, T1C, "SQ", "1", condition=c1.C_6de431, items=i4.ReferencedSpatialRegistrationSequence_654174, max_items=1),  # ReferencedSpatialRegistrationSequence
+    Rule(0x00700404, T1C, "SQ", "1", condition=c1.C_6de431, items=i4.ReferencedSpatialRegistrationSequence_e69700, max_items=1),  # ReferencedSpatialRegistrationSequence
     Rule(0x00701B11, T1C, "SQ", "1", condition=c0.C_2d9b0c, items=i1.ThresholdSequence_b4ac39),  # ThresholdSequence
     Rule(0x00701B07, T1C, "CS", "1", condition=c1.C_57f047, values=(Values(ENUMERATED, ("TRUE", "FALSE")),)),  # TimeSeriesBlending
     Rule(0x00701B08, T1C, "CS", "1", condition=c1.C_7ced4b, values=(Values(ENUMERATED, ("TRUE", "FALSE")),)),  # GeometryForDisplay
 ))
-BolusDefinitionSequence_244da7: Final = Items((
+BolusDefinitionSequence_62690a: Final = Items((
     Rule(0x00080070, T2, "LO", "1"),  # Manufacturer
     Rule(0x00081090, T2, "LO", "1"),  # ManufacturerModelName
     Rule(0x3010001A, T2, "LO", "1"),  # ManufacturerModelVersion
-    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # DeviceTypeCodeSequence
+    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DeviceTypeCodeSequence
     Rule(0x3010002D, T1, "LO", "1"),  # DeviceLabel
     Rule(0x00500021, T3, "ST", "1"),  # LongDeviceDescription
     Rule(0x00181000, T2, "LO", "1"),  # DeviceSerialNumber
@@ -70,34 +70,34 @@ BolusDefinitionSequence_244da7: Final = Items((
     Rule(0x300A0611, T2C, "LO", "1", condition=c3.C_dbc9f3),  # RTAccessoryHolderSlotID
     Rule(0x30100039, T1, "US", "1"),  # DeviceIndex
     Rule(0x300A0602, T1C, "US", "1", condition=c3.C_c965f2),  # ReferencedDefinedDeviceIndex
-    Rule(0x30100025, T2, "SQ", "1", items=i4.ConceptualVolumeSequence_7f6e1f, max_items=1),  # ConceptualVolumeSequence
+    Rule(0x30100025, T2, "SQ", "1", items=i4.ConceptualVolumeSequence_907fcf, max_items=1),  # ConceptualVolumeSequence
 ))
-DisplaySubsystemQAResultsSequence_63ecf7: Final = Items((
+DisplaySubsystemQAResultsSequence_1a9dab: Final = Items((
     Rule(0x0028700B, T3, "US", "1"),  # ConfigurationID
-    Rule(0x00287011, T3, "SQ", "1", items=i4.ConfigurationQAResultsSequence_9dce0a),  # ConfigurationQAResultsSequence
+    Rule(0x00287011, T3, "SQ", "1", items=i4.ConfigurationQAResultsSequence_296052),  # ConfigurationQAResultsSequence
 ))
-DosimetricObjectiveSequence_b2eedf: Final = Items((
+DosimetricObjectiveSequence_ccc703: Final = Items((
     Rule(0x3010006E, T1, "UI", "1"),  # DosimetricObjectiveUID
     Rule(0x30100007, T1C, "SQ", "1", condition=c3.C_d3bc31, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # OriginatingSOPInstanceReferenceSequence
-    Rule(0x3010006D, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # DosimetricObjectiveTypeCodeSequence
-    Rule(0x30100070, T2, "SQ", "1", items=i4.DosimetricObjectiveParameterSequence_19cd0c),  # DosimetricObjectiveParameterSequence
+    Rule(0x3010006D, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DosimetricObjectiveTypeCodeSequence
+    Rule(0x30100070, T2, "SQ", "1", items=i4.DosimetricObjectiveParameterSequence_21074b),  # DosimetricObjectiveParameterSequence
     Rule(0x30100073, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # AbsoluteDosimetricObjectiveFlag
     Rule(0x30100075, T2, "CS", "1", values=(Values(ENUMERATED, ("OPTIMIZATION", "EVALUATION", "BOTH")),)),  # DosimetricObjectivePurpose
     Rule(0x3010000B, T1C, "UI", "1", condition=c1.C_4547f0),  # ReferencedConceptualVolumeUID
     Rule(0x30100063, T1, "CS", "1", values=(Values(ENUMERATED, ("CURRENT", "LIFETIME")),)),  # DosimetricObjectiveEvaluationScope
 ))
-OphthalmicAxialLengthMeasurementsSequence_065436: Final = Items((
+OphthalmicAxialLengthMeasurementsSequence_a51a5f: Final = Items((
     Rule(0x00221010, T1, "CS", "1", values=(Values(ENUMERATED, ("TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH")),)),  # OphthalmicAxialLengthMeasurementsType
-    Rule(0x00221210, T1C, "SQ", "1", condition=c2.C_a39c8b, items=i3.OphthalmicAxialLengthMeasurementsTotalLengthSequence_f94a49),  # OphthalmicAxialLengthMeasurementsTotalLengthSequence
-    Rule(0x00221212, T1C, "SQ", "1", condition=c3.C_d51495, items=i4.OphthalmicAxialLengthMeasurementsLengthSummationSequence_1262f4),  # OphthalmicAxialLengthMeasurementsLengthSummationSequence
-    Rule(0x00221211, T1C, "SQ", "1", condition=c1.C_5c0bfe, items=i3.OphthalmicAxialLengthMeasurementsSegmentalLengthSequence_ada2df),  # OphthalmicAxialLengthMeasurementsSegmentalLengthSequence
+    Rule(0x00221210, T1C, "SQ", "1", condition=c2.C_a39c8b, items=i3.OphthalmicAxialLengthMeasurementsTotalLengthSequence_9794f7),  # OphthalmicAxialLengthMeasurementsTotalLengthSequence
+    Rule(0x00221212, T1C, "SQ", "1", condition=c3.C_d51495, items=i4.OphthalmicAxialLengthMeasurementsLengthSummationSequence_69304b),  # OphthalmicAxialLengthMeasurementsLengthSummationSequence
+    Rule(0x00221211, T1C, "SQ", "1", condition=c1.C_5c0bfe, items=i3.OphthalmicAxialLengthMeasurementsSegmentalLengthSequence_9d165c),  # OphthalmicAxialLengthMeasurementsSegmentalLengthSequence
 ))
-PatientSupportDevicesSequence_d13922: Final = Items((
+PatientSupportDevicesSequence_229c0d: Final = Items((
     Rule(0x30100039, T1, "US", "1"),  # DeviceIndex
     Rule(0x00080070, T2, "LO", "1"),  # Manufacturer
     Rule(0x00081090, T2, "LO", "1"),  # ManufacturerModelName
     Rule(0x3010001A, T2, "LO", "1"),  # ManufacturerModelVersion
-    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # DeviceTypeCodeSequence
+    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DeviceTypeCodeSequence
     Rule(0x3010002D, T1, "LO", "1"),  # DeviceLabel
     Rule(0x00500021, T3, "ST", "1"),  # LongDeviceDescription
     Rule(0x00181000, T2, "LO", "1"),  # DeviceSerialNumber
@@ -107,61 +107,61 @@ PatientSupportDevicesSequence_d13922: Final = Items((
     Rule(0x3010001B, T2, "UC", "1"),  # DeviceAlternateIdentifier
     Rule(0x3010001C, T1C, "CS", "1", condition=c2.C_91f045, values=(Values(DEFINED, ("BARCODE", "RFID")),)),  # DeviceAlternateIdentifierType
     Rule(0x3010001D, T1C, "LT", "1", condition=c2.C_91f045),  # DeviceAlternateIdentifierFormat
-    Rule(0x30100025, T2, "SQ", "1", items=i4.ConceptualVolumeSequence_7f6e1f, max_items=1),  # ConceptualVolumeSequence
+    Rule(0x30100025, T2, "SQ", "1", items=i4.ConceptualVolumeSequence_907fcf, max_items=1),  # ConceptualVolumeSequence
 ))
-PulseSpecificBrachyControlPointDeliveredSequence_010b31: Final = Items((
+PulseSpecificBrachyControlPointDeliveredSequence_379e2a: Final = Items((
     Rule(0x30080172, T1, "US", "1"),  # PulseNumber
     Rule(0x30080162, T1, "DA", "1"),  # SafePositionExitDate
     Rule(0x30080164, T1, "TM", "1"),  # SafePositionExitTime
     Rule(0x30080166, T1, "DA", "1"),  # SafePositionReturnDate
     Rule(0x30080168, T1, "TM", "1"),  # SafePositionReturnTime
-    Rule(0x30080173, T1, "SQ", "1", items=i4.BrachyControlPointDeliveredSequence_cec82c),  # BrachyPulseControlPointDeliveredSequence
+    Rule(0x30080173, T1, "SQ", "1", items=i4.BrachyControlPointDeliveredSequence_4f04a4),  # BrachyPulseControlPointDeliveredSequence
 ))
-RTAnatomicPrescriptionSequence_418643: Final = Items((
+RTAnatomicPrescriptionSequence_89cc81: Final = Items((
     Rule(0x30100035, T1, "SH", "1"),  # EntityLabel
     Rule(0x30100036, T3, "LO", "1"),  # EntityName
     Rule(0x30100037, T3, "ST", "1"),  # EntityDescription
-    Rule(0x30100064, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # TherapeuticRoleCategoryCodeSequence
-    Rule(0x30100065, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # TherapeuticRoleTypeCodeSequence
+    Rule(0x30100064, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # TherapeuticRoleCategoryCodeSequence
+    Rule(0x30100065, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # TherapeuticRoleTypeCodeSequence
     Rule(0x30100066, T2, "US", "1"),  # ConceptualVolumeOptimizationPrecedence
     Rule(0x30100068, T2, "CS", "1", values=(Values(ENUMERATED, ("NONE", "UPSTREAM", "DOWNSTREAM", "TOTAL")),)),  # ConceptualVolumeBlockingConstraint
-    Rule(0x30100067, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptualVolumeCategoryCodeSequence
-    Rule(0x30100069, T1C, "SQ", "1", condition=c3.C_da15e3, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptualVolumeTypeCodeSequence
-    Rule(0x3010006A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptualVolumeTypeModifierCodeSequence
-    Rule(0x30100025, T1, "SQ", "1", items=i4.ConceptualVolumeSequence_7f6e1f, max_items=1),  # ConceptualVolumeSequence
+    Rule(0x30100067, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptualVolumeCategoryCodeSequence
+    Rule(0x30100069, T1C, "SQ", "1", condition=c3.C_da15e3, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptualVolumeTypeCodeSequence
+    Rule(0x3010006A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptualVolumeTypeModifierCodeSequence
+    Rule(0x30100025, T1, "SQ", "1", items=i4.ConceptualVolumeSequence_907fcf, max_items=1),  # ConceptualVolumeSequence
     Rule(0x30100017, T2, "ST", "1"),  # ConceptualVolumeDescription
 ))
-RadiationDoseIdentificationSequence_827e16: Final = Items((
+RadiationDoseIdentificationSequence_ea33b9: Final = Items((
     Rule(0x300A0603, T1, "US", "1"),  # RadiationDoseIdentificationIndex
     Rule(0x300A0619, T1, "LO", "1"),  # RadiationDoseIdentificationLabel
     Rule(0x300A061A, T1, "CS", "1", values=(Values(DEFINED, ("PER_RADIATION", "NOMINAL")),)),  # ReferenceDoseType
     Rule(0x300A061E, T1C, "FD", "3", condition=c2.C_835d8e),  # ReferenceDosePointCoordinates
-    Rule(0x30100025, T1, "SQ", "1", items=i4.ConceptualVolumeSequence_7f6e1f, max_items=1),  # ConceptualVolumeSequence
+    Rule(0x30100025, T1, "SQ", "1", items=i4.ConceptualVolumeSequence_907fcf, max_items=1),  # ConceptualVolumeSequence
 ))
-RadiationDoseSequence_4b8e8c: Final = Items((
+RadiationDoseSequence_3fc8e3: Final = Items((
     Rule(0x300A0630, T1, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedRTRadiationSequence
-    Rule(0x300A061F, T1, "SQ", "1", items=i4.RadiationDoseValuesParametersSequence_5397f9),  # RadiationDoseValuesParametersSequence
+    Rule(0x300A061F, T1, "SQ", "1", items=i4.RadiationDoseValuesParametersSequence_64021d),  # RadiationDoseValuesParametersSequence
     Rule(0x300A0621, T1C, "SQ", "1", condition=c1.C_60c2ce, items=i0_1.ExpectedInVivoMeasurementValuesSequence_89c1e1),  # ExpectedInVivoMeasurementValuesSequence
 ))
-ReferencedImageRealWorldValueMappingSequence_cab0a9: Final = Items((
-    Rule(0x00409096, T1, "SQ", "1", items=i4.RealWorldValueMappingSequence_42d375),  # RealWorldValueMappingSequence
+ReferencedImageRealWorldValueMappingSequence_c99209: Final = Items((
+    Rule(0x00409096, T1, "SQ", "1", items=i4.RealWorldValueMappingSequence_f2eda6),  # RealWorldValueMappingSequence
     Rule(0x00081140, T1, "SQ", "1", items=i0_0.ReferencedSOPSequence_16a367),  # ReferencedImageSequence
 ))
-RequestAttributesSequence_bee8d3: Final = Items((
+RequestAttributesSequence_71a151: Final = Items((
     Rule(0x00401001, T1C, "SH", "1", condition=c2.C_b3b535),  # RequestedProcedureID
     Rule(0x00080050, T3, "SH", "1"),  # AccessionNumber
     Rule(0x00080051, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfAccessionNumberSequence
     Rule(0x0020000D, T3, "UI", "1"),  # StudyInstanceUID
     Rule(0x00081110, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReferencedStudySequence
     Rule(0x00321060, T3, "LO", "1"),  # RequestedProcedureDescription
-    Rule(0x00321064, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RequestedProcedureCodeSequence
+    Rule(0x00321064, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RequestedProcedureCodeSequence
     Rule(0x00401002, T3, "LO", "1"),  # ReasonForTheRequestedProcedure
-    Rule(0x0040100A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ReasonForRequestedProcedureCodeSequence
+    Rule(0x0040100A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ReasonForRequestedProcedureCodeSequence
     Rule(0x00400009, T1C, "SH", "1", condition=c3.C_c7fcfc),  # ScheduledProcedureStepID
     Rule(0x00400007, T3, "LO", "1"),  # ScheduledProcedureStepDescription
-    Rule(0x00400008, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_370cee),  # ScheduledProtocolCodeSequence
+    Rule(0x00400008, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_ed40e1),  # ScheduledProtocolCodeSequence
 ))
-ScheduledProcedureStepSequence_68f132: Final = Items((
+ScheduledProcedureStepSequence_b2283a: Final = Items((
     Rule(0x00400001, T3, "AE", "1-n"),  # ScheduledStationAETitle
     Rule(0x00400010, T3, "SH", "1-n"),  # ScheduledStationName
     Rule(0x00400011, T3, "SH", "1"),  # ScheduledProcedureStepLocation
@@ -172,9 +172,9 @@ ScheduledProcedureStepSequence_68f132: Final = Items((
     Rule(0x00400004, T3, "DA", "1"),  # ScheduledProcedureStepEndDate
     Rule(0x00400005, T3, "TM", "1"),  # ScheduledProcedureStepEndTime
     Rule(0x00400006, T3, "PN", "1"),  # ScheduledPerformingPhysicianName
-    Rule(0x0040000B, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ScheduledPerformingPhysicianIdentificationSequence
+    Rule(0x0040000B, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ScheduledPerformingPhysicianIdentificationSequence
     Rule(0x00400007, T3, "LO", "1"),  # ScheduledProcedureStepDescription
-    Rule(0x00400008, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_370cee),  # ScheduledProtocolCodeSequence
+    Rule(0x00400008, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_ed40e1),  # ScheduledProtocolCodeSequence
     Rule(0x00400009, T3, "SH", "1"),  # ScheduledProcedureStepID
     Rule(0x00400020, T3, "CS", "1", values=(Values(DEFINED, ("SCHEDULED", "ARRIVED", "READY", "STARTED", "DEPARTED")),)),  # ScheduledProcedureStepStatus
     Rule(0x00400400, T3, "LT", "1"),  # CommentsOnTheScheduledProcedureStep
@@ -183,16 +183,16 @@ ScheduledProcedureStepSequence_68f132: Final = Items((
     Rule(0x00400012, T3, "LO", "1"),  # PreMedication
     Rule(0x00102210, T3, "CS", "1", values=(Values(ENUMERATED, ("BIPED", "QUADRUPED")),)),  # AnatomicalOrientationType
 ))
-ScheduledSpecimenSequence_1321b6: Final = Items((
+ScheduledSpecimenSequence_725272: Final = Items((
     Rule(0x00400512, T1, "LO", "1"),  # ContainerIdentifier
     Rule(0x00400513, T2, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfTheContainerIdentifierSequence
     Rule(0x00400515, T3, "SQ", "1", items=i1.AlternateContainerIdentifierSequence_d24d21),  # AlternateContainerIdentifierSequence
-    Rule(0x00400518, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ContainerTypeCodeSequence
+    Rule(0x00400518, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ContainerTypeCodeSequence
     Rule(0x0040051A, T3, "LO", "1"),  # ContainerDescription
-    Rule(0x00400520, T3, "SQ", "1", items=i2_0.ContainerComponentSequence_57dd8d),  # ContainerComponentSequence
-    Rule(0x00400560, T1, "SQ", "1", items=i4.SpecimenDescriptionSequence_476474),  # SpecimenDescriptionSequence
+    Rule(0x00400520, T3, "SQ", "1", items=i2_1.ContainerComponentSequence_1faf5d),  # ContainerComponentSequence
+    Rule(0x00400560, T1, "SQ", "1", items=i4.SpecimenDescriptionSequence_a79390),  # SpecimenDescriptionSequence
 ))
-ScheduledStepAttributesSequence_c7379f: Final = Items((
+ScheduledStepAttributesSequence_43133d: Final = Items((
     Rule(0x0020000D, T3, "UI", "1"),  # StudyInstanceUID
     Rule(0x00081110, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedStudySequence
     Rule(0x00080050, T3, "SH", "1"),  # AccessionNumber
@@ -203,24 +203,24 @@ ScheduledStepAttributesSequence_c7379f: Final = Items((
     Rule(0x00400027, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # OrderFillerIdentifierSequence
     Rule(0x00401001, T3, "SH", "1"),  # RequestedProcedureID
     Rule(0x00321060, T3, "LO", "1"),  # RequestedProcedureDescription
-    Rule(0x00321064, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RequestedProcedureCodeSequence
+    Rule(0x00321064, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RequestedProcedureCodeSequence
     Rule(0x00400009, T3, "SH", "1"),  # ScheduledProcedureStepID
     Rule(0x00400007, T3, "LO", "1"),  # ScheduledProcedureStepDescription
-    Rule(0x00400008, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_370cee),  # ScheduledProtocolCodeSequence
+    Rule(0x00400008, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_ed40e1),  # ScheduledProtocolCodeSequence
 ))
-SegmentReferenceSequence_22f464: Final = Items((
+SegmentReferenceSequence_4e8c34: Final = Items((
     Rule(0x30100022, T1, "US", "1"),  # SegmentReferenceIndex
-    Rule(0x30100023, T1C, "SQ", "1", condition=c0.C_21c6a7, items=i4.DirectSegmentReferenceSequence_fc03ec, max_items=1),  # DirectSegmentReferenceSequence
-    Rule(0x30100024, T1C, "SQ", "1", condition=c0.C_2bceb8, items=i4.CombinationSegmentReferenceSequence_51ce90, max_items=1),  # CombinationSegmentReferenceSequence
+    Rule(0x30100023, T1C, "SQ", "1", condition=c0.C_21c6a7, items=i4.DirectSegmentReferenceSequence_5c2910, max_items=1),  # DirectSegmentReferenceSequence
+    Rule(0x30100024, T1C, "SQ", "1", condition=c0.C_2bceb8, items=i4.CombinationSegmentReferenceSequence_d2a825, max_items=1),  # CombinationSegmentReferenceSequence
 ))
-TreatmentPositionSequence_725abf: Final = Items((
+TreatmentPositionSequence_d3ea3e: Final = Items((
     Rule(0x300A0606, T1, "US", "1"),  # TreatmentPositionIndex
     Rule(0x00289520, T1, "DS", "16"),  # ImageToEquipmentMappingMatrix
     Rule(0x300600C8, T3, "LO", "1"),  # FrameOfReferenceTransformationComment
-    Rule(0x300600C9, T2, "SQ", "1", items=i2_1.PatientLocationCoordinatesSequence_4f3a30),  # PatientLocationCoordinatesSequence
-    Rule(0x300600CB, T2, "SQ", "1", items=i4.PatientSupportPositionSequence_0610dc, max_items=1),  # PatientSupportPositionSequence
+    Rule(0x300600C9, T2, "SQ", "1", items=i2_0.PatientLocationCoordinatesSequence_0a5c3c),  # PatientLocationCoordinatesSequence
+    Rule(0x300600CB, T2, "SQ", "1", items=i4.PatientSupportPositionSequence_1a8157, max_items=1),  # PatientSupportPositionSequence
 ))
-TreatmentSessionBeamSequence_e3042e: Final = Items((
+TreatmentSessionBeamSequence_a5b9ad: Final = Items((
     Rule(0x300C0006, T3, "IS", "1"),  # ReferencedBeamNumber
     Rule(0x300A00C2, T3, "LO", "1"),  # BeamName
     Rule(0x300A00C3, T3, "ST", "1"),  # BeamDescription
@@ -256,9 +256,9 @@ TreatmentSessionBeamSequence_e3042e: Final = Items((
     Rule(0x3008003A, T3, "DS", "1"),  # SpecifiedTreatmentTime
     Rule(0x3008003B, T3, "DS", "1"),  # DeliveredTreatmentTime
     Rule(0x300A0110, T1, "IS", "1"),  # NumberOfControlPoints
-    Rule(0x30080040, T1, "SQ", "1", items=i4.ControlPointDeliverySequence_d8697c),  # ControlPointDeliverySequence
+    Rule(0x30080040, T1, "SQ", "1", items=i4.ControlPointDeliverySequence_7c7c79),  # ControlPointDeliverySequence
 ))
-TreatmentSessionIonBeamSequence_2f56fc: Final = Items((
+TreatmentSessionIonBeamSequence_16b4f0: Final = Items((
     Rule(0x300C0006, T1, "IS", "1"),  # ReferencedBeamNumber
     Rule(0x300A00C2, T1, "LO", "1"),  # BeamName
     Rule(0x300A00C3, T3, "ST", "1"),  # BeamDescription
@@ -311,6 +311,6 @@ TreatmentSessionIonBeamSequence_2f56fc: Final = Items((
     Rule(0x3008003B, T3, "DS", "1"),  # DeliveredTreatmentTime
     Rule(0x300A0506, T3, "SQ", "1", items=i0_1.DeliveredDepthDoseParametersSequence_0d89b7, max_items=1),  # DeliveredDepthDoseParametersSequence
     Rule(0x300A0110, T1, "IS", "1"),  # NumberOfControlPoints
-    Rule(0x30080041, T1, "SQ", "1", items=i4.IonControlPointDeliverySequence_b83455),  # IonControlPointDeliverySequence
+    Rule(0x30080041, T1, "SQ", "1", items=i4.IonControlPointDeliverySequence_6efef2),  # IonControlPointDeliverySequence
 ))
 # fmt: on

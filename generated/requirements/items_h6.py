@@ -40,49 +40,49 @@ from dicompile.runtime.validate.tables import (
 )
 
 # fmt: off
-OphthalmicAxialMeasurementsRightEyeSequence_de64ac: Final = Items((
-    Rule(0x00221024, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # LensStatusCodeSequence
+OphthalmicAxialMeasurementsRightEyeSequence_d0fa82: Final = Items((
+    Rule(0x00221024, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # LensStatusCodeSequence
     Rule(0x00221065, T3, "LO", "1"),  # LensStatusDescription
-    Rule(0x00221025, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # VitreousStatusCodeSequence
+    Rule(0x00221025, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # VitreousStatusCodeSequence
     Rule(0x00221066, T3, "LO", "1"),  # VitreousStatusDescription
     Rule(0x0022000D, T2, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # PupilDilated
     Rule(0x0022000E, T2C, "FL", "1", condition=c1.C_7f4130),  # DegreeOfDilation
-    Rule(0x00220058, T2C, "SQ", "1", condition=c1.C_7f4130, items=i2_1.MydriaticAgentSequence_62c505),  # MydriaticAgentSequence
-    Rule(0x00221050, T1, "SQ", "1", items=i5.OphthalmicAxialLengthMeasurementsSequence_065436),  # OphthalmicAxialLengthMeasurementsSequence
-    Rule(0x00221230, T1C, "SQ", "1", condition=c1.C_4477fd, items=i3.UltrasoundSelectedOphthalmicAxialLengthSequence_baf9f3, max_items=1),  # UltrasoundSelectedOphthalmicAxialLengthSequence
-    Rule(0x00221255, T1C, "SQ", "1", condition=c3.C_dd2285, items=i4.OpticalSelectedOphthalmicAxialLengthSequence_d6d98d),  # OpticalSelectedOphthalmicAxialLengthSequence
+    Rule(0x00220058, T2C, "SQ", "1", condition=c1.C_7f4130, items=i2_1.MydriaticAgentSequence_26e656),  # MydriaticAgentSequence
+    Rule(0x00221050, T1, "SQ", "1", items=i5.OphthalmicAxialLengthMeasurementsSequence_a51a5f),  # OphthalmicAxialLengthMeasurementsSequence
+    Rule(0x00221230, T1C, "SQ", "1", condition=c1.C_4477fd, items=i3.UltrasoundSelectedOphthalmicAxialLengthSequence_2caf07, max_items=1),  # UltrasoundSelectedOphthalmicAxialLengthSequence
+    Rule(0x00221255, T1C, "SQ", "1", condition=c3.C_dd2285, items=i4.OpticalSelectedOphthalmicAxialLengthSequence_421f6b),  # OpticalSelectedOphthalmicAxialLengthSequence
 ))
-QAResultsSequence_b6dd85: Final = Items((
+QAResultsSequence_d60f3d: Final = Items((
     Rule(0x00287003, T3, "US", "1"),  # DisplaySubsystemID
-    Rule(0x00287010, T3, "SQ", "1", items=i5.DisplaySubsystemQAResultsSequence_63ecf7),  # DisplaySubsystemQAResultsSequence
+    Rule(0x00287010, T3, "SQ", "1", items=i5.DisplaySubsystemQAResultsSequence_1a9dab),  # DisplaySubsystemQAResultsSequence
 ))
-RTPrescriptionSequence_a2a377: Final = Items((
+RTPrescriptionSequence_b320c2: Final = Items((
     Rule(0x30100054, T1, "LO", "1"),  # RTPrescriptionLabel
     Rule(0x3010003C, T1, "US", "1"),  # RTPrescriptionIndex
     Rule(0x3010005E, T1C, "US", "1", condition=c0.C_3b0f2d),  # ReferencedRTPhysicianIntentIndex
     Rule(0x30100042, T1C, "US", "1", condition=c3.C_c2c385),  # ReferencedParentRTPrescriptionIndex
     Rule(0x30100071, T2, "SQ", "1", items=i0_1.ReferencedDosimetricObjectivesSequence_569348),  # ReferencedDosimetricObjectivesSequence
-    Rule(0x30100060, T1, "SQ", "1", items=i5.RTAnatomicPrescriptionSequence_418643),  # RTAnatomicPrescriptionSequence
+    Rule(0x30100060, T1, "SQ", "1", items=i5.RTAnatomicPrescriptionSequence_89cc81),  # RTAnatomicPrescriptionSequence
     Rule(0x30100049, T1C, "SQ", "1", condition=c2.C_8b0c6b, items=i0_1.ReferencedRTTreatmentPhaseSequence_bb4107),  # ReferencedRTTreatmentPhaseSequence
     Rule(0x30100082, T2, "SQ", "1", items=i0_1.FractionBasedRelationshipSequence_cc16e7, max_items=1),  # FractionBasedRelationshipSequence
     Rule(0x30100061, T2, "UT", "1"),  # PriorTreatmentDoseDescription
     Rule(0x30100062, T2, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # PriorTreatmentReferenceSequence
-    Rule(0x30100076, T2, "SQ", "1", items=i3.RTPhysicianIntentInputInstanceSequence_7ec4f8),  # PlanningInputInformationSequence
+    Rule(0x30100076, T2, "SQ", "1", items=i3.RTPhysicianIntentInputInstanceSequence_81fe96),  # PlanningInputInformationSequence
     Rule(0x3010007B, T3, "UT", "1"),  # PrescriptionNotes
     Rule(0x3010007D, T3, "US", "1"),  # NumberOfFractions
     Rule(0x3010007E, T3, "US", "1"),  # IntendedDeliveryDuration
     Rule(0x3010007F, T3, "UT", "1"),  # FractionationNotes
-    Rule(0x30100088, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # DeliveryTimeStructureCodeSequence
+    Rule(0x30100088, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # DeliveryTimeStructureCodeSequence
     Rule(0x30100079, T1C, "SQ", "1", condition=c1.C_72e074, items=i1.FractionPatternSequence_746346, max_items=1),  # FractionPatternSequence
     Rule(0x3010007A, T3, "UT", "1"),  # TreatmentTechniqueNotes
     Rule(0x30100046, T3, "CS", "1", values=(Values(ENUMERATED, ("TELETHERAPY", "BRACHYTHERAPY")),)),  # RadiotherapyTreatmentType
     Rule(0x30100047, T3, "CS", "1-n", values=(Values(DEFINED, ("PHOTON", "NEUTRON", "ELECTRON", "ION")),)),  # TeletherapyRadiationType
     Rule(0x30100048, T3, "CS", "1-n", values=(Values(DEFINED, ("ISOTOPIC", "ELECTRONIC")),)),  # BrachytherapySourceType
-    Rule(0x30100080, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # RTTreatmentTechniqueCodeSequence
-    Rule(0x30100032, T2, "SQ", "1", items=i3.PatientTreatmentOrientationSequence_b5b41b, max_items=1),  # PatientTreatmentOrientationSequence
-    Rule(0x30100081, T3, "SQ", "1", items=i2_1.ContentItemModifierSequence_3993c1),  # PrescriptionNotesSequence
+    Rule(0x30100080, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # RTTreatmentTechniqueCodeSequence
+    Rule(0x30100032, T2, "SQ", "1", items=i3.PatientTreatmentOrientationSequence_e321ba, max_items=1),  # PatientTreatmentOrientationSequence
+    Rule(0x30100081, T3, "SQ", "1", items=i2_1.ContentItemModifierSequence_771e46),  # PrescriptionNotesSequence
 ))
-RecordedChannelSequence_31ddc2: Final = Items((
+RecordedChannelSequence_95bc9d: Final = Items((
     Rule(0x300A0282, T1, "IS", "1"),  # ChannelNumber
     Rule(0x00741406, T3, "IS", "1"),  # ReferencedChannelNumber
     Rule(0x300A0284, T2, "DS", "1"),  # ChannelLength
@@ -108,7 +108,7 @@ RecordedChannelSequence_31ddc2: Final = Items((
     Rule(0x30080166, T1C, "DA", "1", condition=c0.C_2ab53a),  # SafePositionReturnDate
     Rule(0x30080168, T1C, "TM", "1", condition=c0.C_2ab53a),  # SafePositionReturnTime
     Rule(0x300A0110, T1, "IS", "1"),  # NumberOfControlPoints
-    Rule(0x30080160, T1, "SQ", "1", items=i4.BrachyControlPointDeliveredSequence_cec82c),  # BrachyControlPointDeliveredSequence
-    Rule(0x30080171, T3, "SQ", "1", items=i5.PulseSpecificBrachyControlPointDeliveredSequence_010b31),  # PulseSpecificBrachyControlPointDeliveredSequence
+    Rule(0x30080160, T1, "SQ", "1", items=i4.BrachyControlPointDeliveredSequence_4f04a4),  # BrachyControlPointDeliveredSequence
+    Rule(0x30080171, T3, "SQ", "1", items=i5.PulseSpecificBrachyControlPointDeliveredSequence_379e2a),  # PulseSpecificBrachyControlPointDeliveredSequence
 ))
 # fmt: on

@@ -20,7 +20,7 @@ from dicompile.generated.requirements import items_h6 as i6
 from dicompile.runtime.validate.tables import DEFINED, ENUMERATED, T1, T2, T3, Items, Rule, Values
 
 # fmt: off
-TreatmentSessionApplicationSetupSequence_438555: Final = Items((
+TreatmentSessionApplicationSetupSequence_c617a8: Final = Items((
     Rule(0x300A0232, T1, "CS", "1", values=(Values(DEFINED, ("FLETCHER_SUIT", "DELCLOS", "BLOEDORN", "JOSLIN_FLYNN", "CHANDIGARH", "MANCHESTER", "HENSCHKE", "NASOPHARYNGEAL", "OESOPHAGEAL", "ENDOBRONCHIAL", "SYED_NEBLETT", "ENDORECTAL", "PERINEAL")),)),  # ApplicationSetupType
     Rule(0x300C000C, T3, "IS", "1"),  # ReferencedBrachyApplicationSetupNumber
     Rule(0x300A0236, T3, "LO", "1"),  # ApplicationSetupName
@@ -39,6 +39,6 @@ TreatmentSessionApplicationSetupSequence_438555: Final = Items((
     Rule(0x3008002B, T3, "SH", "1"),  # TreatmentTerminationCode
     Rule(0x3008002C, T2, "CS", "1", values=(Values(ENUMERATED, ("VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED")),)),  # TreatmentVerificationStatus
     Rule(0x30080120, T3, "SQ", "1", items=i0_1.RecordedBrachyAccessoryDeviceSequence_35a773),  # RecordedBrachyAccessoryDeviceSequence
-    Rule(0x30080130, T1, "SQ", "1", items=i6.RecordedChannelSequence_31ddc2),  # RecordedChannelSequence
+    Rule(0x30080130, T1, "SQ", "1", items=i6.RecordedChannelSequence_95bc9d),  # RecordedChannelSequence
 ))
 # fmt: on

@@ -34,15 +34,15 @@ from dicompile.runtime.validate.tables import (
 
 # fmt: off
 T__10_1: Final = AttributeTable("table_10-1", "Person Identification", "", True, "PS3.3 2020 table_10-1", (
-    Rule(0x00401101, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PersonIdentificationCodeSequence
+    Rule(0x00401101, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PersonIdentificationCodeSequence
     Rule(0x00401102, T3, "ST", "1"),  # PersonAddress
     Rule(0x00401103, T3, "LO", "1-n"),  # PersonTelephoneNumbers
     Rule(0x00401104, T3, "LT", "1"),  # PersonTelecomInformation
     Rule(0x00080080, T1C, "LO", "1", condition=c3.C_fae14c),  # InstitutionName
     Rule(0x00080081, T3, "ST", "1"),  # InstitutionAddress
-    Rule(0x00080082, T1C, "SQ", "1", condition=c2.C_a7e0fc, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionCodeSequence
+    Rule(0x00080082, T1C, "SQ", "1", condition=c2.C_a7e0fc, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InstitutionCodeSequence
     Rule(0x00081040, T3, "LO", "1"),  # InstitutionalDepartmentName
-    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
+    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
 ))
 T__10_10: Final = AttributeTable("table_10-10", "Basic Pixel Spacing Calibration", "", True, "PS3.3 2020 table_10-10", (
     Rule(0x00280030, T1C, "DS", "2", condition=c2.C_ade117),  # PixelSpacing
@@ -57,10 +57,10 @@ T__10_12: Final = AttributeTable("table_10-12", "Content Identification", "", Tr
     Rule(0x00200013, T1, "IS", "1"),  # InstanceNumber
     Rule(0x00700080, T1, "CS", "1"),  # ContentLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
-    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_2c3ae8),  # AlternateContentDescriptionSequence
+    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_5d4505),  # AlternateContentDescriptionSequence
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
 ))
 T__10_13: Final = AttributeTable("table_10-13", "General Contributing Sources", "", True, "PS3.3 2020 table_10-13", (
     Rule(0x00209529, T1C, "SQ", "1", condition=c0.C_277c08, items=i2_1.ContributingSOPInstancesReferenceSequence_bc7ad6),  # ContributingSOPInstancesReferenceSequence
@@ -71,9 +71,9 @@ T__10_13: Final = AttributeTable("table_10-13", "General Contributing Sources", 
     Rule(0x0008002A, T1C, "DT", "1", condition=c2.C_b22bff),  # AcquisitionDateTime
     Rule(0x00081010, T1C, "SH", "1", condition=c2.C_b22bff),  # StationName
     Rule(0x00081070, T1C, "PN", "1-n", condition=c2.C_b22bff),  # OperatorsName
-    Rule(0x00081072, T1C, "SQ", "1", condition=c2.C_b22bff, items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # OperatorIdentificationSequence
+    Rule(0x00081072, T1C, "SQ", "1", condition=c2.C_b22bff, items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # OperatorIdentificationSequence
     Rule(0x00181030, T1C, "LO", "1", condition=c2.C_b22bff),  # ProtocolName
-    Rule(0x00400260, T1C, "SQ", "1", condition=c2.C_b22bff, items=i1.PersonIdentificationCodeSequence_06e74b),  # PerformedProtocolCodeSequence
+    Rule(0x00400260, T1C, "SQ", "1", condition=c2.C_b22bff, items=i1.PersonIdentificationCodeSequence_64900d),  # PerformedProtocolCodeSequence
     Rule(0x00189423, T1C, "LO", "1", condition=c2.C_b22bff),  # AcquisitionProtocolName
 ))
 T__10_14: Final = AttributeTable("table_10-14", "Contributing Image Sources", "", True, "PS3.3 2020 table_10-14", (
@@ -85,8 +85,8 @@ T__10_14: Final = AttributeTable("table_10-14", "Contributing Image Sources", ""
     Rule(0x00282114, T1C, "CS", "1-n", condition=c0.C_182fb4, values=(Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")),)),  # LossyImageCompressionMethod
 ))
 T__10_15: Final = AttributeTable("table_10-15", "Patient Orientation", "", True, "PS3.3 2020 table_10-15", (
-    Rule(0x00540410, T1, "SQ", "1", items=i2_0.PatientOrientationCodeSequence_44f0c3, max_items=1),  # PatientOrientationCodeSequence
-    Rule(0x00540414, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientGantryRelationshipCodeSequence
+    Rule(0x00540410, T1, "SQ", "1", items=i2_0.PatientOrientationCodeSequence_1da449, max_items=1),  # PatientOrientationCodeSequence
+    Rule(0x00540414, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientGantryRelationshipCodeSequence
 ))
 T__10_16: Final = AttributeTable("table_10-16", "Performed Procedure Step Summary", "", True, "PS3.3 2020 table_10-16", (
     Rule(0x00400253, T3, "SH", "1"),  # PerformedProcedureStepID
@@ -95,7 +95,7 @@ T__10_16: Final = AttributeTable("table_10-16", "Performed Procedure Step Summar
     Rule(0x00400250, T3, "DA", "1"),  # PerformedProcedureStepEndDate
     Rule(0x00400251, T3, "TM", "1"),  # PerformedProcedureStepEndTime
     Rule(0x00400254, T3, "LO", "1"),  # PerformedProcedureStepDescription
-    Rule(0x00400260, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_370cee),  # PerformedProtocolCodeSequence
+    Rule(0x00400260, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_ed40e1),  # PerformedProtocolCodeSequence
     Rule(0x00400280, T3, "ST", "1"),  # CommentsOnThePerformedProcedureStep
 ))
 T__10_17: Final = AttributeTable("table_10-17", "HL7v2 Hierarchic Designator", "", True, "PS3.3 2020 table_10-17", (
@@ -105,11 +105,11 @@ T__10_17: Final = AttributeTable("table_10-17", "HL7v2 Hierarchic Designator", "
 ))
 T__10_18: Final = AttributeTable("table_10-18", "Issuer of Patient ID", "", True, "PS3.3 2020 table_10-18", (
     Rule(0x00100021, T3, "LO", "1"),  # IssuerOfPatientID
-    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_306061, max_items=1),  # IssuerOfPatientIDQualifiersSequence
+    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_6bafb7, max_items=1),  # IssuerOfPatientIDQualifiersSequence
 ))
 T__10_19: Final = AttributeTable("table_10-19", "Algorithm Identification", "", True, "PS3.3 2020 table_10-19", (
-    Rule(0x0066002F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AlgorithmFamilyCodeSequence
-    Rule(0x00660030, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AlgorithmNameCodeSequence
+    Rule(0x0066002F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AlgorithmFamilyCodeSequence
+    Rule(0x00660030, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AlgorithmNameCodeSequence
     Rule(0x00660036, T1, "LO", "1"),  # AlgorithmName
     Rule(0x00660031, T1, "LO", "1"),  # AlgorithmVersion
     Rule(0x00660032, T3, "LT", "1"),  # AlgorithmParameters
@@ -118,19 +118,19 @@ T__10_19: Final = AttributeTable("table_10-19", "Algorithm Identification", "", 
 T__10_2: Final = AttributeTable("table_10-2", "Content Item", "", True, "PS3.3 2020 table_10-2", (
     Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE")),)),  # ValueType
     Rule(0x0040A032, T3, "DT", "1"),  # ObservationDateTime
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
     Rule(0x0040A120, T1C, "DT", "1", condition=c0.C_366a85),  # DateTime
     Rule(0x0040A121, T1C, "DA", "1", condition=c2.C_812280),  # Date
     Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e),  # Time
     Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba),  # PersonName
     Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e),  # UID
     Rule(0x0040A160, T1C, "UT", "1", condition=c3.C_dbd214),  # TextValue
-    Rule(0x0040A168, T1C, "SQ", "1", condition=c0.C_0d678a, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptCodeSequence
+    Rule(0x0040A168, T1C, "SQ", "1", condition=c0.C_0d678a, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptCodeSequence
     Rule(0x0040A30A, T1C, "DS", "1-n", condition=c1.C_67c4dd),  # NumericValue
     Rule(0x0040A161, T1C, "FD", "1-n", condition=c2.C_a5f9ea),  # FloatingPointValue
     Rule(0x0040A162, T1C, "SL", "1-n", condition=c2.C_a1bfd3),  # RationalNumeratorValue
     Rule(0x0040A163, T1C, "UL", "1-n", condition=c1.C_58d28d),  # RationalDenominatorValue
-    Rule(0x004008EA, T1C, "SQ", "1", condition=c1.C_67c4dd, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x004008EA, T1C, "SQ", "1", condition=c1.C_67c4dd, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
     Rule(0x00081199, T1C, "SQ", "1", condition=c2.C_a50988, items=i0_0.ReferencedSOPSequence_16a367, max_items=1),  # ReferencedSOPSequence
 ))
 T__10_20: Final = AttributeTable("table_10-20", "Selector Attribute", "", True, "PS3.3 2020 table_10-20", (
@@ -164,17 +164,17 @@ T__10_23: Final = AttributeTable("table_10-23", "Exposure Index", "", True, "PS3
     Rule(0x00181413, T3, "DS", "1"),  # DeviationIndex
 ))
 T__10_24: Final = AttributeTable("table_10-24", "Mandatory View and Slice Progression Direction", "", True, "PS3.3 2020 table_10-24", (
-    Rule(0x00540220, T1, "SQ", "1", items=i2_1.ViewCodeSequence_a5a32b, max_items=1),  # ViewCodeSequence
+    Rule(0x00540220, T1, "SQ", "1", items=i2_0.ViewCodeSequence_7be483, max_items=1),  # ViewCodeSequence
     Rule(0x00540500, T1C, "CS", "1", condition=c2.C_802424),  # SliceProgressionDirection
 ))
 T__10_25: Final = AttributeTable("table_10-25", "Optional View and Slice Progression Direction", "", True, "PS3.3 2020 table_10-25", (
-    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_216cfb, max_items=1),  # ViewCodeSequence
+    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_c3ff58, max_items=1),  # ViewCodeSequence
     Rule(0x00540500, T3, "CS", "1"),  # SliceProgressionDirection
 ))
 T__10_26: Final = AttributeTable("table_10-26", "Numeric Value", "", True, "PS3.3 2020 table_10-26", (
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
     Rule(0x0040A30A, T1, "DS", "1-n"),  # NumericValue
-    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
 ))
 T__10_27: Final = AttributeTable("table_10-27", "RT Equipment Correlation", "", True, "PS3.3 2020 table_10-27", (
     Rule(0x300A0122, T3, "DS", "1"),  # PatientSupportAngle
@@ -184,7 +184,7 @@ T__10_27: Final = AttributeTable("table_10-27", "RT Equipment Correlation", "", 
     Rule(0x300A012A, T3, "DS", "1"),  # TableTopLateralPosition
 ))
 T__10_28: Final = AttributeTable("table_10-28", "Device Motion Control", "", True, "PS3.3 2020 table_10-28", (
-    Rule(0x300A0450, T3, "SQ", "1", items=i2_0.DeviceMotionControlSequence_c8d79f),  # DeviceMotionControlSequence
+    Rule(0x300A0450, T3, "SQ", "1", items=i2_1.DeviceMotionControlSequence_ca701b),  # DeviceMotionControlSequence
 ))
 T__10_3: Final = AttributeTable("table_10-3", "Image SOP Instance Reference", "", True, "PS3.3 2020 table_10-3", (
     Rule(0x00081150, T1, "UI", "1"),  # ReferencedSOPClassUID
@@ -213,23 +213,23 @@ T__10_4: Final = AttributeTable("table_10-4", "Series and Instance Reference", "
     Rule(0x00081115, T1, "SQ", "1", items=i1.ReferencedSeriesSequence_ba395a),  # ReferencedSeriesSequence
 ))
 T__10_5: Final = AttributeTable("table_10-5", "General Anatomy Mandatory", "", True, "PS3.3 2020 table_10-5", (
-    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
 ))
 T__10_6: Final = AttributeTable("table_10-6", "General Anatomy Required", "", True, "PS3.3 2020 table_10-6", (
-    Rule(0x00082218, T2, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082218, T2, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
 ))
 T__10_7: Final = AttributeTable("table_10-7", "General Anatomy Optional", "", True, "PS3.3 2020 table_10-7", (
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
 ))
 T__10_7B: Final = AttributeTable("table_10-7b", "Multiple Site General Anatomy Optional", "", True, "PS3.3 2020 table_10-7b", (
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
 ))
 T__10_8: Final = AttributeTable("table_10-8", "Primary Anatomic Structure", "", True, "PS3.3 2020 table_10-8", (
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
 ))
 T__10_9: Final = AttributeTable("table_10-9", "Request Attributes", "", True, "PS3.3 2020 table_10-9", (
     Rule(0x00401001, T1C, "SH", "1", condition=c2.C_b3b535),  # RequestedProcedureID
@@ -238,31 +238,31 @@ T__10_9: Final = AttributeTable("table_10-9", "Request Attributes", "", True, "P
     Rule(0x0020000D, T3, "UI", "1"),  # StudyInstanceUID
     Rule(0x00081110, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReferencedStudySequence
     Rule(0x00321060, T3, "LO", "1"),  # RequestedProcedureDescription
-    Rule(0x00321064, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RequestedProcedureCodeSequence
+    Rule(0x00321064, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RequestedProcedureCodeSequence
     Rule(0x00401002, T3, "LO", "1"),  # ReasonForTheRequestedProcedure
-    Rule(0x0040100A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ReasonForRequestedProcedureCodeSequence
+    Rule(0x0040100A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ReasonForRequestedProcedureCodeSequence
     Rule(0x00400009, T1C, "SH", "1", condition=c3.C_c7fcfc),  # ScheduledProcedureStepID
     Rule(0x00400007, T3, "LO", "1"),  # ScheduledProcedureStepDescription
-    Rule(0x00400008, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_370cee),  # ScheduledProtocolCodeSequence
+    Rule(0x00400008, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_ed40e1),  # ScheduledProtocolCodeSequence
 ))
 T__10_2_1_1: Final = AttributeTable("table_10.2.1-1", "Content Item with Modifiers", "", True, "PS3.3 2020 table_10.2.1-1", (
     Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE")),)),  # ValueType
     Rule(0x0040A032, T3, "DT", "1"),  # ObservationDateTime
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
     Rule(0x0040A120, T1C, "DT", "1", condition=c0.C_366a85),  # DateTime
     Rule(0x0040A121, T1C, "DA", "1", condition=c2.C_812280),  # Date
     Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e),  # Time
     Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba),  # PersonName
     Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e),  # UID
     Rule(0x0040A160, T1C, "UT", "1", condition=c3.C_dbd214),  # TextValue
-    Rule(0x0040A168, T1C, "SQ", "1", condition=c0.C_0d678a, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptCodeSequence
+    Rule(0x0040A168, T1C, "SQ", "1", condition=c0.C_0d678a, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptCodeSequence
     Rule(0x0040A30A, T1C, "DS", "1-n", condition=c1.C_67c4dd),  # NumericValue
     Rule(0x0040A161, T1C, "FD", "1-n", condition=c2.C_a5f9ea),  # FloatingPointValue
     Rule(0x0040A162, T1C, "SL", "1-n", condition=c2.C_a1bfd3),  # RationalNumeratorValue
     Rule(0x0040A163, T1C, "UL", "1-n", condition=c1.C_58d28d),  # RationalDenominatorValue
-    Rule(0x004008EA, T1C, "SQ", "1", condition=c1.C_67c4dd, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x004008EA, T1C, "SQ", "1", condition=c1.C_67c4dd, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
     Rule(0x00081199, T1C, "SQ", "1", condition=c2.C_a50988, items=i0_0.ReferencedSOPSequence_16a367, max_items=1),  # ReferencedSOPSequence
-    Rule(0x00400441, T3, "SQ", "1", items=i2_1.ContentItemModifierSequence_3993c1),  # ContentItemModifierSequence
+    Rule(0x00400441, T3, "SQ", "1", items=i2_1.ContentItemModifierSequence_771e46),  # ContentItemModifierSequence
 ))
 T__10_25_1: Final = AttributeTable("table_10.25-1", "Attribute Value Constraint", "", True, "PS3.3 2020 table_10.25-1", (
     Rule(0x00820018, T1, "LO", "1"),  # SelectorAttributeName
@@ -277,9 +277,9 @@ T__10_25_1: Final = AttributeTable("table_10.25-1", "Attribute Value Constraint"
     Rule(0x00820032, T1, "CS", "1", values=(Values(ENUMERATED, ("RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED")),)),  # ConstraintType
     Rule(0x00820036, T3, "CS", "1", values=(Values(ENUMERATED, ("FAILURE", "WARNING", "INFORMATIVE")),)),  # ConstraintViolationSignificance
     Rule(0x00820037, T1C, "UT", "1", condition=c3.C_d5343c),  # ConstraintViolationCondition
-    Rule(0x00820034, T1C, "SQ", "1", condition=c3.C_cd134b, items=i2_1.ConstraintValueSequence_c45cc2),  # ConstraintValueSequence
-    Rule(0x00820035, T3, "SQ", "1", items=i2_1.ConstraintValueSequence_c45cc2, max_items=1),  # RecommendedDefaultValueSequence
-    Rule(0x004008EA, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x00820034, T1C, "SQ", "1", condition=c3.C_cd134b, items=i2_1.ConstraintValueSequence_120600),  # ConstraintValueSequence
+    Rule(0x00820035, T3, "SQ", "1", items=i2_1.ConstraintValueSequence_120600, max_items=1),  # RecommendedDefaultValueSequence
+    Rule(0x004008EA, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
     Rule(0x00820033, T3, "UT", "1"),  # SpecificationSelectionGuidance
 ))
 T__10_26_1: Final = AttributeTable("table_10.26-1", "Attribute Value", "", True, "PS3.3 2020 table_10.26-1", (
@@ -313,13 +313,13 @@ T__10_26_1: Final = AttributeTable("table_10.26-1", "Attribute Value", "", True,
     Rule(0x00720071, T1C, "UR", "1", condition=c0.C_054d98),  # SelectorURValue
     Rule(0x0072007A, T1C, "US", "1-n", condition=c1.C_610599),  # SelectorUSValue
     Rule(0x00720070, T1C, "UT", "1", condition=c3.C_ccbab0),  # SelectorUTValue
-    Rule(0x00720080, T1C, "SQ", "1", condition=c1.C_44dffe, items=i1.PersonIdentificationCodeSequence_06e74b),  # SelectorCodeSequenceValue
+    Rule(0x00720080, T1C, "SQ", "1", condition=c1.C_44dffe, items=i1.PersonIdentificationCodeSequence_64900d),  # SelectorCodeSequenceValue
 ))
 T__10_27_1: Final = AttributeTable("table_10.27-1", "Reference Location", "", True, "PS3.3 2020 table_10.27-1", (
     Rule(0x00189900, T1, "LO", "1"),  # ReferenceLocationLabel
     Rule(0x00189901, T3, "UT", "1"),  # ReferenceLocationDescription
-    Rule(0x00189902, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ReferenceBasisCodeSequence
-    Rule(0x00189903, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ReferenceGeometryCodeSequence
+    Rule(0x00189902, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ReferenceBasisCodeSequence
+    Rule(0x00189903, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ReferenceGeometryCodeSequence
     Rule(0x00189904, T3, "DS", "1"),  # OffsetDistance
     Rule(0x00189905, T1C, "CS", "1", condition=c0.C_0f2038, values=(Values(ENUMERATED, ("SUPERIOR", "INFERIOR", "ANTERIOR", "POSTERIOR", "LEFT", "RIGHT", "PROXIMAL", "DISTAL", "MEDIAL", "LATERAL")),)),  # OffsetDirection
 ))
@@ -334,9 +334,9 @@ T__10_29_1: Final = AttributeTable("table_10.29-1", "UDI", "", True, "PS3.3 2020
     Rule(0x00500020, T3, "LO", "1"),  # DeviceDescription
 ))
 T__10_30_1: Final = AttributeTable("table_10.30-1", "Assertion", "", True, "PS3.3 2020 table_10.30-1", (
-    Rule(0x00440101, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AssertionCodeSequence
+    Rule(0x00440101, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AssertionCodeSequence
     Rule(0x00440102, T1, "UI", "1"),  # AssertionUID
-    Rule(0x00440103, T1, "SQ", "1", items=i2_0.AsserterIdentificationSequence_c1c884, max_items=1),  # AsserterIdentificationSequence
+    Rule(0x00440103, T1, "SQ", "1", items=i2_0.AsserterIdentificationSequence_2f6382, max_items=1),  # AsserterIdentificationSequence
     Rule(0x00440104, T1, "DT", "1"),  # AssertionDateTime
     Rule(0x00440105, T3, "DT", "1"),  # AssertionExpirationDateTime
     Rule(0x00440106, T3, "UT", "1"),  # AssertionComments
@@ -356,13 +356,13 @@ T__10_33_1: Final = AttributeTable("table_10.33-1", "Conceptual Volume", "", Tru
     Rule(0x30100006, T1, "UI", "1"),  # ConceptualVolumeUID
     Rule(0x30100007, T1C, "SQ", "1", condition=c2.C_8dfb93, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # OriginatingSOPInstanceReferenceSequence
     Rule(0x3010000A, T3, "SQ", "1", items=i1.EquivalentConceptualVolumesSequence_07c80c),  # EquivalentConceptualVolumesSequence
-    Rule(0x30100014, T3, "SQ", "1", items=i3.DerivationConceptualVolumeSequence_344065, max_items=1),  # DerivationConceptualVolumeSequence
+    Rule(0x30100014, T3, "SQ", "1", items=i3.DerivationConceptualVolumeSequence_1b79a3, max_items=1),  # DerivationConceptualVolumeSequence
 ))
 T__10_34_1: Final = AttributeTable("table_10.34-1", "Conceptual Volume Segmentation Reference And Combination", "", True, "PS3.3 2020 table_10.34-1", (
     Rule(0x30100006, T1, "UI", "1"),  # ConceptualVolumeUID
     Rule(0x30100007, T1C, "SQ", "1", condition=c2.C_8dfb93, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # OriginatingSOPInstanceReferenceSequence
     Rule(0x3010000A, T3, "SQ", "1", items=i1.EquivalentConceptualVolumesSequence_07c80c),  # EquivalentConceptualVolumesSequence
-    Rule(0x30100014, T3, "SQ", "1", items=i3.DerivationConceptualVolumeSequence_344065, max_items=1),  # DerivationConceptualVolumeSequence
+    Rule(0x30100014, T3, "SQ", "1", items=i3.DerivationConceptualVolumeSequence_1b79a3, max_items=1),  # DerivationConceptualVolumeSequence
     Rule(0x3010000E, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # ConceptualVolumeCombinationFlag
     Rule(0x30100008, T1C, "SQ", "1", condition=c0.C_357951, items=i2_0.ConceptualVolumeConstituentSequence_216025),  # ConceptualVolumeConstituentSequence
     Rule(0x3010000C, T1C, "UT", "1", condition=c0.C_357951),  # ConceptualVolumeCombinationExpression
@@ -376,7 +376,7 @@ T__10_35_1: Final = AttributeTable("table_10.35-1", "Device Model", "", True, "P
     Rule(0x3010001A, T2, "LO", "1"),  # ManufacturerModelVersion
 ))
 T__10_36_1: Final = AttributeTable("table_10.36-1", "Device Identification", "", True, "PS3.3 2020 table_10.36-1", (
-    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # DeviceTypeCodeSequence
+    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DeviceTypeCodeSequence
     Rule(0x3010002D, T1, "LO", "1"),  # DeviceLabel
     Rule(0x00500021, T3, "ST", "1"),  # LongDeviceDescription
     Rule(0x00181000, T2, "LO", "1"),  # DeviceSerialNumber
@@ -388,7 +388,7 @@ T__10_36_1: Final = AttributeTable("table_10.36-1", "Device Identification", "",
     Rule(0x3010001D, T1C, "LT", "1", condition=c2.C_91f045),  # DeviceAlternateIdentifierFormat
 ))
 T__10_37_1: Final = AttributeTable("table_10.37-1", "Related Information Entities", "", True, "PS3.3 2020 table_10.37-1", (
-    Rule(0x0040A170, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PurposeOfReferenceCodeSequence
+    Rule(0x0040A170, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PurposeOfReferenceCodeSequence
     Rule(0x00081110, T1, "SQ", "1", items=i2_1.ReferencedStudySequence_bf2a42),  # ReferencedStudySequence
 ))
 T__10_38_1: Final = AttributeTable("table_10.38-1", "Outline Definition", "", True, "PS3.3 2020 table_10.38-1", (
@@ -405,23 +405,23 @@ T__10_38_1: Final = AttributeTable("table_10.38-1", "Outline Definition", "", Tr
 T__10_39_1: Final = AttributeTable("table_10.39-1", "Patient to Equipment Relationship", "", True, "PS3.3 2020 table_10.39-1", (
     Rule(0x00289520, T1, "DS", "16"),  # ImageToEquipmentMappingMatrix
     Rule(0x300600C8, T3, "LO", "1"),  # FrameOfReferenceTransformationComment
-    Rule(0x300600C9, T2, "SQ", "1", items=i2_1.PatientLocationCoordinatesSequence_4f3a30),  # PatientLocationCoordinatesSequence
-    Rule(0x300600CB, T2, "SQ", "1", items=i4.PatientSupportPositionSequence_0610dc, max_items=1),  # PatientSupportPositionSequence
+    Rule(0x300600C9, T2, "SQ", "1", items=i2_0.PatientLocationCoordinatesSequence_0a5c3c),  # PatientLocationCoordinatesSequence
+    Rule(0x300600CB, T2, "SQ", "1", items=i4.PatientSupportPositionSequence_1a8157, max_items=1),  # PatientSupportPositionSequence
 ))
 T__10_40_1: Final = AttributeTable("table_10.40-1", "Patient Support Position", "", True, "PS3.3 2020 table_10.40-1", (
     Rule(0x300A065C, T1, "CS", "1", values=(Values(ENUMERATED, ("ABSENT", "GLOBAL", "DEVICE_SPECIFIC")),)),  # PatientSupportPositionSpecificationMethod
-    Rule(0x300A065D, T1C, "SQ", "1", condition=c3.C_cac21a, items=i3.PatientSupportPositionDeviceParameterSequence_64b05b),  # PatientSupportPositionDeviceParameterSequence
+    Rule(0x300A065D, T1C, "SQ", "1", condition=c3.C_cac21a, items=i3.PatientSupportPositionDeviceParameterSequence_a40b62),  # PatientSupportPositionDeviceParameterSequence
 ))
 T__10_9_1_1: Final = AttributeTable("table_10.9.1-1", "Enhanced Content Identification", "", True, "PS3.3 2020 table_10.9.1-1", (
     Rule(0x30100033, T1, "SH", "1"),  # UserContentLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
 ))
 T__10_9_2_1: Final = AttributeTable("table_10.9.2-1", "Extended Content Identification", "", True, "PS3.3 2020 table_10.9.2-1", (
     Rule(0x30100034, T1, "LO", "1"),  # UserContentLongLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
 ))
 # fmt: on

@@ -28,11 +28,11 @@ from dicompile.runtime.validate.tables import (
 T__8_8_1: Final = AttributeTable("table_8.8-1", "Code Sequence", "", True, "PS3.3 2020 table_8.8-1", (
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_4612f9),  # EquivalentCodeSequence
+    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
     Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
     Rule(0x00080117, T3, "UI", "1"),  # ContextUID
     Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
@@ -46,7 +46,7 @@ T__8_8_1: Final = AttributeTable("table_8.8-1", "Code Sequence", "", True, "PS3.
 T__8_8_1A: Final = AttributeTable("table_8.8-1a", "Basic Code Sequence", "", True, "PS3.3 2020 table_8.8-1a", (
     Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
     Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_5a9c03),  # CodingSchemeVersion
+    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
     Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
     Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
     Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue

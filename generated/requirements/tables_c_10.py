@@ -19,7 +19,7 @@ from dicompile.runtime.validate.tables import ENUMERATED, T1, T3, AttributeTable
 
 # fmt: off
 T_C_10_11: Final = AttributeTable("table_C.10-11", "Waveform Annotation", "", False, "PS3.3 2020 table_C.10-11", (
-    Rule(0x0040B020, T1, "SQ", "1", items=i3.WaveformAnnotationSequence_81a5bf),  # WaveformAnnotationSequence
+    Rule(0x0040B020, T1, "SQ", "1", items=i3.WaveformAnnotationSequence_7b58d6),  # WaveformAnnotationSequence
 ))
 T_C_10_12: Final = AttributeTable("table_C.10-12", "Graphic Group", "", False, "PS3.3 2020 table_C.10-12", (
     Rule(0x00700234, T1, "SQ", "1", items=i0_0.GraphicGroupSequence_2f1eba),  # GraphicGroupSequence
@@ -51,10 +51,10 @@ T_C_10_8: Final = AttributeTable("table_C.10-8", "Waveform Identification", "", 
     Rule(0x00080023, T1, "DA", "1"),  # ContentDate
     Rule(0x00080033, T1, "TM", "1"),  # ContentTime
     Rule(0x0008002A, T1, "DT", "1"),  # AcquisitionDateTime
-    Rule(0x0008114A, T3, "SQ", "1", items=i2_0.ReferencedInstanceSequence_75b85d),  # ReferencedInstanceSequence
+    Rule(0x0008114A, T3, "SQ", "1", items=i2_0.ReferencedInstanceSequence_5d6d7f),  # ReferencedInstanceSequence
 ))
 T_C_10_9: Final = AttributeTable("table_C.10-9", "Waveform", "", False, "PS3.3 2020 table_C.10-9", (
-    Rule(0x54000100, T1, "SQ", "1", items=i3.WaveformSequence_786d27),  # WaveformSequence
+    Rule(0x54000100, T1, "SQ", "1", items=i3.WaveformSequence_d0530b),  # WaveformSequence
     Rule(0x003A0230, T3, "FL", "1"),  # WaveformDataDisplayScale
     Rule(0x003A0231, T3, "US", "3"),  # WaveformDisplayBackgroundCIELabValue
     Rule(0x003A0240, T3, "SQ", "1", items=i1.WaveformPresentationGroupSequence_bfdebc),  # WaveformPresentationGroupSequence

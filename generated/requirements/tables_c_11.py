@@ -71,10 +71,10 @@ T_C_11_10_1: Final = AttributeTable("table_C.11.10-1", "Presentation State Ident
     Rule(0x00200013, T1, "IS", "1"),  # InstanceNumber
     Rule(0x00700080, T1, "CS", "1"),  # ContentLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
-    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_2c3ae8),  # AlternateContentDescriptionSequence
+    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_5d4505),  # AlternateContentDescriptionSequence
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
 ))
 T_C_11_11_1: Final = AttributeTable("table_C.11.11-1", "Presentation State Relationship", "", False, "PS3.3 2020 table_C.11.11-1", (
     Rule(0x00081115, T1, "SQ", "1", items=i1.ReferencedSeriesSequence_bb3fd5),  # ReferencedSeriesSequence
@@ -93,7 +93,7 @@ T_C_11_13_1: Final = AttributeTable("table_C.11.13-1", "Presentation State Mask"
 T_C_11_14_1: Final = AttributeTable("table_C.11.14-1", "Presentation State Blending", "", False, "PS3.3 2020 table_C.11.14-1", (
     Rule(0x00700402, T1, "SQ", "1", items=i2_0.BlendingSequence_39ebad),  # BlendingSequence
     Rule(0x00700403, T1, "FL", "1"),  # RelativeOpacity
-    Rule(0x00700404, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedSpatialRegistrationSequence
+    Rule(0x00700404, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedSpatialRegistrationSequence
 ))
 T_C_11_15_1: Final = AttributeTable("table_C.11.15-1", "ICC Profile", "", False, "PS3.3 2020 table_C.11.15-1", (
     Rule(0x00282000, T1, "OB", "1"),  # ICCProfile
@@ -103,10 +103,10 @@ T_C_11_16_1: Final = AttributeTable("table_C.11.16-1", "Structured Display", "",
     Rule(0x00200013, T1, "IS", "1"),  # InstanceNumber
     Rule(0x00700080, T1, "CS", "1"),  # ContentLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
-    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_2c3ae8),  # AlternateContentDescriptionSequence
+    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_5d4505),  # AlternateContentDescriptionSequence
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
     Rule(0x00700082, T1, "DA", "1"),  # PresentationCreationDate
     Rule(0x00700083, T1, "TM", "1"),  # PresentationCreationTime
     Rule(0x00720100, T1, "US", "1"),  # NumberOfScreens
@@ -139,10 +139,10 @@ T_C_11_22_1: Final = AttributeTable("table_C.11.22-1", "Volumetric Presentation 
     Rule(0x00200013, T1, "IS", "1"),  # InstanceNumber
     Rule(0x00700080, T1, "CS", "1"),  # ContentLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
-    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_2c3ae8),  # AlternateContentDescriptionSequence
+    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_5d4505),  # AlternateContentDescriptionSequence
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
     Rule(0x00701104, T3, "SQ", "1", items=i0_0.ReferencedSOPSequence_16a367, max_items=1),  # RenderedImageReferenceSequence
     Rule(0x00701101, T3, "UI", "1"),  # PresentationDisplayCollectionUID
     Rule(0x00701102, T1C, "UI", "1", condition=c3.C_eb4144),  # PresentationSequenceCollectionUID
@@ -158,9 +158,9 @@ T_C_11_24_1: Final = AttributeTable("table_C.11.24-1", "Volume Cropping", "", Fa
     Rule(0x00701301, T1, "SQ", "1", items=i1.VolumeCroppingSequence_c02898),  # VolumeCroppingSequence
 ))
 T_C_11_25_1: Final = AttributeTable("table_C.11.25-1", "Presentation View Description", "", False, "PS3.3 2020 table_C.11.25-1", (
-    Rule(0x00082218, T2, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x00540220, T2, "SQ", "1", items=i2_0.ViewCodeSequence_85fd1a),  # ViewCodeSequence
+    Rule(0x00082218, T2, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x00540220, T2, "SQ", "1", items=i2_0.ViewCodeSequence_3f635a),  # ViewCodeSequence
     Rule(0x00200062, T2, "CS", "1", values=(Values(ENUMERATED, ("R", "L", "U", "B")),)),  # ImageLaterality
 ))
 T_C_11_26_1: Final = AttributeTable("table_C.11.26-1", "Multi-Planar Reconstruction Geometry", "", False, "PS3.3 2020 table_C.11.26-1", (
@@ -217,7 +217,7 @@ T_C_11_32_1: Final = AttributeTable("table_C.11.32-1", "Render Display", "", Fal
     Rule(0x00282002, T1C, "CS", "1", condition=c0.C_06b22d, values=(Values(DEFINED, ("SRGB", "ADOBERGB", "ROMMRGB")),)),  # ColorSpace
 ))
 T_C_11_33_1: Final = AttributeTable("table_C.11.33-1", "Advanced Blending Presentation State", "", False, "PS3.3 2020 table_C.11.33-1", (
-    Rule(0x00701B01, T1, "SQ", "1", items=i5.AdvancedBlendingSequence_01d3b2),  # AdvancedBlendingSequence
+    Rule(0x00701B01, T1, "SQ", "1", items=i5.AdvancedBlendingSequence_2aee5a),  # AdvancedBlendingSequence
 ))
 T_C_11_33_1_1: Final = AttributeTable("table_C.11.33.1-1", "Threshold Sequence", "", True, "PS3.3 2020 table_C.11.33.1-1", (
     Rule(0x00701B11, T1C, "SQ", "1", condition=c0.C_2d9b0c, items=i1.ThresholdSequence_b4ac39),  # ThresholdSequence

@@ -38,14 +38,14 @@ T_C_12_1: Final = AttributeTable("table_C.12-1", "SOP Common", "", False, "PS3.3
     Rule(0x00080123, T3, "SQ", "1", items=i0_0.ContextGroupIdentificationSequence_f2a826),  # ContextGroupIdentificationSequence
     Rule(0x00080124, T3, "SQ", "1", items=i0_1.MappingResourceIdentificationSequence_bdaafc),  # MappingResourceIdentificationSequence
     Rule(0x00080201, T3, "SH", "1"),  # TimezoneOffsetFromUTC
-    Rule(0x0018A001, T3, "SQ", "1", items=i3.ContributingEquipmentSequence_969fc9),  # ContributingEquipmentSequence
+    Rule(0x0018A001, T3, "SQ", "1", items=i3.ContributingEquipmentSequence_fe53a4),  # ContributingEquipmentSequence
     Rule(0x00200013, T3, "IS", "1"),  # InstanceNumber
     Rule(0x01000410, T3, "CS", "1", values=(Values(ENUMERATED, ("NS", "OR", "AO", "AC")),)),  # SOPInstanceStatus
     Rule(0x01000420, T3, "DT", "1"),  # SOPAuthorizationDateTime
     Rule(0x01000424, T3, "LT", "1"),  # SOPAuthorizationComment
     Rule(0x01000426, T3, "LO", "1"),  # AuthorizationEquipmentCertificationNumber
     Rule(0x4FFE0001, T3, "SQ", "1", items=i0_0.MACParametersSequence_e884d7),  # MACParametersSequence
-    Rule(0xFFFAFFFA, T3, "SQ", "1", items=i2_1.DigitalSignaturesSequence_f02909),  # DigitalSignaturesSequence
+    Rule(0xFFFAFFFA, T3, "SQ", "1", items=i2_0.DigitalSignaturesSequence_d179a0),  # DigitalSignaturesSequence
     Rule(0x04000500, T1C, "SQ", "1", condition=c1.C_483084, items=i0_0.EncryptedAttributesSequence_d5b0aa),  # EncryptedAttributesSequence
     Rule(0x04000561, T3, "SQ", "1", items=i1.OriginalAttributesSequence_027a4f),  # OriginalAttributesSequence
     Rule(0x0040A390, T1C, "SQ", "1", condition=c3.C_ff62a3, items=i0_1.HL7StructuredDocumentReferenceSequence_9ccc1e),  # HL7StructuredDocumentReferenceSequence
@@ -58,16 +58,16 @@ T_C_12_1: Final = AttributeTable("table_C.12-1", "SOP Common", "", False, "PS3.3
     Rule(0x22000005, T3, "LT", "1"),  # BarcodeValue
 ))
 T_C_12_10: Final = AttributeTable("table_C.12-10", "General Reference", "", False, "PS3.3 2020 table_C.12-10", (
-    Rule(0x00081140, T3, "SQ", "1", items=i2_1.ReferencedImageSequence_adf8ed),  # ReferencedImageSequence
-    Rule(0x0008114A, T3, "SQ", "1", items=i2_1.ReferencedInstanceSequence_ce4981),  # ReferencedInstanceSequence
+    Rule(0x00081140, T3, "SQ", "1", items=i2_1.ReferencedImageSequence_ba0f35),  # ReferencedImageSequence
+    Rule(0x0008114A, T3, "SQ", "1", items=i2_0.ReferencedInstanceSequence_9308c1),  # ReferencedInstanceSequence
     Rule(0x00082111, T3, "ST", "1"),  # DerivationDescription
-    Rule(0x00089215, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # DerivationCodeSequence
-    Rule(0x00082112, T3, "SQ", "1", items=i2_1.SourceImageSequence_3fc60a),  # SourceImageSequence
-    Rule(0x00420013, T3, "SQ", "1", items=i2_0.SourceInstanceSequence_edcc9b),  # SourceInstanceSequence
+    Rule(0x00089215, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # DerivationCodeSequence
+    Rule(0x00082112, T3, "SQ", "1", items=i2_0.SourceImageSequence_21c2d4),  # SourceImageSequence
+    Rule(0x00420013, T3, "SQ", "1", items=i2_0.SourceInstanceSequence_57ddb6),  # SourceInstanceSequence
 ))
 T_C_12_6: Final = AttributeTable("table_C.12-6", "Digital Signatures", "", True, "PS3.3 2020 table_C.12-6", (
     Rule(0x4FFE0001, T3, "SQ", "1", items=i0_0.MACParametersSequence_e884d7),  # MACParametersSequence
-    Rule(0xFFFAFFFA, T3, "SQ", "1", items=i2_1.DigitalSignaturesSequence_f02909),  # DigitalSignaturesSequence
+    Rule(0xFFFAFFFA, T3, "SQ", "1", items=i2_0.DigitalSignaturesSequence_d179a0),  # DigitalSignaturesSequence
 ))
 T_C_12_7: Final = AttributeTable("table_C.12-7", "Encrypted Attributes Data Set", "C.12.1.1.4.2", True, "PS3.3 2016c table_C.12-7", (
     Rule(0x04000550, T1, "SQ", "1", items=i0_1.ModifiedAttributesSequence_666789, max_items=1),  # ModifiedAttributesSequence

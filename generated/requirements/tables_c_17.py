@@ -41,7 +41,7 @@ T_C_17_1: Final = AttributeTable("table_C.17-1", "SR Document Series", "", False
     Rule(0x00080031, T3, "TM", "1"),  # SeriesTime
     Rule(0x00181030, T3, "LO", "1"),  # ProtocolName
     Rule(0x0008103E, T3, "LO", "1"),  # SeriesDescription
-    Rule(0x0008103F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SeriesDescriptionCodeSequence
+    Rule(0x0008103F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SeriesDescriptionCodeSequence
     Rule(0x00081111, T2, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedPerformedProcedureStepSequence
 ))
 T_C_17_2: Final = AttributeTable("table_C.17-2", "SR Document General", "", False, "PS3.3 2020 table_C.17-2", (
@@ -52,21 +52,21 @@ T_C_17_2: Final = AttributeTable("table_C.17-2", "SR Document General", "", Fals
     Rule(0x0040A493, T1, "CS", "1", values=(Values(ENUMERATED, ("UNVERIFIED", "VERIFIED")),)),  # VerificationFlag
     Rule(0x00080023, T1, "DA", "1"),  # ContentDate
     Rule(0x00080033, T1, "TM", "1"),  # ContentTime
-    Rule(0x0040A073, T1C, "SQ", "1", condition=c2.C_aeff8f, items=i2_0.VerifyingObserverSequence_301519),  # VerifyingObserverSequence
-    Rule(0x0040A078, T3, "SQ", "1", items=i2_0.AsserterIdentificationSequence_c1c884),  # AuthorObserverSequence
-    Rule(0x0040A07A, T3, "SQ", "1", items=i2_0.ParticipantSequence_c59940),  # ParticipantSequence
-    Rule(0x0040A07C, T3, "SQ", "1", items=i2_1.CustodialOrganizationSequence_ac58e9, max_items=1),  # CustodialOrganizationSequence
-    Rule(0x0040A360, T1C, "SQ", "1", condition=c3.C_d97813, items=i4.ReferencedSpatialRegistrationSequence_654174),  # PredecessorDocumentsSequence
-    Rule(0x0040A525, T1C, "SQ", "1", condition=c1.C_61435e, items=i4.ReferencedSpatialRegistrationSequence_654174),  # IdenticalDocumentsSequence
-    Rule(0x0040A370, T1C, "SQ", "1", condition=c0.C_0c3482, items=i2_1.ReferencedRequestSequence_2a0d3a),  # ReferencedRequestSequence
-    Rule(0x0040A372, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PerformedProcedureCodeSequence
-    Rule(0x0040A375, T1C, "SQ", "1", condition=c0.C_3315d0, items=i4.ReferencedSpatialRegistrationSequence_654174),  # CurrentRequestedProcedureEvidenceSequence
-    Rule(0x0040A385, T1C, "SQ", "1", condition=c0.C_098380, items=i4.ReferencedSpatialRegistrationSequence_654174),  # PertinentOtherEvidenceSequence
-    Rule(0x0008114A, T1C, "SQ", "1", condition=c0.C_343ee9, items=i2_1.ReferencedInstanceSequence_ce4981),  # ReferencedInstanceSequence
+    Rule(0x0040A073, T1C, "SQ", "1", condition=c2.C_aeff8f, items=i2_0.VerifyingObserverSequence_a6b481),  # VerifyingObserverSequence
+    Rule(0x0040A078, T3, "SQ", "1", items=i2_0.AsserterIdentificationSequence_2f6382),  # AuthorObserverSequence
+    Rule(0x0040A07A, T3, "SQ", "1", items=i2_1.ParticipantSequence_4ae315),  # ParticipantSequence
+    Rule(0x0040A07C, T3, "SQ", "1", items=i2_1.CustodialOrganizationSequence_550272, max_items=1),  # CustodialOrganizationSequence
+    Rule(0x0040A360, T1C, "SQ", "1", condition=c3.C_d97813, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # PredecessorDocumentsSequence
+    Rule(0x0040A525, T1C, "SQ", "1", condition=c1.C_61435e, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # IdenticalDocumentsSequence
+    Rule(0x0040A370, T1C, "SQ", "1", condition=c0.C_0c3482, items=i2_1.ReferencedRequestSequence_febaf4),  # ReferencedRequestSequence
+    Rule(0x0040A372, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PerformedProcedureCodeSequence
+    Rule(0x0040A375, T1C, "SQ", "1", condition=c0.C_3315d0, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # CurrentRequestedProcedureEvidenceSequence
+    Rule(0x0040A385, T1C, "SQ", "1", condition=c0.C_098380, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # PertinentOtherEvidenceSequence
+    Rule(0x0008114A, T1C, "SQ", "1", condition=c0.C_343ee9, items=i2_0.ReferencedInstanceSequence_9308c1),  # ReferencedInstanceSequence
 ))
 T_C_17_3: Final = AttributeTable("table_C.17-3", "Hierarchical SOP Instance Reference", "", True, "PS3.3 2020 table_C.17-3", (
     Rule(0x0020000D, T1, "UI", "1"),  # StudyInstanceUID
-    Rule(0x00081115, T1, "SQ", "1", items=i3.ReferencedSeriesSequence_57e176),  # ReferencedSeriesSequence
+    Rule(0x00081115, T1, "SQ", "1", items=i3.ReferencedSeriesSequence_8a28bb),  # ReferencedSeriesSequence
 ))
 T_C_17_3A: Final = AttributeTable("table_C.17-3a", "Hierarchical Series Reference", "", True, "PS3.3 2020 table_C.17-3a", (
     Rule(0x0020000E, T1, "UI", "1"),  # SeriesInstanceUID
@@ -75,13 +75,13 @@ T_C_17_3A: Final = AttributeTable("table_C.17-3a", "Hierarchical Series Referenc
     Rule(0x00081190, T3, "UR", "1"),  # RetrieveURL
     Rule(0x00880130, T3, "SH", "1"),  # StorageMediaFileSetID
     Rule(0x00880140, T3, "UI", "1"),  # StorageMediaFileSetUID
-    Rule(0x00081199, T1, "SQ", "1", items=i2_0.ReferencedSOPSequence_0838c0),  # ReferencedSOPSequence
+    Rule(0x00081199, T1, "SQ", "1", items=i2_1.ReferencedSOPSequence_3f8275),  # ReferencedSOPSequence
 ))
 T_C_17_3B: Final = AttributeTable("table_C.17-3b", "Identified Person or Device", "", True, "PS3.3 2020 table_C.17-3b", (
     Rule(0x0040A084, T1, "CS", "1", values=(Values(ENUMERATED, ("PSN", "DEV")),)),  # ObserverType
     Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_863b14),  # PersonName
-    Rule(0x00401101, T2C, "SQ", "1", condition=c2.C_863b14, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PersonIdentificationCodeSequence
-    Rule(0x0044010A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # OrganizationalRoleCodeSequence
+    Rule(0x00401101, T2C, "SQ", "1", condition=c2.C_863b14, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PersonIdentificationCodeSequence
+    Rule(0x0044010A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # OrganizationalRoleCodeSequence
     Rule(0x00081010, T2C, "SH", "1", condition=c0.C_2fc233),  # StationName
     Rule(0x00181002, T1C, "UI", "1", condition=c0.C_2fc233),  # DeviceUID
     Rule(0x00080070, T1C, "LO", "1", condition=c0.C_2fc233),  # Manufacturer
@@ -90,22 +90,22 @@ T_C_17_3B: Final = AttributeTable("table_C.17-3b", "Identified Person or Device"
     Rule(0x00181000, T3, "LO", "1"),  # DeviceSerialNumber
     Rule(0x00181020, T3, "LO", "1-n"),  # SoftwareVersions
     Rule(0x00080080, T2, "LO", "1"),  # InstitutionName
-    Rule(0x00080082, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionCodeSequence
+    Rule(0x00080082, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InstitutionCodeSequence
     Rule(0x00081040, T3, "LO", "1"),  # InstitutionalDepartmentName
-    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
+    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
 ))
 T_C_17_4: Final = AttributeTable("table_C.17-4", "SR Document Content", "", False, "PS3.3 2020 table_C.17-4", (
     Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER")),)),  # ValueType
-    Rule(0x0040A043, T1C, "SQ", "1", condition=c0.C_0f139b, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A043, T1C, "SQ", "1", condition=c0.C_0f139b, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
     Rule(0x0040A160, T1C, "UT", "1", condition=c3.C_dbd214),  # TextValue
     Rule(0x0040A120, T1C, "DT", "1", condition=c0.C_366a85),  # DateTime
     Rule(0x0040A121, T1C, "DA", "1", condition=c2.C_812280),  # Date
     Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e),  # Time
     Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba),  # PersonName
     Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e),  # UID
-    Rule(0x0040A300, T2, "SQ", "1", items=i2_0.MeasuredValueSequence_c2e20b, max_items=1, include=c0.C_333f06),  # MeasuredValueSequence
-    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1, include=c0.C_333f06),  # NumericValueQualifierCodeSequence
-    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1, include=c0.C_0d678a),  # ConceptCodeSequence
+    Rule(0x0040A300, T2, "SQ", "1", items=i2_1.MeasuredValueSequence_44bd85, max_items=1, include=c0.C_333f06),  # MeasuredValueSequence
+    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1, include=c0.C_333f06),  # NumericValueQualifierCodeSequence
+    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1, include=c0.C_0d678a),  # ConceptCodeSequence
     Rule(0x00081199, T1, "SQ", "1", items=i1.ReferencedSOPSequence_b050e3, max_items=1, include=c1.C_7a61a5),  # ReferencedSOPSequence
     Rule(0x00700022, T1, "FL", "2-n", include=c1.C_7733cf),  # GraphicData
     Rule(0x00700023, T1, "CS", "1", include=c1.C_7733cf),  # GraphicType
@@ -120,20 +120,20 @@ T_C_17_4: Final = AttributeTable("table_C.17-4", "SR Document Content", "", Fals
     Rule(0x0040A504, T1C, "SQ", "1", condition=c0.C_244dec, items=i0_1.ContentTemplateSequence_eab10a, max_items=1, include=c2.C_877792),  # ContentTemplateSequence
     Rule(0x0040A032, T1C, "DT", "1", condition=c0.C_09b525),  # ObservationDateTime
     Rule(0x0040A171, T3, "UI", "1"),  # ObservationUID
-    Rule(0x0040A730, T1C, "SQ", "1", condition=c1.C_7bb9c5, items=i3.ContentSequence_c79f61),  # ContentSequence
+    Rule(0x0040A730, T1C, "SQ", "1", condition=c1.C_7bb9c5, items=i3.ContentSequence_2784bd),  # ContentSequence
 ))
 T_C_17_5: Final = AttributeTable("table_C.17-5", "Document Content", "", True, "PS3.3 2020 table_C.17-5", (
     Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER")),)),  # ValueType
-    Rule(0x0040A043, T1C, "SQ", "1", condition=c0.C_0f139b, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A043, T1C, "SQ", "1", condition=c0.C_0f139b, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
     Rule(0x0040A160, T1C, "UT", "1", condition=c3.C_dbd214),  # TextValue
     Rule(0x0040A120, T1C, "DT", "1", condition=c0.C_366a85),  # DateTime
     Rule(0x0040A121, T1C, "DA", "1", condition=c2.C_812280),  # Date
     Rule(0x0040A122, T1C, "TM", "1", condition=c3.C_d9d59e),  # Time
     Rule(0x0040A123, T1C, "PN", "1", condition=c2.C_952aba),  # PersonName
     Rule(0x0040A124, T1C, "UI", "1", condition=c0.C_358c3e),  # UID
-    Rule(0x0040A300, T2, "SQ", "1", items=i2_0.MeasuredValueSequence_c2e20b, max_items=1, include=c0.C_333f06),  # MeasuredValueSequence
-    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1, include=c0.C_333f06),  # NumericValueQualifierCodeSequence
-    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1, include=c0.C_0d678a),  # ConceptCodeSequence
+    Rule(0x0040A300, T2, "SQ", "1", items=i2_1.MeasuredValueSequence_44bd85, max_items=1, include=c0.C_333f06),  # MeasuredValueSequence
+    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1, include=c0.C_333f06),  # NumericValueQualifierCodeSequence
+    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1, include=c0.C_0d678a),  # ConceptCodeSequence
     Rule(0x00081199, T1, "SQ", "1", items=i1.ReferencedSOPSequence_b050e3, max_items=1, include=c1.C_7a61a5),  # ReferencedSOPSequence
     Rule(0x00700022, T1, "FL", "2-n", include=c1.C_7733cf),  # GraphicData
     Rule(0x00700023, T1, "CS", "1", include=c1.C_7733cf),  # GraphicType
@@ -150,7 +150,7 @@ T_C_17_5: Final = AttributeTable("table_C.17-5", "Document Content", "", True, "
 T_C_17_6: Final = AttributeTable("table_C.17-6", "Document Relationship", "", True, "PS3.3 2020 table_C.17-6", (
     Rule(0x0040A032, T1C, "DT", "1", condition=c0.C_09b525),  # ObservationDateTime
     Rule(0x0040A171, T3, "UI", "1"),  # ObservationUID
-    Rule(0x0040A730, T1C, "SQ", "1", condition=c1.C_7bb9c5, items=i3.ContentSequence_c79f61),  # ContentSequence
+    Rule(0x0040A730, T1C, "SQ", "1", condition=c1.C_7bb9c5, items=i3.ContentSequence_2784bd),  # ContentSequence
 ))
 T_C_17_6_1: Final = AttributeTable("table_C.17.6-1", "Key Object Document Series", "", False, "PS3.3 2020 table_C.17.6-1", (
     Rule(0x00080060, T1, "CS", "1", values=(Values(ENUMERATED, ("KO",)),)),  # Modality
@@ -160,15 +160,15 @@ T_C_17_6_1: Final = AttributeTable("table_C.17.6-1", "Key Object Document Series
     Rule(0x00080031, T3, "TM", "1"),  # SeriesTime
     Rule(0x00181030, T3, "LO", "1"),  # ProtocolName
     Rule(0x0008103E, T3, "LO", "1"),  # SeriesDescription
-    Rule(0x0008103F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SeriesDescriptionCodeSequence
+    Rule(0x0008103F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SeriesDescriptionCodeSequence
     Rule(0x00081111, T2, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedPerformedProcedureStepSequence
 ))
 T_C_17_6_2: Final = AttributeTable("table_C.17.6-2", "Key Object Document", "", False, "PS3.3 2020 table_C.17.6-2", (
     Rule(0x00200013, T1, "IS", "1"),  # InstanceNumber
     Rule(0x00080023, T1, "DA", "1"),  # ContentDate
     Rule(0x00080033, T1, "TM", "1"),  # ContentTime
-    Rule(0x0040A370, T1C, "SQ", "1", condition=c1.C_7b872e, items=i2_0.ReferencedRequestSequence_89595e),  # ReferencedRequestSequence
-    Rule(0x0040A375, T1, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # CurrentRequestedProcedureEvidenceSequence
-    Rule(0x0040A525, T1C, "SQ", "1", condition=c1.C_406986, items=i4.ReferencedSpatialRegistrationSequence_654174),  # IdenticalDocumentsSequence
+    Rule(0x0040A370, T1C, "SQ", "1", condition=c1.C_7b872e, items=i2_1.ReferencedRequestSequence_17f66a),  # ReferencedRequestSequence
+    Rule(0x0040A375, T1, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # CurrentRequestedProcedureEvidenceSequence
+    Rule(0x0040A525, T1C, "SQ", "1", condition=c1.C_406986, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # IdenticalDocumentsSequence
 ))
 # fmt: on

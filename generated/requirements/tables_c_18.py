@@ -16,7 +16,7 @@ from dicompile.generated.requirements import conditions_3 as c3
 from dicompile.generated.requirements import items_h0_0 as i0_0
 from dicompile.generated.requirements import items_h0_1 as i0_1
 from dicompile.generated.requirements import items_h1 as i1
-from dicompile.generated.requirements import items_h2_0 as i2_0
+from dicompile.generated.requirements import items_h2_1 as i2_1
 from dicompile.generated.requirements import items_h3 as i3
 from dicompile.runtime.validate.tables import (
     ENUMERATED,
@@ -31,14 +31,14 @@ from dicompile.runtime.validate.tables import (
 
 # fmt: off
 T_C_18_1_1: Final = AttributeTable("table_C.18.1-1", "Numeric Measurement", "", True, "PS3.3 2020 table_C.18.1-1", (
-    Rule(0x0040A300, T2, "SQ", "1", items=i2_0.MeasuredValueSequence_c2e20b, max_items=1),  # MeasuredValueSequence
-    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # NumericValueQualifierCodeSequence
+    Rule(0x0040A300, T2, "SQ", "1", items=i2_1.MeasuredValueSequence_44bd85, max_items=1),  # MeasuredValueSequence
+    Rule(0x0040A301, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # NumericValueQualifierCodeSequence
 ))
 T_C_18_10_1: Final = AttributeTable("table_C.18.10-1", "Table Content Item", "C.18.10", True, "PS3.3 2016c table_C.18.10-1", (
-    Rule(0x0040A801, T1, items=i3.Item_faf7c0, max_items=1),
+    Rule(0x0040A801, T1, items=i3.Item_446574, max_items=1),
 ))
 T_C_18_2_1: Final = AttributeTable("table_C.18.2-1", "Code", "", True, "PS3.3 2020 table_C.18.2-1", (
-    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptCodeSequence
+    Rule(0x0040A168, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptCodeSequence
 ))
 T_C_18_3_1: Final = AttributeTable("table_C.18.3-1", "Composite Object Reference", "", True, "PS3.3 2020 table_C.18.3-1", (
     Rule(0x00081199, T1, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedSOPSequence

@@ -20,9 +20,9 @@ T_C_19_1: Final = AttributeTable("table_C.19-1", "Raw Data", "", False, "PS3.3 2
     Rule(0x0008002A, T3, "DT", "1"),  # AcquisitionDateTime
     Rule(0x00700080, T3, "CS", "1"),  # ContentLabel
     Rule(0x00700081, T3, "LO", "1"),  # ContentDescription
-    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
     Rule(0x00200062, T3, "CS", "1", values=(Values(ENUMERATED, ("R", "L", "U", "B")),)),  # ImageLaterality
     Rule(0x00089123, T1, "UI", "1"),  # CreatorVersionUID
-    Rule(0x0008114A, T3, "SQ", "1", items=i2_1.ReferencedInstanceSequence_5b644a),  # ReferencedInstanceSequence
+    Rule(0x0008114A, T3, "SQ", "1", items=i2_1.ReferencedInstanceSequence_dfdd29),  # ReferencedInstanceSequence
 ))
 # fmt: on

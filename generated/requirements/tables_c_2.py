@@ -26,15 +26,15 @@ T_C_2_2: Final = AttributeTable("table_C.2-2", "Patient Identification", "", Fal
     Rule(0x00100010, T3, "PN", "1"),  # PatientName
     Rule(0x00100020, T3, "LO", "1"),  # PatientID
     Rule(0x00100021, T3, "LO", "1"),  # IssuerOfPatientID
-    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_306061, max_items=1),  # IssuerOfPatientIDQualifiersSequence
+    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_6bafb7, max_items=1),  # IssuerOfPatientIDQualifiersSequence
     Rule(0x00100022, T3, "CS", "1", values=(Values(DEFINED, ("TEXT", "RFID", "BARCODE")),)),  # TypeOfPatientID
-    Rule(0x00101002, T3, "SQ", "1", items=i3.OtherPatientIDsSequence_26e767),  # OtherPatientIDsSequence
+    Rule(0x00101002, T3, "SQ", "1", items=i3.OtherPatientIDsSequence_e7f7a5),  # OtherPatientIDsSequence
     Rule(0x00101001, T3, "PN", "1-n"),  # OtherPatientNames
     Rule(0x00101005, T3, "PN", "1"),  # PatientBirthName
     Rule(0x00101060, T3, "PN", "1"),  # PatientMotherBirthName
     Rule(0x00101100, T3, "SQ", "1", items=i1.ReferencedPatientPhotoSequence_355d9f, max_items=1),  # ReferencedPatientPhotoSequence
-    Rule(0x00100026, T3, "SQ", "1", items=i3.SourcePatientGroupIdentificationSequence_4c5bd7, max_items=1),  # SourcePatientGroupIdentificationSequence
-    Rule(0x00100027, T3, "SQ", "1", items=i3.GroupOfPatientsIdentificationSequence_555fc9),  # GroupOfPatientsIdentificationSequence
+    Rule(0x00100026, T3, "SQ", "1", items=i3.SourcePatientGroupIdentificationSequence_97b839, max_items=1),  # SourcePatientGroupIdentificationSequence
+    Rule(0x00100027, T3, "SQ", "1", items=i3.GroupOfPatientsIdentificationSequence_21b45c),  # GroupOfPatientsIdentificationSequence
 ))
 T_C_2_3: Final = AttributeTable("table_C.2-3", "Patient Demographic", "", False, "PS3.3 2020 table_C.2-3", (
     Rule(0x00101010, T3, "AS", "1"),  # PatientAge
@@ -44,11 +44,11 @@ T_C_2_3: Final = AttributeTable("table_C.2-3", "Patient Demographic", "", False,
     Rule(0x00100032, T3, "TM", "1"),  # PatientBirthTime
     Rule(0x00100040, T3, "CS", "1", values=(Values(ENUMERATED, ("M", "F", "O")),)),  # PatientSex
     Rule(0x00100200, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # QualityControlSubject
-    Rule(0x00100050, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PatientInsurancePlanCodeSequence
-    Rule(0x00100101, T3, "SQ", "1", items=i2_0.PatientPrimaryLanguageCodeSequence_79a6dd),  # PatientPrimaryLanguageCodeSequence
+    Rule(0x00100050, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PatientInsurancePlanCodeSequence
+    Rule(0x00100101, T3, "SQ", "1", items=i2_0.PatientPrimaryLanguageCodeSequence_604139),  # PatientPrimaryLanguageCodeSequence
     Rule(0x00101020, T3, "DS", "1"),  # PatientSize
     Rule(0x00101030, T3, "DS", "1"),  # PatientWeight
-    Rule(0x00101021, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PatientSizeCodeSequence
+    Rule(0x00101021, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PatientSizeCodeSequence
     Rule(0x00101040, T3, "LO", "1"),  # PatientAddress
     Rule(0x00101080, T3, "LO", "1"),  # MilitaryRank
     Rule(0x00101081, T3, "LO", "1"),  # BranchOfService
@@ -63,16 +63,16 @@ T_C_2_3: Final = AttributeTable("table_C.2-3", "Patient Demographic", "", False,
     Rule(0x00102298, T3, "CS", "1", values=(Values(DEFINED, ("OWNER", "PARENT", "CHILD", "SPOUSE", "SIBLING", "RELATIVE", "GUARDIAN", "CUSTODIAN", "AGENT", "INVESTIGATOR", "VETERINARIAN")),)),  # ResponsiblePersonRole
     Rule(0x00102299, T3, "LO", "1"),  # ResponsibleOrganization
     Rule(0x00102201, T3, "LO", "1"),  # PatientSpeciesDescription
-    Rule(0x00102202, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientSpeciesCodeSequence
+    Rule(0x00102202, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientSpeciesCodeSequence
     Rule(0x00102292, T3, "LO", "1"),  # PatientBreedDescription
-    Rule(0x00102293, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PatientBreedCodeSequence
-    Rule(0x00102294, T3, "SQ", "1", items=i2_1.BreedRegistrationSequence_c81cc9),  # BreedRegistrationSequence
+    Rule(0x00102293, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PatientBreedCodeSequence
+    Rule(0x00102294, T3, "SQ", "1", items=i2_0.BreedRegistrationSequence_1280f9),  # BreedRegistrationSequence
     Rule(0x00100212, T3, "UC", "1"),  # StrainDescription
     Rule(0x00100213, T3, "LO", "1"),  # StrainNomenclature
-    Rule(0x00100219, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # StrainCodeSequence
+    Rule(0x00100219, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # StrainCodeSequence
     Rule(0x00100218, T3, "UT", "1"),  # StrainAdditionalInformation
-    Rule(0x00100216, T3, "SQ", "1", items=i2_1.StrainStockSequence_a72e21, max_items=1),  # StrainStockSequence
-    Rule(0x00100221, T3, "SQ", "1", items=i2_0.GeneticModificationsSequence_194373),  # GeneticModificationsSequence
+    Rule(0x00100216, T3, "SQ", "1", items=i2_0.StrainStockSequence_a2e343, max_items=1),  # StrainStockSequence
+    Rule(0x00100221, T3, "SQ", "1", items=i2_1.GeneticModificationsSequence_d3978a),  # GeneticModificationsSequence
 ))
 T_C_2_4: Final = AttributeTable("table_C.2-4", "Patient Medical", "", False, "PS3.3 2020 table_C.2-4", (
     Rule(0x00102000, T3, "LO", "1-n"),  # MedicalAlerts
@@ -87,7 +87,7 @@ T_C_2_4: Final = AttributeTable("table_C.2-4", "Patient Medical", "", False, "PS
     Rule(0x00101024, T3, "DS", "1"),  # MeasuredLateralDimension
     Rule(0x00380050, T3, "LO", "1"),  # SpecialNeeds
     Rule(0x00380500, T3, "LO", "1"),  # PatientState
-    Rule(0x00380100, T3, "SQ", "1", items=i2_0.PertinentDocumentsSequence_232219),  # PertinentDocumentsSequence
+    Rule(0x00380100, T3, "SQ", "1", items=i2_0.PertinentDocumentsSequence_328800),  # PertinentDocumentsSequence
     Rule(0x00380101, T3, "SQ", "1", items=i0_1.PertinentResourcesSequence_1bdd20),  # PertinentResourcesSequence
     Rule(0x00380502, T3, "SQ", "1", items=i0_0.PatientClinicalTrialParticipationSequence_282885),  # PatientClinicalTrialParticipationSequence
 ))

@@ -24,11 +24,11 @@ T_C_20_2_1: Final = AttributeTable("table_C.20.2-1", "Spatial Registration", "",
     Rule(0x00200013, T1, "IS", "1"),  # InstanceNumber
     Rule(0x00700080, T1, "CS", "1"),  # ContentLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
-    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_2c3ae8),  # AlternateContentDescriptionSequence
+    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_5d4505),  # AlternateContentDescriptionSequence
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
-    Rule(0x00700308, T1, "SQ", "1", items=i3.RegistrationSequence_6b9beb),  # RegistrationSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00700308, T1, "SQ", "1", items=i3.RegistrationSequence_b5d426),  # RegistrationSequence
 ))
 T_C_20_3_1: Final = AttributeTable("table_C.20.3-1", "Deformable Spatial Registration", "", False, "PS3.3 2020 table_C.20.3-1", (
     Rule(0x00080023, T1, "DA", "1"),  # ContentDate
@@ -36,10 +36,10 @@ T_C_20_3_1: Final = AttributeTable("table_C.20.3-1", "Deformable Spatial Registr
     Rule(0x00200013, T1, "IS", "1"),  # InstanceNumber
     Rule(0x00700080, T1, "CS", "1"),  # ContentLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
-    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_2c3ae8),  # AlternateContentDescriptionSequence
+    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_5d4505),  # AlternateContentDescriptionSequence
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
-    Rule(0x00640002, T1, "SQ", "1", items=i2_1.DeformableRegistrationSequence_1a3989),  # DeformableRegistrationSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00640002, T1, "SQ", "1", items=i2_0.DeformableRegistrationSequence_c86b83),  # DeformableRegistrationSequence
 ))
 # fmt: on

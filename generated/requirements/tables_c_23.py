@@ -37,10 +37,10 @@ T_C_23_1_1: Final = AttributeTable("table_C.23.1-1", "Hanging Protocol Definitio
     Rule(0x00720006, T1, "CS", "1", values=(Values(ENUMERATED, ("MANUFACTURER", "SITE", "USER_GROUP", "SINGLE_USER")),)),  # HangingProtocolLevel
     Rule(0x00720008, T1, "LO", "1"),  # HangingProtocolCreator
     Rule(0x0072000A, T1, "DT", "1"),  # HangingProtocolCreationDateTime
-    Rule(0x0072000C, T1, "SQ", "1", items=i2_0.HangingProtocolDefinitionSequence_0f1330),  # HangingProtocolDefinitionSequence
+    Rule(0x0072000C, T1, "SQ", "1", items=i2_0.HangingProtocolDefinitionSequence_ac9d33),  # HangingProtocolDefinitionSequence
     Rule(0x00720014, T1, "US", "1"),  # NumberOfPriorsReferenced
-    Rule(0x00720020, T1, "SQ", "1", items=i3.ImageSetsSequence_f77ea8),  # ImageSetsSequence
-    Rule(0x0072000E, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # HangingProtocolUserIdentificationCodeSequence
+    Rule(0x00720020, T1, "SQ", "1", items=i3.ImageSetsSequence_fb6749),  # ImageSetsSequence
+    Rule(0x0072000E, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # HangingProtocolUserIdentificationCodeSequence
     Rule(0x00720010, T3, "LO", "1"),  # HangingProtocolUserGroupName
     Rule(0x00720012, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # SourceHangingProtocolSequence
 ))
@@ -57,7 +57,7 @@ T_C_23_2_2: Final = AttributeTable("table_C.23.2-2", "Screen Specifications", ""
     Rule(0x0072010E, T3, "US", "1"),  # ApplicationMaximumRepaintTime
 ))
 T_C_23_3_1: Final = AttributeTable("table_C.23.3-1", "Hanging Protocol Display", "", False, "PS3.3 2020 table_C.23.3-1", (
-    Rule(0x00720200, T1, "SQ", "1", items=i3.DisplaySetsSequence_4da927),  # DisplaySetsSequence
+    Rule(0x00720200, T1, "SQ", "1", items=i3.DisplaySetsSequence_c470bd),  # DisplaySetsSequence
     Rule(0x00720208, T2, "CS", "1", values=(Values(ENUMERATED, ("MAINTAIN_LAYOUT", "ADAPT_LAYOUT")),)),  # PartialDataDisplayHandling
     Rule(0x00720210, T3, "SQ", "1", items=i0_0.SynchronizedScrollingSequence_71b8a6),  # SynchronizedScrollingSequence
     Rule(0x00720214, T3, "SQ", "1", items=i0_0.NavigationIndicatorSequence_8ada37),  # NavigationIndicatorSequence
@@ -86,7 +86,7 @@ T_C_23_4_2: Final = AttributeTable("table_C.23.4-2", "Hanging Protocol Selector 
     Rule(0x0072007A, T1C, "US", "1-n", condition=c1.C_610599),  # SelectorUSValue
     Rule(0x0072007C, T1C, "SL", "1-n", condition=c1.C_43ad5a),  # SelectorSLValue
     Rule(0x0072007E, T1C, "SS", "1-n", condition=c2.C_83418a),  # SelectorSSValue
-    Rule(0x00720080, T1C, "SQ", "1", condition=c2.C_8b73ba, items=i1.PersonIdentificationCodeSequence_06e74b),  # SelectorCodeSequenceValue
+    Rule(0x00720080, T1C, "SQ", "1", condition=c2.C_8b73ba, items=i1.PersonIdentificationCodeSequence_64900d),  # SelectorCodeSequenceValue
     Rule(0x0072007F, T1C, "UI", "1-n", condition=c3.C_c79c41),  # SelectorUIValue
 ))
 # fmt: on

@@ -39,15 +39,15 @@ T_C_24_1: Final = AttributeTable("table_C.24-1", "Encapsulated Document Series",
     Rule(0x00081111, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedPerformedProcedureStepSequence
     Rule(0x00181030, T3, "LO", "1"),  # ProtocolName
     Rule(0x0008103E, T3, "LO", "1"),  # SeriesDescription
-    Rule(0x0008103F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SeriesDescriptionCodeSequence
-    Rule(0x00400275, T3, "SQ", "1", items=i5.RequestAttributesSequence_bee8d3),  # RequestAttributesSequence
+    Rule(0x0008103F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SeriesDescriptionCodeSequence
+    Rule(0x00400275, T3, "SQ", "1", items=i5.RequestAttributesSequence_71a151),  # RequestAttributesSequence
     Rule(0x00400253, T3, "SH", "1"),  # PerformedProcedureStepID
     Rule(0x00400244, T3, "DA", "1"),  # PerformedProcedureStepStartDate
     Rule(0x00400245, T3, "TM", "1"),  # PerformedProcedureStepStartTime
     Rule(0x00400250, T3, "DA", "1"),  # PerformedProcedureStepEndDate
     Rule(0x00400251, T3, "TM", "1"),  # PerformedProcedureStepEndTime
     Rule(0x00400254, T3, "LO", "1"),  # PerformedProcedureStepDescription
-    Rule(0x00400260, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_370cee),  # PerformedProtocolCodeSequence
+    Rule(0x00400260, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_ed40e1),  # PerformedProtocolCodeSequence
     Rule(0x00400280, T3, "ST", "1"),  # CommentsOnThePerformedProcedureStep
 ))
 T_C_24_2: Final = AttributeTable("table_C.24-2", "Encapsulated Document", "", False, "PS3.3 2020 table_C.24-2", (
@@ -58,22 +58,22 @@ T_C_24_2: Final = AttributeTable("table_C.24-2", "Encapsulated Document", "", Fa
     Rule(0x00200062, T3, "CS", "1", values=(Values(ENUMERATED, ("R", "L", "U", "B")),)),  # ImageLaterality
     Rule(0x00280301, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # BurnedInAnnotation
     Rule(0x00280302, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # RecognizableVisualFeatures
-    Rule(0x00420013, T1C, "SQ", "1", condition=c3.C_e91fc6, items=i2_0.SourceInstanceSequence_edcc9b),  # SourceInstanceSequence
+    Rule(0x00420013, T1C, "SQ", "1", condition=c3.C_e91fc6, items=i2_0.SourceInstanceSequence_57ddb6),  # SourceInstanceSequence
     Rule(0x00081140, T3, "SQ", "1", items=i0_1.ReferencedImageSequence_08f4ec),  # ReferencedImageSequence
     Rule(0x0008114A, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_fda17e),  # ReferencedInstanceSequence
     Rule(0x00420010, T2, "ST", "1"),  # DocumentTitle
-    Rule(0x0040A043, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x0040E008, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # DocumentClassCodeSequence
+    Rule(0x0040A043, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040E008, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # DocumentClassCodeSequence
     Rule(0x0040A493, T3, "CS", "1", values=(Values(ENUMERATED, ("UNVERIFIED", "VERIFIED")),)),  # VerificationFlag
     Rule(0x0040E001, T1C, "ST", "1", condition=c0.C_31c50b),  # HL7InstanceIdentifier
-    Rule(0x0040A360, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # PredecessorDocumentsSequence
-    Rule(0x0040A525, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # IdenticalDocumentsSequence
+    Rule(0x0040A360, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # PredecessorDocumentsSequence
+    Rule(0x0040A525, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # IdenticalDocumentsSequence
     Rule(0x00420012, T1, "LO", "1"),  # MIMETypeOfEncapsulatedDocument
     Rule(0x00420014, T1C, "LO", "1-n", condition=c0.C_0f5152),  # ListOfMIMETypes
     Rule(0x00420011, T1, "OB", "1"),  # EncapsulatedDocument
     Rule(0x00420015, T3, "UL", "1"),  # EncapsulatedDocumentLength
     Rule(0x0040A040, T1C, "CS", "1", condition=c2.C_a093f4, values=(Values(ENUMERATED, ("CONTAINER",)),)),  # ValueType
-    Rule(0x0040A730, T3, "SQ", "1", items=i4.ContentSequence_7da7bc),  # ContentSequence
+    Rule(0x0040A730, T3, "SQ", "1", items=i4.ContentSequence_ad7139),  # ContentSequence
     Rule(0x0040A050, T1C, "CS", "1", condition=c2.C_a093f4, values=(Values(ENUMERATED, ("SEPARATE", "CONTINUOUS")),)),  # ContinuityOfContent
     Rule(0x0040A504, T1C, "SQ", "1", condition=c1.C_434325, items=i0_1.ContentTemplateSequence_eab10a, max_items=1),  # ContentTemplateSequence
 ))

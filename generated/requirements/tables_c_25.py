@@ -24,10 +24,10 @@ T_C_25_2_1: Final = AttributeTable("table_C.25.2-1", "Real World Value Mapping",
     Rule(0x00200013, T1, "IS", "1"),  # InstanceNumber
     Rule(0x00700080, T1, "CS", "1"),  # ContentLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
-    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_2c3ae8),  # AlternateContentDescriptionSequence
+    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_5d4505),  # AlternateContentDescriptionSequence
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
-    Rule(0x00409094, T1, "SQ", "1", items=i5.ReferencedImageRealWorldValueMappingSequence_cab0a9),  # ReferencedImageRealWorldValueMappingSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00409094, T1, "SQ", "1", items=i5.ReferencedImageRealWorldValueMappingSequence_c99209),  # ReferencedImageRealWorldValueMappingSequence
 ))
 # fmt: on

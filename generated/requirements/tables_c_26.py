@@ -10,6 +10,7 @@ from typing import Final
 
 from dicompile.generated.requirements import items_h0_1 as i0_1
 from dicompile.generated.requirements import items_h1 as i1
+from dicompile.generated.requirements import items_h2_0 as i2_0
 from dicompile.generated.requirements import items_h2_1 as i2_1
 from dicompile.runtime.validate.tables import ENUMERATED, T3, AttributeTable, Rule, Values
 
@@ -17,12 +18,12 @@ from dicompile.runtime.validate.tables import ENUMERATED, T3, AttributeTable, Ru
 T_C_26_1: Final = AttributeTable("table_C.26-1", "Product Characteristics", "", False, "PS3.3 2020 table_C.26-1", (
     Rule(0x00440001, T3, "ST", "1"),  # ProductPackageIdentifier
     Rule(0x00080070, T3, "LO", "1"),  # Manufacturer
-    Rule(0x00440007, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ProductTypeCodeSequence
+    Rule(0x00440007, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ProductTypeCodeSequence
     Rule(0x00440008, T3, "LO", "1-n"),  # ProductName
     Rule(0x00440009, T3, "LT", "1"),  # ProductDescription
     Rule(0x0044000A, T3, "LO", "1"),  # ProductLotIdentifier
     Rule(0x0044000B, T3, "DT", "1"),  # ProductExpirationDateTime
-    Rule(0x00440013, T3, "SQ", "1", items=i2_1.ContentItemModifierSequence_3993c1),  # ProductParameterSequence
+    Rule(0x00440013, T3, "SQ", "1", items=i2_1.ContentItemModifierSequence_771e46),  # ProductParameterSequence
     Rule(0x00380100, T3, "SQ", "1", items=i0_1.PertinentDocumentsSequence_9f1cea),  # PertinentDocumentsSequence
 ))
 T_C_26_2: Final = AttributeTable("table_C.26-2", "Substance Approval", "", False, "PS3.3 2020 table_C.26-2", (
@@ -31,13 +32,13 @@ T_C_26_2: Final = AttributeTable("table_C.26-2", "Substance Approval", "", False
     Rule(0x00440004, T3, "DT", "1"),  # ApprovalStatusDateTime
 ))
 T_C_26_3: Final = AttributeTable("table_C.26-3", "Substance Administration", "", False, "PS3.3 2020 table_C.26-3", (
-    Rule(0x00540302, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AdministrationRouteCodeSequence
+    Rule(0x00540302, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AdministrationRouteCodeSequence
 ))
 T_C_26_4: Final = AttributeTable("table_C.26-4", "Substance Administration Log", "", False, "PS3.3 2020 table_C.26-4", (
     Rule(0x00100010, T3, "PN", "1"),  # PatientName
     Rule(0x00100020, T3, "LO", "1"),  # PatientID
     Rule(0x00100021, T3, "LO", "1"),  # IssuerOfPatientID
-    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_306061, max_items=1),  # IssuerOfPatientIDQualifiersSequence
+    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_6bafb7, max_items=1),  # IssuerOfPatientIDQualifiersSequence
     Rule(0x00380010, T3, "LO", "1"),  # AdmissionID
     Rule(0x00380014, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfAdmissionIDSequence
     Rule(0x00440001, T3, "ST", "1"),  # ProductPackageIdentifier
@@ -46,8 +47,8 @@ T_C_26_4: Final = AttributeTable("table_C.26-4", "Substance Administration Log",
     Rule(0x00440010, T3, "DT", "1"),  # SubstanceAdministrationDateTime
     Rule(0x00440011, T3, "LO", "1"),  # SubstanceAdministrationNotes
     Rule(0x00440012, T3, "LO", "1"),  # SubstanceAdministrationDeviceID
-    Rule(0x00540302, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AdministrationRouteCodeSequence
-    Rule(0x00440019, T3, "SQ", "1", items=i2_1.ContentItemModifierSequence_3993c1),  # SubstanceAdministrationParameterSequence
-    Rule(0x00081072, T3, "SQ", "1", items=i2_1.OperatorIdentificationSequence_82ec92),  # OperatorIdentificationSequence
+    Rule(0x00540302, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AdministrationRouteCodeSequence
+    Rule(0x00440019, T3, "SQ", "1", items=i2_1.ContentItemModifierSequence_771e46),  # SubstanceAdministrationParameterSequence
+    Rule(0x00081072, T3, "SQ", "1", items=i2_0.OperatorIdentificationSequence_91aabb),  # OperatorIdentificationSequence
 ))
 # fmt: on

@@ -13,14 +13,13 @@ from typing import Final
 from dicompile.generated.requirements import conditions_3 as c3
 from dicompile.generated.requirements import items_h0_0 as i0_0
 from dicompile.generated.requirements import items_h2_0 as i2_0
-from dicompile.generated.requirements import items_h2_1 as i2_1
 from dicompile.generated.requirements import items_h3 as i3
 from dicompile.runtime.validate.tables import T1, T1C, T2, T3, AttributeTable, Rule
 
 # fmt: off
 T_C_27_1: Final = AttributeTable("table_C.27-1", "Surface Mesh", "", False, "PS3.3 2020 table_C.27-1", (
     Rule(0x00660001, T1, "UL", "1"),  # NumberOfSurfaces
-    Rule(0x00660002, T1, "SQ", "1", items=i3.SurfaceSequence_78b426),  # SurfaceSequence
+    Rule(0x00660002, T1, "SQ", "1", items=i3.SurfaceSequence_161626),  # SurfaceSequence
 ))
 T_C_27_2: Final = AttributeTable("table_C.27-2", "Points", "", True, "PS3.3 2020 table_C.27-2", (
     Rule(0x00660015, T1, "UL", "1"),  # NumberOfSurfacePoints
@@ -48,7 +47,7 @@ T_C_27_4: Final = AttributeTable("table_C.27-4", "Surface Mesh Primitives", "", 
     Rule(0x00660034, T2, "SQ", "1", items=i0_0.TriangleStripSequence_10d61d),  # FacetSequence
 ))
 T_C_27_5_1: Final = AttributeTable("table_C.27.5-1", "Point Cloud", "", False, "PS3.3 2020 table_C.27.5-1", (
-    Rule(0x00660011, T1, "SQ", "1", items=i2_1.SurfacePointsSequence_6d8f9a, max_items=1),  # SurfacePointsSequence
+    Rule(0x00660011, T1, "SQ", "1", items=i2_0.SurfacePointsSequence_aa2510, max_items=1),  # SurfacePointsSequence
     Rule(0x00800006, T3, "US", "1-n"),  # SurfacePointPresentationValueData
     Rule(0x00800007, T3, "US", "3-3n"),  # SurfacePointColorCIELabValueData
 ))

@@ -44,18 +44,18 @@ T_C_29_1_1_1: Final = AttributeTable("table_C.29.1.1-1", "Generic Implant Templa
     Rule(0x00686225, T1C, "SQ", "1", condition=c2.C_96bf04, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # OriginalImplantTemplateSequence
     Rule(0x00686224, T1C, "SQ", "1", condition=c2.C_96bf04, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # DerivationImplantTemplateSequence
     Rule(0x00686226, T1, "DT", "1"),  # EffectiveDateTime
-    Rule(0x00686230, T3, "SQ", "1", items=i2_1.ImplantTargetAnatomySequence_43b7d3),  # ImplantTargetAnatomySequence
+    Rule(0x00686230, T3, "SQ", "1", items=i2_0.ImplantTargetAnatomySequence_4b410e),  # ImplantTargetAnatomySequence
     Rule(0x00686265, T1C, "SQ", "1", condition=c2.C_b39272, items=i0_1.NotificationFromManufacturerSequence_38a245),  # NotificationFromManufacturerSequence
     Rule(0x00686260, T3, "SQ", "1", items=i0_1.NotificationFromManufacturerSequence_38a245),  # InformationFromManufacturerSequence
-    Rule(0x006862A0, T1C, "SQ", "1", condition=c3.C_c16af9, items=i1.PersonIdentificationCodeSequence_06e74b),  # ImplantRegulatoryDisapprovalCodeSequence
+    Rule(0x006862A0, T1C, "SQ", "1", condition=c3.C_c16af9, items=i1.PersonIdentificationCodeSequence_64900d),  # ImplantRegulatoryDisapprovalCodeSequence
     Rule(0x006862A5, T2, "FD", "1"),  # OverallTemplateSpatialTolerance
-    Rule(0x006863A0, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # MaterialsCodeSequence
-    Rule(0x006863A4, T1C, "SQ", "1", condition=c0.C_3a7d5c, items=i1.PersonIdentificationCodeSequence_06e74b),  # CoatingMaterialsCodeSequence
-    Rule(0x006863A8, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ImplantTypeCodeSequence
-    Rule(0x006863AC, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # FixationMethodCodeSequence
+    Rule(0x006863A0, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # MaterialsCodeSequence
+    Rule(0x006863A4, T1C, "SQ", "1", condition=c0.C_3a7d5c, items=i1.PersonIdentificationCodeSequence_64900d),  # CoatingMaterialsCodeSequence
+    Rule(0x006863A8, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ImplantTypeCodeSequence
+    Rule(0x006863AC, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # FixationMethodCodeSequence
 ))
 T_C_29_1_2_1: Final = AttributeTable("table_C.29.1.2-1", "Generic Implant Template 2D Drawings", "", False, "PS3.3 2020 table_C.29.1.2-1", (
-    Rule(0x006862C0, T1, "SQ", "1", items=i2_1.HPGLDocumentSequence_9ed2ba),  # HPGLDocumentSequence
+    Rule(0x006862C0, T1, "SQ", "1", items=i2_0.HPGLDocumentSequence_295126),  # HPGLDocumentSequence
 ))
 T_C_29_1_3_1: Final = AttributeTable("table_C.29.1.3-1", "Generic Implant Template 3D Models", "", False, "PS3.3 2020 table_C.29.1.3-1", (
     Rule(0x00686350, T1, "US", "1-n"),  # ImplantTemplate3DModelSurfaceNumber
@@ -66,9 +66,9 @@ T_C_29_1_4_1: Final = AttributeTable("table_C.29.1.4-1", "Generic Implant Templa
     Rule(0x006863B0, T3, "SQ", "1", items=i3.MatingFeatureSetsSequence_cd77b8),  # MatingFeatureSetsSequence
 ))
 T_C_29_1_5_1: Final = AttributeTable("table_C.29.1.5-1", "Generic Implant Template Planning Landmarks", "", False, "PS3.3 2020 table_C.29.1.5-1", (
-    Rule(0x00686500, T3, "SQ", "1", items=i2_1.PlanningLandmarkPointSequence_9ce3d9),  # PlanningLandmarkPointSequence
-    Rule(0x00686510, T3, "SQ", "1", items=i2_1.PlanningLandmarkLineSequence_8acccd),  # PlanningLandmarkLineSequence
-    Rule(0x00686520, T3, "SQ", "1", items=i2_0.PlanningLandmarkPlaneSequence_c1d30e),  # PlanningLandmarkPlaneSequence
+    Rule(0x00686500, T3, "SQ", "1", items=i2_1.PlanningLandmarkPointSequence_1b02ab),  # PlanningLandmarkPointSequence
+    Rule(0x00686510, T3, "SQ", "1", items=i2_1.PlanningLandmarkLineSequence_be92f5),  # PlanningLandmarkLineSequence
+    Rule(0x00686520, T3, "SQ", "1", items=i2_1.PlanningLandmarkPlaneSequence_bf6208),  # PlanningLandmarkPlaneSequence
 ))
 T_C_29_1_5_2: Final = AttributeTable("table_C.29.1.5-2", "Planning Landmark Point", "", True, "PS3.3 2020 table_C.29.1.5-2", (
     Rule(0x00686550, T1C, "SQ", "1", condition=c1.C_5ea7d0, items=i0_1.TwoDPointCoordinatesSequence_917017),  # TwoDPointCoordinatesSequence
@@ -92,12 +92,12 @@ T_C_29_2_1: Final = AttributeTable("table_C.29.2-1", "Implant Assembly Template"
     Rule(0x0076000A, T1, "CS", "1", values=(Values(ENUMERATED, ("ORIGINAL", "DERIVED")),)),  # ImplantAssemblyTemplateType
     Rule(0x0076000C, T1C, "SQ", "1", condition=c0.C_048a68, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # OriginalImplantAssemblyTemplateSequence
     Rule(0x0076000E, T1C, "SQ", "1", condition=c0.C_048a68, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # DerivationImplantAssemblyTemplateSequence
-    Rule(0x00760010, T1, "SQ", "1", items=i2_1.ImplantTargetAnatomySequence_43b7d3),  # ImplantAssemblyTemplateTargetAnatomySequence
-    Rule(0x00760020, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ProcedureTypeCodeSequence
+    Rule(0x00760010, T1, "SQ", "1", items=i2_0.ImplantTargetAnatomySequence_4b410e),  # ImplantAssemblyTemplateTargetAnatomySequence
+    Rule(0x00760020, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ProcedureTypeCodeSequence
     Rule(0x00760030, T3, "LO", "1"),  # SurgicalTechnique
     Rule(0x00420012, T2, "LO", "1", values=(Values(ENUMERATED, ("application/pdf",)),)),  # MIMETypeOfEncapsulatedDocument
     Rule(0x00420011, T2, "OB", "1"),  # EncapsulatedDocument
-    Rule(0x00760032, T1, "SQ", "1", items=i2_0.ComponentTypesSequence_2ce6e8),  # ComponentTypesSequence
+    Rule(0x00760032, T1, "SQ", "1", items=i2_0.ComponentTypesSequence_b49935),  # ComponentTypesSequence
     Rule(0x00760060, T3, "SQ", "1", items=i0_0.ComponentAssemblySequence_e027bd),  # ComponentAssemblySequence
 ))
 T_C_29_3_1: Final = AttributeTable("table_C.29.3-1", "Implant Template Group", "", False, "PS3.3 2020 table_C.29.3-1", (
@@ -107,7 +107,7 @@ T_C_29_3_1: Final = AttributeTable("table_C.29.3-1", "Implant Template Group", "
     Rule(0x00780020, T1, "LO", "1"),  # ImplantTemplateGroupIssuer
     Rule(0x00780024, T2, "LO", "1"),  # ImplantTemplateGroupVersion
     Rule(0x00780026, T1C, "SQ", "1", condition=c0.C_2b72cb, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReplacedImplantTemplateGroupSequence
-    Rule(0x00780028, T3, "SQ", "1", items=i2_1.ImplantTargetAnatomySequence_43b7d3),  # ImplantTemplateGroupTargetAnatomySequence
+    Rule(0x00780028, T3, "SQ", "1", items=i2_0.ImplantTargetAnatomySequence_4b410e),  # ImplantTemplateGroupTargetAnatomySequence
     Rule(0x0078002A, T1, "SQ", "1", items=i1.ImplantTemplateGroupMembersSequence_8dffaf),  # ImplantTemplateGroupMembersSequence
     Rule(0x007800B0, T1, "SQ", "1", items=i1.ImplantTemplateGroupVariationDimensionSequence_f938a3),  # ImplantTemplateGroupVariationDimensionSequence
 ))

@@ -21,13 +21,13 @@ T_C_3_1: Final = AttributeTable("table_C.3-1", "Visit Relationship", "", False, 
 T_C_3_2: Final = AttributeTable("table_C.3-2", "Visit Identification", "", False, "PS3.3 2020 table_C.3-2", (
     Rule(0x00080080, T3, "LO", "1"),  # InstitutionName
     Rule(0x00080081, T3, "ST", "1"),  # InstitutionAddress
-    Rule(0x00080082, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionCodeSequence
+    Rule(0x00080082, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InstitutionCodeSequence
     Rule(0x00081040, T3, "LO", "1"),  # InstitutionalDepartmentName
-    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
+    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
     Rule(0x00380010, T3, "LO", "1"),  # AdmissionID
     Rule(0x00380014, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfAdmissionIDSequence
     Rule(0x00321066, T3, "UT", "1"),  # ReasonForVisit
-    Rule(0x00321067, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ReasonForVisitCodeSequence
+    Rule(0x00321067, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ReasonForVisitCodeSequence
     Rule(0x00380060, T3, "LO", "1"),  # ServiceEpisodeID
     Rule(0x00380064, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfServiceEpisodeIDSequence
     Rule(0x00380062, T3, "LO", "1"),  # ServiceEpisodeDescription
@@ -42,11 +42,11 @@ T_C_3_4: Final = AttributeTable("table_C.3-4", "Visit Admission", "", False, "PS
     Rule(0x00080090, T3, "PN", "1"),  # ReferringPhysicianName
     Rule(0x00080092, T3, "ST", "1"),  # ReferringPhysicianAddress
     Rule(0x00080094, T3, "SH", "1-n"),  # ReferringPhysicianTelephoneNumbers
-    Rule(0x00080096, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ReferringPhysicianIdentificationSequence
+    Rule(0x00080096, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ReferringPhysicianIdentificationSequence
     Rule(0x0008009C, T3, "PN", "1-n"),  # ConsultingPhysicianName
-    Rule(0x0008009D, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # ConsultingPhysicianIdentificationSequence
+    Rule(0x0008009D, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # ConsultingPhysicianIdentificationSequence
     Rule(0x00081080, T3, "LO", "1-n"),  # AdmittingDiagnosesDescription
-    Rule(0x00081084, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # AdmittingDiagnosesCodeSequence
+    Rule(0x00081084, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # AdmittingDiagnosesCodeSequence
     Rule(0x00380016, T3, "LO", "1"),  # RouteOfAdmissions
     Rule(0x00380020, T3, "DA", "1"),  # AdmittingDate
     Rule(0x00380021, T3, "TM", "1"),  # AdmittingTime

@@ -19,7 +19,7 @@ from dicompile.runtime.validate.tables import DEFINED, ENUMERATED, T3, Attribute
 # fmt: off
 T_C_30_1_1: Final = AttributeTable("table_C.30.1-1", "Unified Procedure Step Progress Information", "", False, "PS3.3 2020 table_C.30.1-1", (
     Rule(0x00741000, T3, "CS", "1", values=(Values(ENUMERATED, ("SCHEDULED", "IN PROGRESS", "CANCELED", "COMPLETED")),)),  # ProcedureStepState
-    Rule(0x00741002, T3, "SQ", "1", items=i4.ProcedureStepProgressInformationSequence_f26998, max_items=1),  # ProcedureStepProgressInformationSequence
+    Rule(0x00741002, T3, "SQ", "1", items=i4.ProcedureStepProgressInformationSequence_b28287, max_items=1),  # ProcedureStepProgressInformationSequence
 ))
 T_C_30_2_1: Final = AttributeTable("table_C.30.2-1", "Unified Procedure Step Scheduled Procedure Information", "", False, "PS3.3 2020 table_C.30.2-1", (
     Rule(0x00741200, T3, "CS", "1", values=(Values(ENUMERATED, ("HIGH", "MEDIUM", "LOW")),)),  # ScheduledProcedureStepPriority
@@ -27,30 +27,30 @@ T_C_30_2_1: Final = AttributeTable("table_C.30.2-1", "Unified Procedure Step Sch
     Rule(0x00741202, T3, "LO", "1"),  # WorklistLabel
     Rule(0x00741204, T3, "LO", "1"),  # ProcedureStepLabel
     Rule(0x00400400, T3, "LT", "1"),  # CommentsOnTheScheduledProcedureStep
-    Rule(0x00404025, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ScheduledStationNameCodeSequence
-    Rule(0x00404026, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ScheduledStationClassCodeSequence
-    Rule(0x00404027, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ScheduledStationGeographicLocationCodeSequence
-    Rule(0x00404034, T3, "SQ", "1", items=i2_0.ScheduledHumanPerformersSequence_663111),  # ScheduledHumanPerformersSequence
+    Rule(0x00404025, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ScheduledStationNameCodeSequence
+    Rule(0x00404026, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ScheduledStationClassCodeSequence
+    Rule(0x00404027, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ScheduledStationGeographicLocationCodeSequence
+    Rule(0x00404034, T3, "SQ", "1", items=i2_0.ScheduledHumanPerformersSequence_1a1850),  # ScheduledHumanPerformersSequence
     Rule(0x00404005, T3, "DT", "1"),  # ScheduledProcedureStepStartDateTime
     Rule(0x00404011, T3, "DT", "1"),  # ExpectedCompletionDateTime
     Rule(0x00404008, T3, "DT", "1"),  # ScheduledProcedureStepExpirationDateTime
-    Rule(0x00404018, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ScheduledWorkitemCodeSequence
-    Rule(0x00741210, T3, "SQ", "1", items=i3.ProtocolContextSequence_139043),  # ScheduledProcessingParametersSequence
+    Rule(0x00404018, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ScheduledWorkitemCodeSequence
+    Rule(0x00741210, T3, "SQ", "1", items=i3.ProtocolContextSequence_9eb47f),  # ScheduledProcessingParametersSequence
     Rule(0x00404041, T3, "CS", "1", values=(Values(ENUMERATED, ("INCOMPLETE", "UNAVAILABLE", "READY")),)),  # InputReadinessState
     Rule(0x00404021, T3, "SQ", "1", items=i1.ReferencedPatientPhotoSequence_355d9f),  # InputInformationSequence
     Rule(0x0020000D, T3, "UI", "1"),  # StudyInstanceUID
     Rule(0x00404070, T3, "SQ", "1", items=i1.OutputDestinationSequence_c1ca3b),  # OutputDestinationSequence
 ))
 T_C_30_3_1: Final = AttributeTable("table_C.30.3-1", "Unified Procedure Step Performed Procedure Information", "", False, "PS3.3 2020 table_C.30.3-1", (
-    Rule(0x00741216, T3, "SQ", "1", items=i4.UnifiedProcedureStepPerformedProcedureSequence_757008, max_items=1),  # UnifiedProcedureStepPerformedProcedureSequence
+    Rule(0x00741216, T3, "SQ", "1", items=i4.UnifiedProcedureStepPerformedProcedureSequence_f4e41d, max_items=1),  # UnifiedProcedureStepPerformedProcedureSequence
 ))
 T_C_30_4_1: Final = AttributeTable("table_C.30.4-1", "Unified Procedure Step Relationship", "", False, "PS3.3 2020 table_C.30.4-1", (
     Rule(0x00100010, T3, "PN", "1"),  # PatientName
     Rule(0x00100020, T3, "LO", "1"),  # PatientID
     Rule(0x00100021, T3, "LO", "1"),  # IssuerOfPatientID
-    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_306061, max_items=1),  # IssuerOfPatientIDQualifiersSequence
+    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_6bafb7, max_items=1),  # IssuerOfPatientIDQualifiersSequence
     Rule(0x00100022, T3, "CS", "1", values=(Values(DEFINED, ("TEXT", "RFID", "BARCODE")),)),  # TypeOfPatientID
-    Rule(0x00101002, T3, "SQ", "1", items=i3.OtherPatientIDsSequence_26e767),  # OtherPatientIDsSequence
+    Rule(0x00101002, T3, "SQ", "1", items=i3.OtherPatientIDsSequence_e7f7a5),  # OtherPatientIDsSequence
     Rule(0x00100033, T3, "LO", "1"),  # PatientBirthDateInAlternativeCalendar
     Rule(0x00100034, T3, "LO", "1"),  # PatientDeathDateInAlternativeCalendar
     Rule(0x00100035, T3, "CS", "1", values=(Values(ENUMERATED, ("PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI")),)),  # PatientAlternativeCalendar
@@ -60,10 +60,10 @@ T_C_30_4_1: Final = AttributeTable("table_C.30.4-1", "Unified Procedure Step Rel
     Rule(0x00380010, T3, "LO", "1"),  # AdmissionID
     Rule(0x00380014, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfAdmissionIDSequence
     Rule(0x00081080, T3, "LO", "1-n"),  # AdmittingDiagnosesDescription
-    Rule(0x00081084, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # AdmittingDiagnosesCodeSequence
+    Rule(0x00081084, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # AdmittingDiagnosesCodeSequence
     Rule(0x00321066, T3, "UT", "1"),  # ReasonForVisit
-    Rule(0x00321067, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ReasonForVisitCodeSequence
-    Rule(0x0040A370, T3, "SQ", "1", items=i2_1.ReferencedRequestSequence_acdbb6),  # ReferencedRequestSequence
+    Rule(0x00321067, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ReasonForVisitCodeSequence
+    Rule(0x0040A370, T3, "SQ", "1", items=i2_1.ReferencedRequestSequence_b59aaf),  # ReferencedRequestSequence
     Rule(0x00741224, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReplacedProcedureStepSequence
 ))
 # fmt: on

@@ -21,10 +21,10 @@ T_C_31_1: Final = AttributeTable("table_C.31-1", "RT General Machine Verificatio
     Rule(0x300C0022, T3, "IS", "1"),  # ReferencedFractionGroupNumber
     Rule(0x00100020, T3, "LO", "1"),  # PatientID
     Rule(0x00100021, T3, "LO", "1"),  # IssuerOfPatientID
-    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_306061, max_items=1),  # IssuerOfPatientIDQualifiersSequence
+    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_6bafb7, max_items=1),  # IssuerOfPatientIDQualifiersSequence
     Rule(0x3008002C, T3, "CS", "1", values=(Values(ENUMERATED, ("VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED")),)),  # TreatmentVerificationStatus
     Rule(0x00741048, T3, "SQ", "1", items=i0_0.FailedAttributesSequence_75ccdf),  # FailedAttributesSequence
-    Rule(0x0074104A, T3, "SQ", "1", items=i3.OverriddenAttributesSequence_7462c6),  # OverriddenAttributesSequence
+    Rule(0x0074104A, T3, "SQ", "1", items=i3.OverriddenAttributesSequence_942c89),  # OverriddenAttributesSequence
     Rule(0x00741042, T3, "SQ", "1", items=i2_0.GeneralMachineVerificationSequence_794f3e, max_items=1),  # GeneralMachineVerificationSequence
 ))
 T_C_31_2: Final = AttributeTable("table_C.31-2", "RT Conventional Machine Verification", "", False, "PS3.3 2020 table_C.31-2", (

@@ -25,31 +25,31 @@ T_C_32_1_1: Final = AttributeTable("table_C.32.1-1", "Display System", "", False
     Rule(0x00181000, T3, "LO", "1"),  # DeviceSerialNumber
     Rule(0x00081010, T3, "SH", "1"),  # StationName
     Rule(0x00081040, T3, "LO", "1"),  # InstitutionalDepartmentName
-    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
+    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
     Rule(0x00081090, T3, "LO", "1"),  # ManufacturerModelName
-    Rule(0x00287000, T3, "SQ", "1", items=i2_1.EquipmentAdministratorSequence_16bf5f),  # EquipmentAdministratorSequence
+    Rule(0x00287000, T3, "SQ", "1", items=i2_1.EquipmentAdministratorSequence_fb4cfe),  # EquipmentAdministratorSequence
     Rule(0x00287001, T3, "US", "1"),  # NumberOfDisplaySubsystems
-    Rule(0x00287023, T3, "SQ", "1", items=i2_0.DisplaySubsystemSequence_fdf2fd),  # DisplaySubsystemSequence
+    Rule(0x00287023, T3, "SQ", "1", items=i2_1.DisplaySubsystemSequence_0078a9),  # DisplaySubsystemSequence
 ))
 T_C_32_2_1: Final = AttributeTable("table_C.32.2-1", "Target Luminance Characteristics", "", False, "PS3.3 2020 table_C.32.2-1", (
     Rule(0x00287008, T3, "SQ", "1", items=i1.TargetLuminanceCharacteristicsSequence_5d03fc),  # TargetLuminanceCharacteristicsSequence
 ))
 T_C_32_3_1: Final = AttributeTable("table_C.32.3-1", "QA Results", "", False, "PS3.3 2020 table_C.32.3-1", (
-    Rule(0x0028700F, T3, "SQ", "1", items=i6.QAResultsSequence_b6dd85),  # QAResultsSequence
+    Rule(0x0028700F, T3, "SQ", "1", items=i6.QAResultsSequence_d60f3d),  # QAResultsSequence
 ))
 T_C_32_3_1_1: Final = AttributeTable("table_C.32.3.1-1", "Display QA Result Context", "", True, "PS3.3 2020 table_C.32.3.1-1", (
     Rule(0x00404050, T3, "DT", "1"),  # PerformedProcedureStepStartDateTime
     Rule(0x00404051, T3, "DT", "1"),  # PerformedProcedureStepEndDateTime
-    Rule(0x00404035, T3, "SQ", "1", items=i2_0.ScheduledHumanPerformersSequence_663111),  # ActualHumanPerformersSequence
+    Rule(0x00404035, T3, "SQ", "1", items=i2_0.ScheduledHumanPerformersSequence_1a1850),  # ActualHumanPerformersSequence
     Rule(0x00287012, T3, "SQ", "1", items=i0_1.MeasurementEquipmentSequence_569922),  # MeasurementEquipmentSequence
 ))
 T_C_32_3_2_1: Final = AttributeTable("table_C.32.3.2-1", "Visual Evaluation Result", "", True, "PS3.3 2020 table_C.32.3.2-1", (
-    Rule(0x00287028, T3, "SQ", "1", items=i2_0.VisualEvaluationTestSequence_9ee5a6),  # VisualEvaluationTestSequence
-    Rule(0x0028702E, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # VisualEvaluationMethodCodeSequence
+    Rule(0x00287028, T3, "SQ", "1", items=i2_1.VisualEvaluationTestSequence_9bceb9),  # VisualEvaluationTestSequence
+    Rule(0x0028702E, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # VisualEvaluationMethodCodeSequence
 ))
 T_C_32_3_3_1: Final = AttributeTable("table_C.32.3.3-1", "Luminance Uniformity Result", "", True, "PS3.3 2020 table_C.32.3.3-1", (
     Rule(0x0028701B, T3, "US", "1"),  # NumberOfLuminancePoints
-    Rule(0x0028702D, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # MeasurementPatternCodeSequence
+    Rule(0x0028702D, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # MeasurementPatternCodeSequence
     Rule(0x00287017, T3, "US", "1"),  # DDLValue
     Rule(0x00287021, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # WhitePointFlag
     Rule(0x0028701C, T3, "SQ", "1", items=i0_1.LuminanceResponseSequence_c7e9a2),  # LuminanceResponseSequence

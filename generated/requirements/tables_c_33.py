@@ -27,14 +27,14 @@ from dicompile.runtime.validate.tables import (
 # fmt: off
 T_C_33_1_1: Final = AttributeTable("table_C.33.1-1", "Content Assessment Results", "", False, "PS3.3 2020 table_C.33.1-1", (
     Rule(0x00820023, T1, "LO", "1"),  # AssessmentLabel
-    Rule(0x00820021, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AssessmentTypeCodeSequence
+    Rule(0x00820021, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AssessmentTypeCodeSequence
     Rule(0x00820016, T3, "LO", "1"),  # AssessmentSetID
-    Rule(0x00820017, T2, "SQ", "1", items=i2_0.AsserterIdentificationSequence_c1c884, max_items=1),  # AssessmentRequesterSequence
+    Rule(0x00820017, T2, "SQ", "1", items=i2_0.AsserterIdentificationSequence_2f6382, max_items=1),  # AssessmentRequesterSequence
     Rule(0x00820004, T1, "SQ", "1", items=i1.AssessedSOPInstanceSequence_665bbb),  # AssessedSOPInstanceSequence
     Rule(0x00820001, T1, "CS", "1", values=(Values(ENUMERATED, ("PASSED", "INCONCLUSIVE", "FAILED")),)),  # AssessmentSummary
     Rule(0x00820003, T3, "UT", "1"),  # AssessmentSummaryDescription
     Rule(0x00380101, T3, "SQ", "1", items=i0_1.PertinentResourcesSequence_042c27),  # PertinentResourcesSequence
     Rule(0x00820006, T1, "UL", "1"),  # NumberOfAssessmentObservations
-    Rule(0x00820007, T1C, "SQ", "1", condition=c3.C_c07c78, items=i4.AssessmentObservationsSequence_abc8cc),  # AssessmentObservationsSequence
+    Rule(0x00820007, T1C, "SQ", "1", condition=c3.C_c07c78, items=i4.AssessmentObservationsSequence_cee29c),  # AssessmentObservationsSequence
 ))
 # fmt: on

@@ -33,37 +33,37 @@ T_C_34_1_1: Final = AttributeTable("table_C.34.1-1", "CT Protocol Series", "", F
     Rule(0x00080060, T1, "CS", "1", values=(Values(ENUMERATED, ("CTPROTOCOL",)), Values(DEFINED, ("AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CR", "CT", "CTPROTOCOL", "DG", "DOC", "DX", "ECG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PLAN", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XC")))),  # Modality
 ))
 T_C_34_10_1: Final = AttributeTable("table_C.34.10-1", "Performed CT Acquisition", "", False, "PS3.3 2020 table_C.34.10-1", (
-    Rule(0x00189920, T2, "SQ", "1", items=i3.AcquisitionProtocolElementSequence_e347d2),  # AcquisitionProtocolElementSequence
+    Rule(0x00189920, T2, "SQ", "1", items=i3.AcquisitionProtocolElementSequence_f99825),  # AcquisitionProtocolElementSequence
 ))
 T_C_34_11_1: Final = AttributeTable("table_C.34.11-1", "Defined CT Reconstruction", "", False, "PS3.3 2020 table_C.34.11-1", (
-    Rule(0x00189933, T1, "SQ", "1", items=i4.ReconstructionProtocolElementSpecificationSequence_19b883),  # ReconstructionProtocolElementSpecificationSequence
+    Rule(0x00189933, T1, "SQ", "1", items=i4.ReconstructionProtocolElementSpecificationSequence_e60b26),  # ReconstructionProtocolElementSpecificationSequence
 ))
 T_C_34_12_1: Final = AttributeTable("table_C.34.12-1", "Performed CT Reconstruction", "", False, "PS3.3 2020 table_C.34.12-1", (
-    Rule(0x00189934, T1, "SQ", "1", items=i3.ReconstructionProtocolElementSequence_d17b65),  # ReconstructionProtocolElementSequence
+    Rule(0x00189934, T1, "SQ", "1", items=i3.ReconstructionProtocolElementSequence_bb618b),  # ReconstructionProtocolElementSequence
 ))
 T_C_34_13_1: Final = AttributeTable("table_C.34.13-1", "Defined Storage", "", False, "PS3.3 2020 table_C.34.13-1", (
-    Rule(0x00189935, T1, "SQ", "1", items=i4.ReconstructionProtocolElementSpecificationSequence_19b883),  # StorageProtocolElementSpecificationSequence
+    Rule(0x00189935, T1, "SQ", "1", items=i4.ReconstructionProtocolElementSpecificationSequence_e60b26),  # StorageProtocolElementSpecificationSequence
 ))
 T_C_34_14_1: Final = AttributeTable("table_C.34.14-1", "Performed Storage", "", False, "PS3.3 2020 table_C.34.14-1", (
     Rule(0x00189936, T1, "SQ", "1", items=i2_0.StorageProtocolElementSequence_bc3cef),  # StorageProtocolElementSequence
 ))
 T_C_34_15_1: Final = AttributeTable("table_C.34.15-1", "Protocol Approval", "", False, "PS3.3 2020 table_C.34.15-1", (
     Rule(0x00440109, T1, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # ApprovalSubjectSequence
-    Rule(0x00440100, T1, "SQ", "1", items=i3.ApprovalSequence_13aef7),  # ApprovalSequence
+    Rule(0x00440100, T1, "SQ", "1", items=i3.ApprovalSequence_434bb5),  # ApprovalSequence
 ))
 T_C_34_2_1: Final = AttributeTable("table_C.34.2-1", "Protocol Context", "", False, "PS3.3 2020 table_C.34.2-1", (
-    Rule(0x0040A07C, T3, "SQ", "1", items=i2_0.CustodialOrganizationSequence_5d3792, max_items=1),  # CustodialOrganizationSequence
-    Rule(0x00080220, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ResponsibleGroupCodeSequence
+    Rule(0x0040A07C, T3, "SQ", "1", items=i2_0.CustodialOrganizationSequence_9e62aa, max_items=1),  # CustodialOrganizationSequence
+    Rule(0x00080220, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ResponsibleGroupCodeSequence
     Rule(0x00181030, T1, "LO", "1"),  # ProtocolName
-    Rule(0x00189906, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PotentialScheduledProtocolCodeSequence
-    Rule(0x00189907, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PotentialRequestedProcedureCodeSequence
+    Rule(0x00189906, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PotentialScheduledProtocolCodeSequence
+    Rule(0x00189907, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PotentialRequestedProcedureCodeSequence
     Rule(0x00189908, T3, "UC", "1-n"),  # PotentialReasonsForProcedure
-    Rule(0x00189909, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PotentialReasonsForProcedureCodeSequence
+    Rule(0x00189909, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PotentialReasonsForProcedureCodeSequence
     Rule(0x0018990A, T3, "UC", "1-n"),  # PotentialDiagnosticTasks
-    Rule(0x0018990B, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ContraindicationsCodeSequence
+    Rule(0x0018990B, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ContraindicationsCodeSequence
     Rule(0x0018990E, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # PredecessorProtocolSequence
     Rule(0x00700084, T1, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
     Rule(0x00189910, T3, "UT", "1"),  # ProtocolDesignRationale
     Rule(0x0018990F, T3, "UT", "1"),  # ProtocolPlanningInformation
     Rule(0x00080012, T1, "DA", "1"),  # InstanceCreationDate
@@ -85,7 +85,7 @@ T_C_34_4_1: Final = AttributeTable("table_C.34.4-1", "Clinical Trial Context", "
     Rule(0x00120060, T2, "LO", "1"),  # ClinicalTrialCoordinatingCenterName
 ))
 T_C_34_5_1: Final = AttributeTable("table_C.34.5-1", "Patient Specification", "", False, "PS3.3 2020 table_C.34.5-1", (
-    Rule(0x00189911, T1, "SQ", "1", items=i3.PatientSpecificationSequence_cfe075),  # PatientSpecificationSequence
+    Rule(0x00189911, T1, "SQ", "1", items=i3.PatientSpecificationSequence_a3b9c7),  # PatientSpecificationSequence
 ))
 T_C_34_6_1: Final = AttributeTable("table_C.34.6-1", "Equipment Specification", "", False, "PS3.3 2020 table_C.34.6-1", (
     Rule(0x00080221, T1, "CS", "1"),  # EquipmentModality
@@ -97,14 +97,14 @@ T_C_34_7_1: Final = AttributeTable("table_C.34.7-1", "Instructions", "", False, 
 T_C_34_8_1: Final = AttributeTable("table_C.34.8-1", "Patient Positioning", "", False, "PS3.3 2020 table_C.34.8-1", (
     Rule(0x00189947, T1, "CS", "1"),  # ProtocolDefinedPatientPosition
     Rule(0x0018991B, T3, "SQ", "1", items=i0_1.PatientPositioningInstructionSequence_5969d6),  # PatientPositioningInstructionSequence
-    Rule(0x0018991C, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PositioningMethodCodeSequence
-    Rule(0x0018991D, T3, "SQ", "1", items=i2_0.AcquisitionStartLocationSequence_15b754, max_items=1),  # PositioningLandmarkSequence
+    Rule(0x0018991C, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PositioningMethodCodeSequence
+    Rule(0x0018991D, T3, "SQ", "1", items=i2_1.AcquisitionStartLocationSequence_2ff2d6, max_items=1),  # PositioningLandmarkSequence
     Rule(0x0018991E, T3, "UI", "1"),  # TargetFrameOfReferenceUID
     Rule(0x0020103F, T3, "LO", "1"),  # TargetPositionReferenceIndicator
-    Rule(0x00082218, T2, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T2, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082218, T2, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T2, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
 ))
 T_C_34_9_1: Final = AttributeTable("table_C.34.9-1", "Defined CT Acquisition", "", False, "PS3.3 2020 table_C.34.9-1", (
-    Rule(0x0018991F, T1, "SQ", "1", items=i4.ReconstructionProtocolElementSpecificationSequence_19b883),  # AcquisitionProtocolElementSpecificationSequence
+    Rule(0x0018991F, T1, "SQ", "1", items=i4.ReconstructionProtocolElementSpecificationSequence_e60b26),  # AcquisitionProtocolElementSpecificationSequence
 ))
 # fmt: on

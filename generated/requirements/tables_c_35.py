@@ -15,13 +15,13 @@ from dicompile.runtime.validate.tables import ENUMERATED, T1, T3, AttributeTable
 
 # fmt: off
 T_C_35_1_1: Final = AttributeTable("table_C.35.1-1", "Manufacturing 3D Model", "", False, "PS3.3 2020 table_C.35.1-1", (
-    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
     Rule(0x00687001, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # ModelModification
     Rule(0x00687002, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # ModelMirroring
-    Rule(0x00687003, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ModelUsageCodeSequence
+    Rule(0x00687003, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ModelUsageCodeSequence
     Rule(0x00700081, T3, "LO", "1"),  # ContentDescription
     Rule(0x00880200, T3, "SQ", "1", items=i0_0.IconImageSequence_6aaaee, max_items=1),  # IconImageSequence
-    Rule(0x00221612, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168, max_items=1),  # DerivationAlgorithmSequence
+    Rule(0x00221612, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6, max_items=1),  # DerivationAlgorithmSequence
     Rule(0x00687004, T3, "UI", "1"),  # ModelGroupUID
     Rule(0x0062000D, T3, "US", "3"),  # RecommendedDisplayCIELabValue
     Rule(0x0066000C, T3, "FL", "1"),  # RecommendedPresentationOpacity

@@ -41,7 +41,7 @@ T_C_36_10_1: Final = AttributeTable("table_C.36.10-1", "RT Radiation Set", "", F
     Rule(0x30100033, T1, "SH", "1"),  # UserContentLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
     Rule(0x300A0636, T1C, "US", "1", condition=c1.C_589f62),  # IntendedNumberOfFractions
     Rule(0x30100079, T1C, "SQ", "1", condition=c1.C_72e074, items=i1.FractionPatternSequence_746346, max_items=1),  # FractionPatternSequence
     Rule(0x300A063B, T2, "SQ", "1", items=i1.ReferencedRTPhysicianIntentSequence_66ec14),  # ReferencedRTPhysicianIntentSequence
@@ -50,86 +50,86 @@ T_C_36_10_1: Final = AttributeTable("table_C.36.10-1", "RT Radiation Set", "", F
     Rule(0x300A0616, T1, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # RTRadiationSequence
 ))
 T_C_36_11_1: Final = AttributeTable("table_C.36.11-1", "RT Dose Contribution", "", False, "PS3.3 2020 table_C.36.11-1", (
-    Rule(0x300A0618, T1, "SQ", "1", items=i5.RadiationDoseIdentificationSequence_827e16),  # RadiationDoseIdentificationSequence
-    Rule(0x300A0617, T1, "SQ", "1", items=i5.RadiationDoseSequence_4b8e8c),  # RadiationDoseSequence
+    Rule(0x300A0618, T1, "SQ", "1", items=i5.RadiationDoseIdentificationSequence_ea33b9),  # RadiationDoseIdentificationSequence
+    Rule(0x300A0617, T1, "SQ", "1", items=i5.RadiationDoseSequence_3fc8e3),  # RadiationDoseSequence
 ))
 T_C_36_12_1: Final = AttributeTable("table_C.36.12-1", "RT Delivery Device Common", "", False, "PS3.3 2020 table_C.36.12-1", (
-    Rule(0x300A063A, T1, "SQ", "1", items=i2_1.TreatmentDeviceIdentificationSequence_516c90, max_items=1),  # TreatmentDeviceIdentificationSequence
-    Rule(0x300A0658, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # RadiationDosimeterUnitSequence
-    Rule(0x300A0659, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # RTDeviceDistanceReferenceLocationCodeSequence
+    Rule(0x300A063A, T1, "SQ", "1", items=i2_0.TreatmentDeviceIdentificationSequence_556889, max_items=1),  # TreatmentDeviceIdentificationSequence
+    Rule(0x300A0658, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # RadiationDosimeterUnitSequence
+    Rule(0x300A0659, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # RTDeviceDistanceReferenceLocationCodeSequence
     Rule(0x300A0688, T1, "FD", "1"),  # RTBeamModifierDefinitionDistance
     Rule(0x300A0675, T1, "UI", "1"),  # EquipmentFrameOfReferenceUID
     Rule(0x300A0676, T3, "ST", "1"),  # EquipmentFrameOfReferenceDescription
-    Rule(0x300A0677, T2, "SQ", "1", items=i2_1.EquipmentReferencePointCoordinatesSequence_b14488),  # EquipmentReferencePointCoordinatesSequence
+    Rule(0x300A0677, T2, "SQ", "1", items=i2_0.EquipmentReferencePointCoordinatesSequence_f45b71),  # EquipmentReferencePointCoordinatesSequence
     Rule(0x300A0687, T1, "US", "1"),  # NumberOfPatientSupportDevices
-    Rule(0x300A0686, T1C, "SQ", "1", condition=c3.C_c64f26, items=i5.PatientSupportDevicesSequence_d13922),  # PatientSupportDevicesSequence
+    Rule(0x300A0686, T1C, "SQ", "1", condition=c3.C_c64f26, items=i5.PatientSupportDevicesSequence_229c0d),  # PatientSupportDevicesSequence
 ))
 T_C_36_13_1: Final = AttributeTable("table_C.36.13-1", "RT Radiation Common", "", False, "PS3.3 2020 table_C.36.13-1", (
     Rule(0x30100033, T1, "SH", "1"),  # UserContentLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
     Rule(0x300A0638, T1, "CS", "1", values=(Values(ENUMERATED, ("FULL", "IDENT_ONLY", "GEOMETRY_ONLY")),)),  # RTRadiationPhysicalAndGeometricContentDetailFlag
     Rule(0x300A0639, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # RTRecordFlag
-    Rule(0x30100080, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RTTreatmentTechniqueCodeSequence
-    Rule(0x00540410, T1, "SQ", "1", items=i2_1.PatientOrientationCodeSequence_badc7d),  # PatientOrientationCodeSequence
-    Rule(0x30100030, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientEquipmentRelationshipCodeSequence
+    Rule(0x30100080, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RTTreatmentTechniqueCodeSequence
+    Rule(0x00540410, T1, "SQ", "1", items=i2_0.PatientOrientationCodeSequence_41ed37),  # PatientOrientationCodeSequence
+    Rule(0x30100030, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientEquipmentRelationshipCodeSequence
     Rule(0x300A0650, T1C, "UI", "1", condition=c0.C_32494f),  # PatientSetupUID
     Rule(0x300A0632, T1C, "SQ", "1", condition=c1.C_675e76, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedRTPatientSetupSequence
-    Rule(0x300A063F, T1, "SQ", "1", items=i5.TreatmentPositionSequence_725abf),  # TreatmentPositionSequence
-    Rule(0x300A0629, T3, "SQ", "1", items=i4.RTToleranceSetSequence_1936df, max_items=1),  # RTToleranceSetSequence
+    Rule(0x300A063F, T1, "SQ", "1", items=i5.TreatmentPositionSequence_d3ea3e),  # TreatmentPositionSequence
+    Rule(0x300A0629, T3, "SQ", "1", items=i4.RTToleranceSetSequence_116fb6, max_items=1),  # RTToleranceSetSequence
     Rule(0x300A062E, T3, "FD", "1"),  # TreatmentTimeLimit
-    Rule(0x300A0635, T1C, "SQ", "1", condition=c3.C_f7fb2d, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # TreatmentMachineSpecialModeCodeSequence
+    Rule(0x300A0635, T1C, "SQ", "1", condition=c3.C_f7fb2d, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # TreatmentMachineSpecialModeCodeSequence
 ))
 T_C_36_14_1: Final = AttributeTable("table_C.36.14-1", "C-Arm Photon-Electron Delivery Device", "", False, "PS3.3 2020 table_C.36.14-1", (
     Rule(0x300A0640, T1, "FD", "1"),  # RadiationSourceAxisDistance
     Rule(0x300A0685, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfRadiationGenerationModes
-    Rule(0x300A067B, T1C, "SQ", "1", condition=c3.C_c19d69, items=i3.RadiationGenerationModeSequence_ef490f),  # RadiationGenerationModeSequence
+    Rule(0x300A067B, T1C, "SQ", "1", condition=c3.C_c19d69, items=i3.RadiationGenerationModeSequence_39bfa9),  # RadiationGenerationModeSequence
     Rule(0x300A0641, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfRTBeamLimitingDevices
-    Rule(0x300A064D, T1C, "SQ", "1", condition=c0.C_0516c4, items=i3.RTBeamLimitingDeviceDefinitionSequence_5fd864),  # RTBeamLimitingDeviceDefinitionSequence
+    Rule(0x300A064D, T1C, "SQ", "1", condition=c0.C_0516c4, items=i3.RTBeamLimitingDeviceDefinitionSequence_1c8a9f),  # RTBeamLimitingDeviceDefinitionSequence
     Rule(0x300A00D0, T1C, "IS", "1", condition=c1.C_791dac),  # NumberOfWedges
-    Rule(0x300A0651, T1C, "SQ", "1", condition=c1.C_565a6a, items=i2_0.WedgeDefinitionSequence_76cd68),  # WedgeDefinitionSequence
+    Rule(0x300A0651, T1C, "SQ", "1", condition=c1.C_565a6a, items=i2_0.WedgeDefinitionSequence_ee0644),  # WedgeDefinitionSequence
     Rule(0x300A00E0, T1C, "IS", "1", condition=c1.C_791dac),  # NumberOfCompensators
-    Rule(0x300A0662, T1C, "SQ", "1", condition=c2.C_9da6c7, items=i3.CompensatorDefinitionSequence_d458f8),  # CompensatorDefinitionSequence
+    Rule(0x300A0662, T1C, "SQ", "1", condition=c2.C_9da6c7, items=i3.CompensatorDefinitionSequence_5042eb),  # CompensatorDefinitionSequence
     Rule(0x300A00F0, T1C, "IS", "1", condition=c3.C_e4e926),  # NumberOfBlocks
-    Rule(0x300A066A, T1C, "SQ", "1", condition=c0.C_35b54f, items=i2_1.BlockDefinitionSequence_e59ed4),  # BlockDefinitionSequence
+    Rule(0x300A066A, T1C, "SQ", "1", condition=c0.C_35b54f, items=i2_1.BlockDefinitionSequence_76c71b),  # BlockDefinitionSequence
     Rule(0x300A0670, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfRTAccessoryHolders
-    Rule(0x300A0614, T1C, "SQ", "1", condition=c0.C_1d359b, items=i2_1.RTAccessoryHolderDefinitionSequence_580122),  # RTAccessoryHolderDefinitionSequence
+    Rule(0x300A0614, T1C, "SQ", "1", condition=c0.C_1d359b, items=i2_0.RTAccessoryHolderDefinitionSequence_136a33),  # RTAccessoryHolderDefinitionSequence
     Rule(0x300A0672, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfGeneralAccessories
-    Rule(0x300A0671, T1C, "SQ", "1", condition=c1.C_795306, items=i2_1.GeneralAccessoryDefinitionSequence_9993a8),  # GeneralAccessoryDefinitionSequence
+    Rule(0x300A0671, T1C, "SQ", "1", condition=c1.C_795306, items=i2_1.GeneralAccessoryDefinitionSequence_75695d),  # GeneralAccessoryDefinitionSequence
     Rule(0x300A0674, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfBoluses
-    Rule(0x300A0673, T1C, "SQ", "1", condition=c2.C_b0d5f5, items=i5.BolusDefinitionSequence_244da7),  # BolusDefinitionSequence
+    Rule(0x300A0673, T1C, "SQ", "1", condition=c2.C_b0d5f5, items=i5.BolusDefinitionSequence_62690a),  # BolusDefinitionSequence
 ))
 T_C_36_15_1: Final = AttributeTable("table_C.36.15-1", "C-Arm Photon-Electron Beam", "", False, "PS3.3 2020 table_C.36.15-1", (
     Rule(0x300A0604, T1, "US", "1"),  # NumberOfRTControlPoints
-    Rule(0x300A062F, T1, "SQ", "1", items=i2_0.CArmPhotonElectronControlPointSequence_9086d6),  # CArmPhotonElectronControlPointSequence
+    Rule(0x300A062F, T1, "SQ", "1", items=i2_1.CArmPhotonElectronControlPointSequence_a1d192),  # CArmPhotonElectronControlPointSequence
 ))
 T_C_36_16_1: Final = AttributeTable("table_C.36.16-1", "Tomotherapeutic Delivery Device", "", False, "PS3.3 2020 table_C.36.16-1", (
     Rule(0x300A0640, T1, "FD", "1"),  # RadiationSourceAxisDistance
     Rule(0x300A0685, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfRadiationGenerationModes
-    Rule(0x300A067B, T1C, "SQ", "1", condition=c3.C_c19d69, items=i3.RadiationGenerationModeSequence_ef490f),  # RadiationGenerationModeSequence
+    Rule(0x300A067B, T1C, "SQ", "1", condition=c3.C_c19d69, items=i3.RadiationGenerationModeSequence_39bfa9),  # RadiationGenerationModeSequence
     Rule(0x300A0641, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfRTBeamLimitingDevices
-    Rule(0x300A064D, T1C, "SQ", "1", condition=c0.C_0516c4, items=i3.RTBeamLimitingDeviceDefinitionSequence_5fd864),  # RTBeamLimitingDeviceDefinitionSequence
+    Rule(0x300A064D, T1C, "SQ", "1", condition=c0.C_0516c4, items=i3.RTBeamLimitingDeviceDefinitionSequence_1c8a9f),  # RTBeamLimitingDeviceDefinitionSequence
 ))
 T_C_36_17_1: Final = AttributeTable("table_C.36.17-1", "Tomotherapeutic Beam", "", False, "PS3.3 2020 table_C.36.17-1", (
     Rule(0x00189309, T1C, "FD", "1", condition=c3.C_cd1a8c),  # TableSpeed
     Rule(0x00189305, T1C, "FD", "1", condition=c2.C_bb4891),  # RevolutionTime
     Rule(0x300A0604, T1, "US", "1"),  # NumberOfRTControlPoints
-    Rule(0x30100098, T1, "SQ", "1", items=i2_1.TomotherapeuticControlPointSequence_0b6b4d),  # TomotherapeuticControlPointSequence
+    Rule(0x30100098, T1, "SQ", "1", items=i2_0.TomotherapeuticControlPointSequence_ed95d7),  # TomotherapeuticControlPointSequence
 ))
 T_C_36_18_1: Final = AttributeTable("table_C.36.18-1", "Robotic-Arm Delivery Device", "", False, "PS3.3 2020 table_C.36.18-1", (
     Rule(0x30100090, T1, "CS", "1", values=(Values(DEFINED, ("FLOOR_LEFT", "FLOOR_RIGHT", "FLOOR_CENTER")),)),  # RoboticBaseLocationIndicator
     Rule(0x300A0685, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfRadiationGenerationModes
-    Rule(0x300A067B, T1C, "SQ", "1", condition=c3.C_c19d69, items=i3.RadiationGenerationModeSequence_ef490f),  # RadiationGenerationModeSequence
+    Rule(0x300A067B, T1C, "SQ", "1", condition=c3.C_c19d69, items=i3.RadiationGenerationModeSequence_39bfa9),  # RadiationGenerationModeSequence
     Rule(0x300A0641, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfRTBeamLimitingDevices
-    Rule(0x300A064D, T1C, "SQ", "1", condition=c0.C_0516c4, items=i3.RTBeamLimitingDeviceDefinitionSequence_5fd864),  # RTBeamLimitingDeviceDefinitionSequence
+    Rule(0x300A064D, T1C, "SQ", "1", condition=c0.C_0516c4, items=i3.RTBeamLimitingDeviceDefinitionSequence_1c8a9f),  # RTBeamLimitingDeviceDefinitionSequence
     Rule(0x300A0670, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfRTAccessoryHolders
-    Rule(0x300A0614, T1C, "SQ", "1", condition=c0.C_1d359b, items=i2_1.RTAccessoryHolderDefinitionSequence_580122),  # RTAccessoryHolderDefinitionSequence
+    Rule(0x300A0614, T1C, "SQ", "1", condition=c0.C_1d359b, items=i2_0.RTAccessoryHolderDefinitionSequence_136a33),  # RTAccessoryHolderDefinitionSequence
 ))
 T_C_36_19_1: Final = AttributeTable("table_C.36.19-1", "Robotic-Arm Path", "", False, "PS3.3 2020 table_C.36.19-1", (
-    Rule(0x30100091, T1C, "SQ", "1", condition=c0.C_1d396b, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RoboticPathNodeSetCodeSequence
+    Rule(0x30100091, T1C, "SQ", "1", condition=c0.C_1d396b, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RoboticPathNodeSetCodeSequence
     Rule(0x300A0604, T1, "US", "1"),  # NumberOfRTControlPoints
-    Rule(0x30100097, T1, "SQ", "1", items=i2_1.RoboticPathControlPointSequence_8a6031),  # RoboticPathControlPointSequence
+    Rule(0x30100097, T1, "SQ", "1", items=i2_1.RoboticPathControlPointSequence_cabb54),  # RoboticPathControlPointSequence
 ))
 T_C_36_2_1_1_1: Final = AttributeTable("table_C.36.2.1.1-1", "Radiation Fraction Pattern", "", True, "PS3.3 2020 table_C.36.2.1.1-1", (
     Rule(0x30100079, T1C, "SQ", "1", condition=c1.C_72e074, items=i1.FractionPatternSequence_746346, max_items=1),  # FractionPatternSequence
@@ -149,22 +149,22 @@ T_C_36_2_1_3_1: Final = AttributeTable("table_C.36.2.1.3-1", "RT Treatment Phase
 T_C_36_2_1_4_1: Final = AttributeTable("table_C.36.2.1.4-1", "Dosimetric Objective", "", True, "PS3.3 2020 table_C.36.2.1.4-1", (
     Rule(0x3010006E, T1, "UI", "1"),  # DosimetricObjectiveUID
     Rule(0x30100007, T1C, "SQ", "1", condition=c3.C_d3bc31, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # OriginatingSOPInstanceReferenceSequence
-    Rule(0x3010006D, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # DosimetricObjectiveTypeCodeSequence
-    Rule(0x30100070, T2, "SQ", "1", items=i4.DosimetricObjectiveParameterSequence_19cd0c),  # DosimetricObjectiveParameterSequence
+    Rule(0x3010006D, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DosimetricObjectiveTypeCodeSequence
+    Rule(0x30100070, T2, "SQ", "1", items=i4.DosimetricObjectiveParameterSequence_21074b),  # DosimetricObjectiveParameterSequence
     Rule(0x30100073, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # AbsoluteDosimetricObjectiveFlag
     Rule(0x30100075, T2, "CS", "1", values=(Values(ENUMERATED, ("OPTIMIZATION", "EVALUATION", "BOTH")),)),  # DosimetricObjectivePurpose
 ))
 T_C_36_2_1_5_1: Final = AttributeTable("table_C.36.2.1.5-1", "Radiobiological Dose Effect Description", "", True, "PS3.3 2020 table_C.36.2.1.5-1", (
     Rule(0x30100002, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # RadiobiologicalDoseEffectFlag
-    Rule(0x30100003, T2C, "SQ", "1", condition=c2.C_a68f3d, items=i2_0.EffectiveDoseCalculationMethodCategoryCodeSequence_9a5769),  # EffectiveDoseCalculationMethodCategoryCodeSequence
+    Rule(0x30100003, T2C, "SQ", "1", condition=c2.C_a68f3d, items=i2_0.EffectiveDoseCalculationMethodCategoryCodeSequence_9b55c5),  # EffectiveDoseCalculationMethodCategoryCodeSequence
     Rule(0x30100005, T2C, "LO", "1", condition=c2.C_b67824),  # EffectiveDoseCalculationMethodDescription
 ))
 T_C_36_2_2_1_1: Final = AttributeTable("table_C.36.2.2.1-1", "Treatment Device Identification", "", True, "PS3.3 2020 table_C.36.2.2.1-1", (
-    Rule(0x300A063A, T1, "SQ", "1", items=i2_1.TreatmentDeviceIdentificationSequence_516c90, max_items=1),  # TreatmentDeviceIdentificationSequence
+    Rule(0x300A063A, T1, "SQ", "1", items=i2_0.TreatmentDeviceIdentificationSequence_556889, max_items=1),  # TreatmentDeviceIdentificationSequence
 ))
 T_C_36_2_2_10_1: Final = AttributeTable("table_C.36.2.2.10-1", "Wedges Definition", "", True, "PS3.3 2020 table_C.36.2.2.10-1", (
     Rule(0x300A00D0, T1C, "IS", "1", condition=c1.C_791dac),  # NumberOfWedges
-    Rule(0x300A0651, T1C, "SQ", "1", condition=c1.C_565a6a, items=i2_0.WedgeDefinitionSequence_76cd68),  # WedgeDefinitionSequence
+    Rule(0x300A0651, T1C, "SQ", "1", condition=c1.C_565a6a, items=i2_0.WedgeDefinitionSequence_ee0644),  # WedgeDefinitionSequence
 ))
 T_C_36_2_2_11_1: Final = AttributeTable("table_C.36.2.2.11-1", "Wedge Positions", "", True, "PS3.3 2020 table_C.36.2.2.11-1", (
     Rule(0x300A0655, T1C, "US", "1", condition=c1.C_565a6a),  # NumberOfWedgePositions
@@ -172,39 +172,39 @@ T_C_36_2_2_11_1: Final = AttributeTable("table_C.36.2.2.11-1", "Wedge Positions"
 ))
 T_C_36_2_2_12_1: Final = AttributeTable("table_C.36.2.2.12-1", "Compensators Definition", "", True, "PS3.3 2020 table_C.36.2.2.12-1", (
     Rule(0x300A00E0, T1C, "IS", "1", condition=c1.C_791dac),  # NumberOfCompensators
-    Rule(0x300A0662, T1C, "SQ", "1", condition=c2.C_9da6c7, items=i3.CompensatorDefinitionSequence_d458f8),  # CompensatorDefinitionSequence
+    Rule(0x300A0662, T1C, "SQ", "1", condition=c2.C_9da6c7, items=i3.CompensatorDefinitionSequence_5042eb),  # CompensatorDefinitionSequence
 ))
 T_C_36_2_2_13_1: Final = AttributeTable("table_C.36.2.2.13-1", "Blocks Definition", "", True, "PS3.3 2020 table_C.36.2.2.13-1", (
     Rule(0x300A00F0, T1C, "IS", "1", condition=c3.C_e4e926),  # NumberOfBlocks
-    Rule(0x300A066A, T1C, "SQ", "1", condition=c0.C_35b54f, items=i2_1.BlockDefinitionSequence_e59ed4),  # BlockDefinitionSequence
+    Rule(0x300A066A, T1C, "SQ", "1", condition=c0.C_35b54f, items=i2_1.BlockDefinitionSequence_76c71b),  # BlockDefinitionSequence
 ))
 T_C_36_2_2_14_1: Final = AttributeTable("table_C.36.2.2.14-1", "RT Accessory Holders Definition", "", True, "PS3.3 2020 table_C.36.2.2.14-1", (
     Rule(0x300A0670, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfRTAccessoryHolders
-    Rule(0x300A0614, T1C, "SQ", "1", condition=c0.C_1d359b, items=i2_1.RTAccessoryHolderDefinitionSequence_580122),  # RTAccessoryHolderDefinitionSequence
+    Rule(0x300A0614, T1C, "SQ", "1", condition=c0.C_1d359b, items=i2_0.RTAccessoryHolderDefinitionSequence_136a33),  # RTAccessoryHolderDefinitionSequence
 ))
 T_C_36_2_2_15_1: Final = AttributeTable("table_C.36.2.2.15-1", "General Accessories Definition", "", True, "PS3.3 2020 table_C.36.2.2.15-1", (
     Rule(0x300A0672, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfGeneralAccessories
-    Rule(0x300A0671, T1C, "SQ", "1", condition=c1.C_795306, items=i2_1.GeneralAccessoryDefinitionSequence_9993a8),  # GeneralAccessoryDefinitionSequence
+    Rule(0x300A0671, T1C, "SQ", "1", condition=c1.C_795306, items=i2_1.GeneralAccessoryDefinitionSequence_75695d),  # GeneralAccessoryDefinitionSequence
 ))
 T_C_36_2_2_16_1: Final = AttributeTable("table_C.36.2.2.16-1", "Boluses Definition", "", True, "PS3.3 2020 table_C.36.2.2.16-1", (
     Rule(0x300A0674, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfBoluses
-    Rule(0x300A0673, T1C, "SQ", "1", condition=c2.C_b0d5f5, items=i5.BolusDefinitionSequence_244da7),  # BolusDefinitionSequence
+    Rule(0x300A0673, T1C, "SQ", "1", condition=c2.C_b0d5f5, items=i5.BolusDefinitionSequence_62690a),  # BolusDefinitionSequence
 ))
 T_C_36_2_2_17_1: Final = AttributeTable("table_C.36.2.2.17-1", "RT Tolerance Set", "", True, "PS3.3 2020 table_C.36.2.2.17-1", (
     Rule(0x300A062A, T1, "LO", "1"),  # RTToleranceSetLabel
     Rule(0x300A062B, T2, "SQ", "1", items=i0_0.AttributeToleranceValuesSequence_532310),  # AttributeToleranceValuesSequence
     Rule(0x300A065C, T1, "CS", "1", values=(Values(ENUMERATED, ("ABSENT", "GLOBAL", "DEVICE_SPECIFIC")),)),  # PatientSupportPositionSpecificationMethod
-    Rule(0x300A0660, T1C, "SQ", "1", condition=c3.C_cac21a, items=i3.PatientSupportPositionDeviceToleranceSequence_54d4a2),  # PatientSupportPositionDeviceToleranceSequence
+    Rule(0x300A0660, T1C, "SQ", "1", condition=c3.C_cac21a, items=i3.PatientSupportPositionDeviceToleranceSequence_0f41a0),  # PatientSupportPositionDeviceToleranceSequence
 ))
 T_C_36_2_2_2_1: Final = AttributeTable("table_C.36.2.2.2-1", "RT Patient Support Devices", "", True, "PS3.3 2020 table_C.36.2.2.2-1", (
     Rule(0x300A0687, T1, "US", "1"),  # NumberOfPatientSupportDevices
-    Rule(0x300A0686, T1C, "SQ", "1", condition=c3.C_c64f26, items=i5.PatientSupportDevicesSequence_d13922),  # PatientSupportDevicesSequence
+    Rule(0x300A0686, T1C, "SQ", "1", condition=c3.C_c64f26, items=i5.PatientSupportDevicesSequence_229c0d),  # PatientSupportDevicesSequence
 ))
 T_C_36_2_2_3_1: Final = AttributeTable("table_C.36.2.2.3-1", "RT Accessory Device Identification", "", True, "PS3.3 2020 table_C.36.2.2.3-1", (
     Rule(0x00080070, T2, "LO", "1"),  # Manufacturer
     Rule(0x00081090, T2, "LO", "1"),  # ManufacturerModelName
     Rule(0x3010001A, T2, "LO", "1"),  # ManufacturerModelVersion
-    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # DeviceTypeCodeSequence
+    Rule(0x3010002E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DeviceTypeCodeSequence
     Rule(0x3010002D, T1, "LO", "1"),  # DeviceLabel
     Rule(0x00500021, T3, "ST", "1"),  # LongDeviceDescription
     Rule(0x00181000, T2, "LO", "1"),  # DeviceSerialNumber
@@ -220,11 +220,11 @@ T_C_36_2_2_3_1: Final = AttributeTable("table_C.36.2.2.3-1", "RT Accessory Devic
     Rule(0x300A0611, T2C, "LO", "1", condition=c3.C_dbc9f3),  # RTAccessoryHolderSlotID
 ))
 T_C_36_2_2_4_1: Final = AttributeTable("table_C.36.2.2.4-1", "RT Treatment Position", "", True, "PS3.3 2020 table_C.36.2.2.4-1", (
-    Rule(0x00540410, T1, "SQ", "1", items=i2_1.PatientOrientationCodeSequence_badc7d),  # PatientOrientationCodeSequence
-    Rule(0x30100030, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientEquipmentRelationshipCodeSequence
+    Rule(0x00540410, T1, "SQ", "1", items=i2_0.PatientOrientationCodeSequence_41ed37),  # PatientOrientationCodeSequence
+    Rule(0x30100030, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientEquipmentRelationshipCodeSequence
     Rule(0x300A0650, T1C, "UI", "1", condition=c0.C_32494f),  # PatientSetupUID
     Rule(0x300A0632, T1C, "SQ", "1", condition=c1.C_675e76, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedRTPatientSetupSequence
-    Rule(0x300A063F, T1, "SQ", "1", items=i5.TreatmentPositionSequence_725abf),  # TreatmentPositionSequence
+    Rule(0x300A063F, T1, "SQ", "1", items=i5.TreatmentPositionSequence_d3ea3e),  # TreatmentPositionSequence
 ))
 T_C_36_2_2_5_1: Final = AttributeTable("table_C.36.2.2.5-1", "RT Control Point General", "", True, "PS3.3 2020 table_C.36.2.2.5-1", (
     Rule(0x300A0600, T1, "US", "1"),  # RTControlPointIndex
@@ -236,16 +236,16 @@ T_C_36_2_2_6_1: Final = AttributeTable("table_C.36.2.2.6-1", "External Beam Cont
     Rule(0x300A063C, T1C, "FD", "1", condition=c0.C_33d50d),  # CumulativeMeterset
     Rule(0x300A060B, T1C, "US", "1", condition=c3.C_cc8ae0),  # ReferencedTreatmentPositionIndex
     Rule(0x300A063D, T2C, "FD", "1", condition=c3.C_cc8ae0),  # DeliveryRate
-    Rule(0x300A063E, T1C, "SQ", "1", condition=c2.C_9f502b, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # DeliveryRateUnitSequence
+    Rule(0x300A063E, T1C, "SQ", "1", condition=c2.C_9f502b, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # DeliveryRateUnitSequence
     Rule(0x300A0689, T1C, "SQ", "1", condition=c2.C_820e82, items=i0_1.FixedRTBeamDelimiterDeviceSequence_a33e93, max_items=1),  # BeamAreaLimitSequence
 ))
 T_C_36_2_2_7_1: Final = AttributeTable("table_C.36.2.2.7-1", "Radiation Generation Mode", "", True, "PS3.3 2020 table_C.36.2.2.7-1", (
     Rule(0x300A0685, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfRadiationGenerationModes
-    Rule(0x300A067B, T1C, "SQ", "1", condition=c3.C_c19d69, items=i3.RadiationGenerationModeSequence_ef490f),  # RadiationGenerationModeSequence
+    Rule(0x300A067B, T1C, "SQ", "1", condition=c3.C_c19d69, items=i3.RadiationGenerationModeSequence_39bfa9),  # RadiationGenerationModeSequence
 ))
 T_C_36_2_2_8_1: Final = AttributeTable("table_C.36.2.2.8-1", "RT Beam Limiting Devices Definition", "", True, "PS3.3 2020 table_C.36.2.2.8-1", (
     Rule(0x300A0641, T1C, "US", "1", condition=c1.C_791dac),  # NumberOfRTBeamLimitingDevices
-    Rule(0x300A064D, T1C, "SQ", "1", condition=c0.C_0516c4, items=i3.RTBeamLimitingDeviceDefinitionSequence_5fd864),  # RTBeamLimitingDeviceDefinitionSequence
+    Rule(0x300A064D, T1C, "SQ", "1", condition=c0.C_0516c4, items=i3.RTBeamLimitingDeviceDefinitionSequence_1c8a9f),  # RTBeamLimitingDeviceDefinitionSequence
 ))
 T_C_36_2_2_9_1: Final = AttributeTable("table_C.36.2.2.9-1", "RT Beam Limiting Device Opening", "", True, "PS3.3 2020 table_C.36.2.2.9-1", (
     Rule(0x300A0657, T1C, "US", "1", condition=c0.C_0516c4),  # NumberOfRTBeamLimitingDeviceOpenings
@@ -263,20 +263,20 @@ T_C_36_4_1: Final = AttributeTable("table_C.36.4-1", "Radiotherapy Common Instan
     Rule(0x00080013, T1, "TM", "1"),  # InstanceCreationTime
     Rule(0x00080023, T1, "DA", "1"),  # ContentDate
     Rule(0x00080033, T1, "TM", "1"),  # ContentTime
-    Rule(0x30100019, T2, "SQ", "1", items=i2_0.AsserterIdentificationSequence_c1c884),  # AuthorIdentificationSequence
+    Rule(0x30100019, T2, "SQ", "1", items=i2_0.AsserterIdentificationSequence_2f6382),  # AuthorIdentificationSequence
     Rule(0x30100044, T1C, "SQ", "1", condition=c1.C_676a9d, items=i0_1.ReferencedInstanceSequence_dddb5d),  # InstanceLevelReferencedPerformedProcedureStepSequence
 ))
 T_C_36_5_1: Final = AttributeTable("table_C.36.5-1", "RT Physician Intent", "", False, "PS3.3 2020 table_C.36.5-1", (
     Rule(0x30100034, T1, "LO", "1"),  # UserContentLongLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
     Rule(0x30100045, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # RTTreatmentPhaseIntentPresenceFlag
-    Rule(0x30100057, T1, "SQ", "1", items=i4.RTPhysicianIntentSequence_de6387),  # RTPhysicianIntentSequence
+    Rule(0x30100057, T1, "SQ", "1", items=i4.RTPhysicianIntentSequence_138b43),  # RTPhysicianIntentSequence
 ))
 T_C_36_6_1: Final = AttributeTable("table_C.36.6-1", "RT Enhanced Prescription", "", False, "PS3.3 2020 table_C.36.6-1", (
-    Rule(0x3010006B, T1, "SQ", "1", items=i6.RTPrescriptionSequence_a2a377),  # RTPrescriptionSequence
-    Rule(0x3010006C, T1C, "SQ", "1", condition=c0.C_232d49, items=i5.DosimetricObjectiveSequence_b2eedf),  # DosimetricObjectiveSequence
+    Rule(0x3010006B, T1, "SQ", "1", items=i6.RTPrescriptionSequence_b320c2),  # RTPrescriptionSequence
+    Rule(0x3010006C, T1C, "SQ", "1", condition=c0.C_232d49, items=i5.DosimetricObjectiveSequence_ccc703),  # DosimetricObjectiveSequence
 ))
 T_C_36_7_1: Final = AttributeTable("table_C.36.7-1", "RT Treatment Phase Intent", "", False, "PS3.3 2020 table_C.36.7-1", (
     Rule(0x3010004B, T1, "SQ", "1", items=i0_0.IntendedRTTreatmentPhaseSequence_a5236d),  # IntendedRTTreatmentPhaseSequence
@@ -286,11 +286,11 @@ T_C_36_8_1: Final = AttributeTable("table_C.36.8-1", "RT Segment Annotation", ""
     Rule(0x30100034, T1, "LO", "1"),  # UserContentLongLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
-    Rule(0x3010002A, T1, "SQ", "1", items=i4.RTSegmentAnnotationSequence_66d7fa),  # RTSegmentAnnotationSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x3010002A, T1, "SQ", "1", items=i4.RTSegmentAnnotationSequence_2f2765),  # RTSegmentAnnotationSequence
 ))
 T_C_36_9_1: Final = AttributeTable("table_C.36.9-1", "Segment Reference", "", False, "PS3.3 2020 table_C.36.9-1", (
-    Rule(0x30100021, T1, "SQ", "1", items=i5.SegmentReferenceSequence_22f464),  # SegmentReferenceSequence
+    Rule(0x30100021, T1, "SQ", "1", items=i5.SegmentReferenceSequence_4e8c34),  # SegmentReferenceSequence
     Rule(0x00700404, T1C, "SQ", "1", condition=c3.C_fc89c8, items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReferencedSpatialRegistrationSequence
 ))
 # fmt: on

@@ -11,6 +11,7 @@ from typing import Final
 from dicompile.generated.requirements import items_h0_0 as i0_0
 from dicompile.generated.requirements import items_h0_1 as i0_1
 from dicompile.generated.requirements import items_h1 as i1
+from dicompile.generated.requirements import items_h2_0 as i2_0
 from dicompile.generated.requirements import items_h2_1 as i2_1
 from dicompile.generated.requirements import items_h3 as i3
 from dicompile.generated.requirements import items_h4 as i4
@@ -19,16 +20,16 @@ from dicompile.runtime.validate.tables import DEFINED, ENUMERATED, T3, Attribute
 
 # fmt: off
 T_C_4_10: Final = AttributeTable("table_C.4-10", "Scheduled Procedure Step", "", False, "PS3.3 2020 table_C.4-10", (
-    Rule(0x00400100, T3, "SQ", "1", items=i5.ScheduledProcedureStepSequence_68f132),  # ScheduledProcedureStepSequence
-    Rule(0x00400500, T3, "SQ", "1", items=i5.ScheduledSpecimenSequence_1321b6),  # ScheduledSpecimenSequence
+    Rule(0x00400100, T3, "SQ", "1", items=i5.ScheduledProcedureStepSequence_b2283a),  # ScheduledProcedureStepSequence
+    Rule(0x00400500, T3, "SQ", "1", items=i5.ScheduledSpecimenSequence_725272),  # ScheduledSpecimenSequence
     Rule(0x22000005, T3, "LT", "1"),  # BarcodeValue
 ))
 T_C_4_11: Final = AttributeTable("table_C.4-11", "Requested Procedure", "", False, "PS3.3 2020 table_C.4-11", (
     Rule(0x00401001, T3, "SH", "1"),  # RequestedProcedureID
     Rule(0x00401002, T3, "LO", "1"),  # ReasonForTheRequestedProcedure
     Rule(0x00401400, T3, "LT", "1"),  # RequestedProcedureComments
-    Rule(0x0040100A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ReasonForRequestedProcedureCodeSequence
-    Rule(0x00321064, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # RequestedProcedureCodeSequence
+    Rule(0x0040100A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ReasonForRequestedProcedureCodeSequence
+    Rule(0x00321064, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # RequestedProcedureCodeSequence
     Rule(0x0020000D, T3, "UI", "1"),  # StudyInstanceUID
     Rule(0x00080020, T3, "DA", "1"),  # StudyDate
     Rule(0x00080030, T3, "TM", "1"),  # StudyTime
@@ -40,16 +41,16 @@ T_C_4_11: Final = AttributeTable("table_C.4-11", "Requested Procedure", "", Fals
     Rule(0x00401008, T3, "LO", "1"),  # ConfidentialityCode
     Rule(0x00401009, T3, "SH", "1", values=(Values(DEFINED, ("HIGH", "ROUTINE", "MEDIUM", "LOW")),)),  # ReportingPriority
     Rule(0x00401010, T3, "PN", "1-n"),  # NamesOfIntendedRecipientsOfResults
-    Rule(0x00401011, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # IntendedRecipientsOfResultsIdentificationSequence
+    Rule(0x00401011, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # IntendedRecipientsOfResultsIdentificationSequence
 ))
 T_C_4_12: Final = AttributeTable("table_C.4-12", "Imaging Service Request", "", False, "PS3.3 2020 table_C.4-12", (
     Rule(0x00402400, T3, "LT", "1"),  # ImagingServiceRequestComments
     Rule(0x00321032, T3, "PN", "1"),  # RequestingPhysician
-    Rule(0x00321031, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # RequestingPhysicianIdentificationSequence
+    Rule(0x00321031, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # RequestingPhysicianIdentificationSequence
     Rule(0x00080090, T3, "PN", "1"),  # ReferringPhysicianName
-    Rule(0x00080096, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ReferringPhysicianIdentificationSequence
+    Rule(0x00080096, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ReferringPhysicianIdentificationSequence
     Rule(0x00321033, T3, "LO", "1"),  # RequestingService
-    Rule(0x00321034, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RequestingServiceCodeSequence
+    Rule(0x00321034, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RequestingServiceCodeSequence
     Rule(0x00080050, T3, "SH", "1"),  # AccessionNumber
     Rule(0x00080051, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfAccessionNumberSequence
     Rule(0x00402004, T3, "DA", "1"),  # IssueDateOfImagingServiceRequest
@@ -65,13 +66,13 @@ T_C_4_12: Final = AttributeTable("table_C.4-12", "Imaging Service Request", "", 
     Rule(0x00380010, T3, "LO", "1"),  # AdmissionID
     Rule(0x00380014, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfAdmissionIDSequence
     Rule(0x00321066, T3, "UT", "1"),  # ReasonForVisit
-    Rule(0x00321067, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ReasonForVisitCodeSequence
+    Rule(0x00321067, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ReasonForVisitCodeSequence
 ))
 T_C_4_13: Final = AttributeTable("table_C.4-13", "Performed Procedure Step Relationship", "", False, "PS3.3 2020 table_C.4-13", (
     Rule(0x00100010, T3, "PN", "1"),  # PatientName
     Rule(0x00100020, T3, "LO", "1"),  # PatientID
     Rule(0x00100021, T3, "LO", "1"),  # IssuerOfPatientID
-    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_306061, max_items=1),  # IssuerOfPatientIDQualifiersSequence
+    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_6bafb7, max_items=1),  # IssuerOfPatientIDQualifiersSequence
     Rule(0x00100030, T3, "DA", "1"),  # PatientBirthDate
     Rule(0x00100033, T3, "LO", "1"),  # PatientBirthDateInAlternativeCalendar
     Rule(0x00100034, T3, "LO", "1"),  # PatientDeathDateInAlternativeCalendar
@@ -83,7 +84,7 @@ T_C_4_13: Final = AttributeTable("table_C.4-13", "Performed Procedure Step Relat
     Rule(0x00380060, T3, "LO", "1"),  # ServiceEpisodeID
     Rule(0x00380064, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfServiceEpisodeIDSequence
     Rule(0x00380062, T3, "LO", "1"),  # ServiceEpisodeDescription
-    Rule(0x00400270, T3, "SQ", "1", items=i5.ScheduledStepAttributesSequence_c7379f),  # ScheduledStepAttributesSequence
+    Rule(0x00400270, T3, "SQ", "1", items=i5.ScheduledStepAttributesSequence_43133d),  # ScheduledStepAttributesSequence
 ))
 T_C_4_14: Final = AttributeTable("table_C.4-14", "Performed Procedure Step Information", "", False, "PS3.3 2020 table_C.4-14", (
     Rule(0x00400241, T3, "AE", "1"),  # PerformedStationAETitle
@@ -98,23 +99,23 @@ T_C_4_14: Final = AttributeTable("table_C.4-14", "Performed Procedure Step Infor
     Rule(0x00400254, T3, "LO", "1"),  # PerformedProcedureStepDescription
     Rule(0x00400280, T3, "ST", "1"),  # CommentsOnThePerformedProcedureStep
     Rule(0x00400255, T3, "LO", "1"),  # PerformedProcedureTypeDescription
-    Rule(0x00081032, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ProcedureCodeSequence
-    Rule(0x00401012, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ReasonForPerformedProcedureCodeSequence
-    Rule(0x00400281, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PerformedProcedureStepDiscontinuationReasonCodeSequence
+    Rule(0x00081032, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ProcedureCodeSequence
+    Rule(0x00401012, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ReasonForPerformedProcedureCodeSequence
+    Rule(0x00400281, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PerformedProcedureStepDiscontinuationReasonCodeSequence
 ))
 T_C_4_15: Final = AttributeTable("table_C.4-15", "Image Acquisition Results", "", False, "PS3.3 2020 table_C.4-15", (
     Rule(0x00080060, T3, "CS", "1", values=(Values(DEFINED, ("AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CR", "CT", "CTPROTOCOL", "DG", "DOC", "DX", "ECG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PLAN", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XC")),)),  # Modality
     Rule(0x00200010, T3, "SH", "1"),  # StudyID
-    Rule(0x00400260, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_370cee),  # PerformedProtocolCodeSequence
-    Rule(0x00400340, T3, "SQ", "1", items=i3.PerformedSeriesSequence_a1bbfc),  # PerformedSeriesSequence
+    Rule(0x00400260, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_ed40e1),  # PerformedProtocolCodeSequence
+    Rule(0x00400340, T3, "SQ", "1", items=i3.PerformedSeriesSequence_b3d64a),  # PerformedSeriesSequence
 ))
 T_C_4_17: Final = AttributeTable("table_C.4-17", "Billing and Material Management Code", "", False, "PS3.3 2020 table_C.4-17", (
-    Rule(0x00400320, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # BillingProcedureStepSequence
+    Rule(0x00400320, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # BillingProcedureStepSequence
     Rule(0x00400321, T3, "SQ", "1", items=i0_0.FilmConsumptionSequence_4a26df),  # FilmConsumptionSequence
-    Rule(0x00400324, T3, "SQ", "1", items=i3.BillingSuppliesAndDevicesSequence_d88613),  # BillingSuppliesAndDevicesSequence
+    Rule(0x00400324, T3, "SQ", "1", items=i3.BillingSuppliesAndDevicesSequence_7bc678),  # BillingSuppliesAndDevicesSequence
 ))
 T_C_4_23_1: Final = AttributeTable("table_C.4.23-1", "Instance Availability Notification", "", False, "PS3.3 2020 table_C.4.23-1", (
-    Rule(0x00081111, T3, "SQ", "1", items=i2_1.ReferencedPerformedProcedureStepSequence_02b747, max_items=1),  # ReferencedPerformedProcedureStepSequence
+    Rule(0x00081111, T3, "SQ", "1", items=i2_0.ReferencedPerformedProcedureStepSequence_b2badb, max_items=1),  # ReferencedPerformedProcedureStepSequence
     Rule(0x0020000D, T3, "UI", "1"),  # StudyInstanceUID
     Rule(0x00081115, T3, "SQ", "1", items=i1.ReferencedSeriesSequence_d65e31),  # ReferencedSeriesSequence
 ))

@@ -40,7 +40,7 @@ T_C_7_1: Final = AttributeTable("table_C.7-1", "Patient", "", False, "PS3.3 2020
     Rule(0x00100010, T2, "PN", "1"),  # PatientName
     Rule(0x00100020, T2, "LO", "1"),  # PatientID
     Rule(0x00100021, T3, "LO", "1"),  # IssuerOfPatientID
-    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_306061, max_items=1),  # IssuerOfPatientIDQualifiersSequence
+    Rule(0x00100024, T3, "SQ", "1", items=i2_1.IssuerOfPatientIDQualifiersSequence_6bafb7, max_items=1),  # IssuerOfPatientIDQualifiersSequence
     Rule(0x00100022, T3, "CS", "1", values=(Values(DEFINED, ("TEXT", "RFID", "BARCODE")),)),  # TypeOfPatientID
     Rule(0x00100030, T2, "DA", "1"),  # PatientBirthDate
     Rule(0x00100033, T3, "LO", "1"),  # PatientBirthDateInAlternativeCalendar
@@ -51,29 +51,29 @@ T_C_7_1: Final = AttributeTable("table_C.7-1", "Patient", "", False, "PS3.3 2020
     Rule(0x00100200, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # QualityControlSubject
     Rule(0x00081120, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedPatientSequence
     Rule(0x00100032, T3, "TM", "1"),  # PatientBirthTime
-    Rule(0x00101002, T3, "SQ", "1", items=i3.OtherPatientIDsSequence_1ea685),  # OtherPatientIDsSequence
+    Rule(0x00101002, T3, "SQ", "1", items=i3.OtherPatientIDsSequence_0f27ff),  # OtherPatientIDsSequence
     Rule(0x00101001, T3, "PN", "1-n"),  # OtherPatientNames
     Rule(0x00102160, T3, "SH", "1"),  # EthnicGroup
     Rule(0x00104000, T3, "LT", "1"),  # PatientComments
     Rule(0x00102201, T1C, "LO", "1", condition=c3.C_c81d79),  # PatientSpeciesDescription
-    Rule(0x00102202, T1C, "SQ", "1", condition=c2.C_a30c8e, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientSpeciesCodeSequence
+    Rule(0x00102202, T1C, "SQ", "1", condition=c2.C_a30c8e, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientSpeciesCodeSequence
     Rule(0x00102292, T2C, "LO", "1", condition=c3.C_e7a143),  # PatientBreedDescription
-    Rule(0x00102293, T2C, "SQ", "1", condition=c3.C_f4ac6f, items=i1.PersonIdentificationCodeSequence_06e74b),  # PatientBreedCodeSequence
-    Rule(0x00102294, T2C, "SQ", "1", condition=c3.C_f4ac6f, items=i2_0.BreedRegistrationSequence_58237a),  # BreedRegistrationSequence
+    Rule(0x00102293, T2C, "SQ", "1", condition=c3.C_f4ac6f, items=i1.PersonIdentificationCodeSequence_64900d),  # PatientBreedCodeSequence
+    Rule(0x00102294, T2C, "SQ", "1", condition=c3.C_f4ac6f, items=i2_0.BreedRegistrationSequence_5c698b),  # BreedRegistrationSequence
     Rule(0x00100212, T3, "UC", "1"),  # StrainDescription
     Rule(0x00100213, T3, "LO", "1"),  # StrainNomenclature
-    Rule(0x00100219, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # StrainCodeSequence
+    Rule(0x00100219, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # StrainCodeSequence
     Rule(0x00100218, T3, "UT", "1"),  # StrainAdditionalInformation
-    Rule(0x00100216, T3, "SQ", "1", items=i2_0.StrainStockSequence_5a9a70, max_items=1),  # StrainStockSequence
-    Rule(0x00100221, T3, "SQ", "1", items=i2_0.GeneticModificationsSequence_a918eb),  # GeneticModificationsSequence
+    Rule(0x00100216, T3, "SQ", "1", items=i2_0.StrainStockSequence_0535f0, max_items=1),  # StrainStockSequence
+    Rule(0x00100221, T3, "SQ", "1", items=i2_0.GeneticModificationsSequence_88ee81),  # GeneticModificationsSequence
     Rule(0x00102297, T2C, "PN", "1", condition=c2.C_9f5845),  # ResponsiblePerson
     Rule(0x00102298, T1C, "CS", "1", condition=c3.C_d2e53b, values=(Values(DEFINED, ("OWNER", "PARENT", "CHILD", "SPOUSE", "SIBLING", "RELATIVE", "GUARDIAN", "CUSTODIAN", "AGENT", "INVESTIGATOR", "VETERINARIAN")),)),  # ResponsiblePersonRole
     Rule(0x00102299, T2C, "LO", "1", condition=c0.C_3bc352),  # ResponsibleOrganization
     Rule(0x00120062, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # PatientIdentityRemoved
     Rule(0x00120063, T1C, "LO", "1-n", condition=c2.C_949669),  # DeidentificationMethod
-    Rule(0x00120064, T1C, "SQ", "1", condition=c2.C_819bbe, items=i1.PersonIdentificationCodeSequence_06e74b),  # DeidentificationMethodCodeSequence
-    Rule(0x00100026, T3, "SQ", "1", items=i3.SourcePatientGroupIdentificationSequence_4c5bd7, max_items=1),  # SourcePatientGroupIdentificationSequence
-    Rule(0x00100027, T3, "SQ", "1", items=i3.GroupOfPatientsIdentificationSequence_555fc9),  # GroupOfPatientsIdentificationSequence
+    Rule(0x00120064, T1C, "SQ", "1", condition=c2.C_819bbe, items=i1.PersonIdentificationCodeSequence_64900d),  # DeidentificationMethodCodeSequence
+    Rule(0x00100026, T3, "SQ", "1", items=i3.SourcePatientGroupIdentificationSequence_97b839, max_items=1),  # SourcePatientGroupIdentificationSequence
+    Rule(0x00100027, T3, "SQ", "1", items=i3.GroupOfPatientsIdentificationSequence_21b45c),  # GroupOfPatientsIdentificationSequence
 ))
 T_C_7_10: Final = AttributeTable("table_C.7-10", "Image Plane", "", False, "PS3.3 2020 table_C.7-10", (
     Rule(0x00280030, T1, "DS", "2"),  # PixelSpacing
@@ -156,9 +156,9 @@ T_C_7_11C: Final = AttributeTable("table_C.7-11c", "Image Pixel Description", ""
 ))
 T_C_7_12: Final = AttributeTable("table_C.7-12", "Contrast/Bolus", "", False, "PS3.3 2020 table_C.7-12", (
     Rule(0x00180010, T2, "LO", "1"),  # ContrastBolusAgent
-    Rule(0x00180012, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ContrastBolusAgentSequence
+    Rule(0x00180012, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ContrastBolusAgentSequence
     Rule(0x00181040, T3, "LO", "1"),  # ContrastBolusRoute
-    Rule(0x00180014, T3, "SQ", "1", items=i2_0.ContrastBolusAdministrationRouteSequence_eb0cce, max_items=1),  # ContrastBolusAdministrationRouteSequence
+    Rule(0x00180014, T3, "SQ", "1", items=i2_0.ContrastBolusAdministrationRouteSequence_7a8cc3, max_items=1),  # ContrastBolusAdministrationRouteSequence
     Rule(0x00181041, T3, "DS", "1"),  # ContrastBolusVolume
     Rule(0x00181042, T3, "TM", "1"),  # ContrastBolusStartTime
     Rule(0x00181043, T3, "TM", "1"),  # ContrastBolusStopTime
@@ -169,7 +169,7 @@ T_C_7_12: Final = AttributeTable("table_C.7-12", "Contrast/Bolus", "", False, "P
     Rule(0x00181049, T3, "DS", "1"),  # ContrastBolusIngredientConcentration
 ))
 T_C_7_12B: Final = AttributeTable("table_C.7-12b", "Enhanced Contrast/Bolus", "", False, "PS3.3 2020 table_C.7-12b", (
-    Rule(0x00180012, T1, "SQ", "1", items=i2_0.ContrastBolusAgentSequence_9ffb02),  # ContrastBolusAgentSequence
+    Rule(0x00180012, T1, "SQ", "1", items=i2_0.ContrastBolusAgentSequence_639dc5),  # ContrastBolusAgentSequence
 ))
 T_C_7_13: Final = AttributeTable("table_C.7-13", "Cine", "", False, "PS3.3 2020 table_C.7-13", (
     Rule(0x00181244, T3, "US", "1", values=(Values(ENUMERATED, ("0", "1")),)),  # PreferredPlaybackSequencing
@@ -183,7 +183,7 @@ T_C_7_13: Final = AttributeTable("table_C.7-13", "Cine", "", False, "PS3.3 2020 
     Rule(0x00181067, T3, "DS", "1"),  # ImageTriggerDelay
     Rule(0x00180072, T3, "DS", "1"),  # EffectiveDuration
     Rule(0x00181242, T3, "IS", "1"),  # ActualFrameDuration
-    Rule(0x003A0300, T2C, "SQ", "1", condition=c1.C_7124eb, items=i2_0.MultiplexedAudioChannelsDescriptionCodeSequence_386f39),  # MultiplexedAudioChannelsDescriptionCodeSequence
+    Rule(0x003A0300, T2C, "SQ", "1", condition=c1.C_7124eb, items=i2_1.MultiplexedAudioChannelsDescriptionCodeSequence_942da2),  # MultiplexedAudioChannelsDescriptionCodeSequence
 ))
 T_C_7_14: Final = AttributeTable("table_C.7-14", "Multi-frame", "", False, "PS3.3 2020 table_C.7-14", (
     Rule(0x00280008, T1, "IS", "1"),  # NumberOfFrames
@@ -225,10 +225,10 @@ T_C_7_17A: Final = AttributeTable("table_C.7-17a", "Display Shutter", "", True, 
     Rule(0x00181624, T3, "US", "3"),  # ShutterPresentationColorCIELabValue
 ))
 T_C_7_18: Final = AttributeTable("table_C.7-18", "Device", "", False, "PS3.3 2020 table_C.7-18", (
-    Rule(0x00500010, T1, "SQ", "1", items=i1.DeviceSequence_d8498c),  # DeviceSequence
+    Rule(0x00500010, T1, "SQ", "1", items=i1.DeviceSequence_b2d41b),  # DeviceSequence
 ))
 T_C_7_19: Final = AttributeTable("table_C.7-19", "Intervention", "", False, "PS3.3 2020 table_C.7-19", (
-    Rule(0x00180036, T3, "SQ", "1", items=i2_1.InterventionSequence_aae687),  # InterventionSequence
+    Rule(0x00180036, T3, "SQ", "1", items=i2_0.InterventionSequence_bdc0c2),  # InterventionSequence
 ))
 T_C_7_22: Final = AttributeTable("table_C.7-22", "Palette Color Lookup Table", "", False, "PS3.3 2020 table_C.7-22", (
     Rule(0x00281101, T1, "US or SS", "3"),  # RedPaletteColorLookupTableDescriptor
@@ -270,33 +270,33 @@ T_C_7_3: Final = AttributeTable("table_C.7-3", "General Study", "", False, "PS3.
     Rule(0x00080020, T2, "DA", "1"),  # StudyDate
     Rule(0x00080030, T2, "TM", "1"),  # StudyTime
     Rule(0x00080090, T2, "PN", "1"),  # ReferringPhysicianName
-    Rule(0x00080096, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ReferringPhysicianIdentificationSequence
+    Rule(0x00080096, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ReferringPhysicianIdentificationSequence
     Rule(0x0008009C, T3, "PN", "1-n"),  # ConsultingPhysicianName
-    Rule(0x0008009D, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # ConsultingPhysicianIdentificationSequence
+    Rule(0x0008009D, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # ConsultingPhysicianIdentificationSequence
     Rule(0x00200010, T2, "SH", "1"),  # StudyID
     Rule(0x00080050, T2, "SH", "1"),  # AccessionNumber
     Rule(0x00080051, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfAccessionNumberSequence
     Rule(0x00081030, T3, "LO", "1"),  # StudyDescription
     Rule(0x00081048, T3, "PN", "1-n"),  # PhysiciansOfRecord
-    Rule(0x00081049, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # PhysiciansOfRecordIdentificationSequence
+    Rule(0x00081049, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # PhysiciansOfRecordIdentificationSequence
     Rule(0x00081060, T3, "PN", "1-n"),  # NameOfPhysiciansReadingStudy
-    Rule(0x00081062, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # PhysiciansReadingStudyIdentificationSequence
+    Rule(0x00081062, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # PhysiciansReadingStudyIdentificationSequence
     Rule(0x00321033, T3, "LO", "1"),  # RequestingService
-    Rule(0x00321034, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RequestingServiceCodeSequence
+    Rule(0x00321034, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RequestingServiceCodeSequence
     Rule(0x00081110, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReferencedStudySequence
-    Rule(0x00081032, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ProcedureCodeSequence
-    Rule(0x00401012, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ReasonForPerformedProcedureCodeSequence
+    Rule(0x00081032, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ProcedureCodeSequence
+    Rule(0x00401012, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ReasonForPerformedProcedureCodeSequence
 ))
 T_C_7_4A: Final = AttributeTable("table_C.7-4a", "Patient Study", "", False, "PS3.3 2020 table_C.7-4a", (
     Rule(0x00081080, T3, "LO", "1-n"),  # AdmittingDiagnosesDescription
-    Rule(0x00081084, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # AdmittingDiagnosesCodeSequence
+    Rule(0x00081084, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # AdmittingDiagnosesCodeSequence
     Rule(0x00101010, T3, "AS", "1"),  # PatientAge
     Rule(0x00101020, T3, "DS", "1"),  # PatientSize
     Rule(0x00101030, T3, "DS", "1"),  # PatientWeight
     Rule(0x00101022, T3, "DS", "1"),  # PatientBodyMassIndex
     Rule(0x00101023, T3, "DS", "1"),  # MeasuredAPDimension
     Rule(0x00101024, T3, "DS", "1"),  # MeasuredLateralDimension
-    Rule(0x00101021, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PatientSizeCodeSequence
+    Rule(0x00101021, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PatientSizeCodeSequence
     Rule(0x00102000, T3, "LO", "1-n"),  # MedicalAlerts
     Rule(0x00102110, T3, "LO", "1-n"),  # Allergies
     Rule(0x001021A0, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO", "UNKNOWN")),)),  # SmokingStatus
@@ -308,7 +308,7 @@ T_C_7_4A: Final = AttributeTable("table_C.7-4a", "Patient Study", "", False, "PS
     Rule(0x00380010, T3, "LO", "1"),  # AdmissionID
     Rule(0x00380014, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfAdmissionIDSequence
     Rule(0x00321066, T3, "UT", "1"),  # ReasonForVisit
-    Rule(0x00321067, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ReasonForVisitCodeSequence
+    Rule(0x00321067, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ReasonForVisitCodeSequence
     Rule(0x00380060, T3, "LO", "1"),  # ServiceEpisodeID
     Rule(0x00380064, T3, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfServiceEpisodeIDSequence
     Rule(0x00380062, T3, "LO", "1"),  # ServiceEpisodeDescription
@@ -329,28 +329,28 @@ T_C_7_5A: Final = AttributeTable("table_C.7-5a", "General Series", "", False, "P
     Rule(0x00080021, T3, "DA", "1"),  # SeriesDate
     Rule(0x00080031, T3, "TM", "1"),  # SeriesTime
     Rule(0x00081050, T3, "PN", "1-n"),  # PerformingPhysicianName
-    Rule(0x00081052, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # PerformingPhysicianIdentificationSequence
+    Rule(0x00081052, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # PerformingPhysicianIdentificationSequence
     Rule(0x00181030, T3, "LO", "1"),  # ProtocolName
     Rule(0x0018990C, T1C, "SQ", "1", condition=c1.C_7914bf, items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReferencedDefinedProtocolSequence
     Rule(0x0018990D, T1C, "SQ", "1", condition=c2.C_ac986d, items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReferencedPerformedProtocolSequence
     Rule(0x0008103E, T3, "LO", "1"),  # SeriesDescription
-    Rule(0x0008103F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SeriesDescriptionCodeSequence
+    Rule(0x0008103F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SeriesDescriptionCodeSequence
     Rule(0x00081070, T3, "PN", "1-n"),  # OperatorsName
-    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # OperatorIdentificationSequence
+    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # OperatorIdentificationSequence
     Rule(0x00081111, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedPerformedProcedureStepSequence
-    Rule(0x00081250, T3, "SQ", "1", items=i2_1.RelatedSeriesSequence_6b49a4),  # RelatedSeriesSequence
+    Rule(0x00081250, T3, "SQ", "1", items=i2_0.RelatedSeriesSequence_a3ecee),  # RelatedSeriesSequence
     Rule(0x00180015, T3, "CS", "1"),  # BodyPartExamined
     Rule(0x00185100, T2C, "CS", "1", condition=c1.C_6d62fe, values=(Values(DEFINED, ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL")),)),  # PatientPosition
     Rule(0x00280108, T3, "US or SS", "1"),  # SmallestPixelValueInSeries
     Rule(0x00280109, T3, "US or SS", "1"),  # LargestPixelValueInSeries
-    Rule(0x00400275, T3, "SQ", "1", items=i5.RequestAttributesSequence_bee8d3),  # RequestAttributesSequence
+    Rule(0x00400275, T3, "SQ", "1", items=i5.RequestAttributesSequence_71a151),  # RequestAttributesSequence
     Rule(0x00400253, T3, "SH", "1"),  # PerformedProcedureStepID
     Rule(0x00400244, T3, "DA", "1"),  # PerformedProcedureStepStartDate
     Rule(0x00400245, T3, "TM", "1"),  # PerformedProcedureStepStartTime
     Rule(0x00400250, T3, "DA", "1"),  # PerformedProcedureStepEndDate
     Rule(0x00400251, T3, "TM", "1"),  # PerformedProcedureStepEndTime
     Rule(0x00400254, T3, "LO", "1"),  # PerformedProcedureStepDescription
-    Rule(0x00400260, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_370cee),  # PerformedProtocolCodeSequence
+    Rule(0x00400260, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_ed40e1),  # PerformedProtocolCodeSequence
     Rule(0x00400280, T3, "ST", "1"),  # CommentsOnThePerformedProcedureStep
     Rule(0x00102210, T1C, "CS", "1", condition=c0.C_2c4310, values=(Values(ENUMERATED, ("BIPED", "QUADRUPED")),)),  # AnatomicalOrientationType
 ))
@@ -383,7 +383,7 @@ T_C_7_8: Final = AttributeTable("table_C.7-8", "General Equipment", "", False, "
     Rule(0x00080081, T3, "ST", "1"),  # InstitutionAddress
     Rule(0x00081010, T3, "SH", "1"),  # StationName
     Rule(0x00081040, T3, "LO", "1"),  # InstitutionalDepartmentName
-    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
+    Rule(0x00081041, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # InstitutionalDepartmentTypeCodeSequence
     Rule(0x00081090, T3, "LO", "1"),  # ManufacturerModelName
     Rule(0x0018100B, T3, "UI", "1-n"),  # ManufacturerDeviceClassUID
     Rule(0x00181000, T3, "LO", "1"),  # DeviceSerialNumber
@@ -423,20 +423,20 @@ T_C_7_9: Final = AttributeTable("table_C.7-9", "General Image", "", False, "PS3.
     Rule(0x00880200, T3, "SQ", "1", items=i0_0.IconImageSequence_6aaaee, max_items=1),  # IconImageSequence
     Rule(0x20500020, T3, "CS", "1", values=(Values(ENUMERATED, ("IDENTITY", "INVERSE")),)),  # PresentationLUTShape
     Rule(0x00083010, T3, "UI", "1-n"),  # IrradiationEventUID
-    Rule(0x00409096, T3, "SQ", "1", items=i4.RealWorldValueMappingSequence_42d375),  # RealWorldValueMappingSequence
+    Rule(0x00409096, T3, "SQ", "1", items=i4.RealWorldValueMappingSequence_f2eda6),  # RealWorldValueMappingSequence
     Rule(0x00200062, T3, "CS", "1", values=(Values(ENUMERATED, ("R", "L", "U", "B")),)),  # ImageLaterality
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
 ))
 T_C_7_1_4_1: Final = AttributeTable("table_C.7.1.4-1", "Patient Group", "", True, "PS3.3 2020 table_C.7.1.4-1", (
-    Rule(0x00100026, T3, "SQ", "1", items=i3.SourcePatientGroupIdentificationSequence_4c5bd7, max_items=1),  # SourcePatientGroupIdentificationSequence
-    Rule(0x00100027, T3, "SQ", "1", items=i3.GroupOfPatientsIdentificationSequence_555fc9),  # GroupOfPatientsIdentificationSequence
+    Rule(0x00100026, T3, "SQ", "1", items=i3.SourcePatientGroupIdentificationSequence_97b839, max_items=1),  # SourcePatientGroupIdentificationSequence
+    Rule(0x00100027, T3, "SQ", "1", items=i3.GroupOfPatientsIdentificationSequence_21b45c),  # GroupOfPatientsIdentificationSequence
 ))
 T_C_7_16_13: Final = AttributeTable("table_C.7.16-13", "Contrast/Bolus Usage", "", True, "PS3.3 2020 table_C.7.16-13", (
     Rule(0x00189341, T1, "SQ", "1", items=i0_0.ContrastBolusUsageSequence_a534ae),  # ContrastBolusUsageSequence
 ))
 T_C_7_6_14_1: Final = AttributeTable("table_C.7.6.14-1", "Acquisition Context", "", False, "PS3.3 2020 table_C.7.6.14-1", (
-    Rule(0x00400555, T2, "SQ", "1", items=i2_1.AcquisitionContextSequence_983617),  # AcquisitionContextSequence
+    Rule(0x00400555, T2, "SQ", "1", items=i2_1.AcquisitionContextSequence_3c1df1),  # AcquisitionContextSequence
     Rule(0x00400556, T3, "ST", "1"),  # AcquisitionContextDescription
 ))
 T_C_7_6_15_1: Final = AttributeTable("table_C.7.6.15-1", "Bitmap Display Shutter", "", False, "PS3.3 2020 table_C.7.6.15-1", (
@@ -473,7 +473,7 @@ T_C_7_6_16_11B: Final = AttributeTable("table_C.7.6.16-11b", "Frame VOI LUT with
     Rule(0x00289132, T1, "SQ", "1", items=i1.FrameVOILUTSequence_6773b7, max_items=1),  # FrameVOILUTSequence
 ))
 T_C_7_6_16_12: Final = AttributeTable("table_C.7.6.16-12", "Real World Value Mapping", "", True, "PS3.3 2020 table_C.7.6.16-12", (
-    Rule(0x00409096, T1, "SQ", "1", items=i4.RealWorldValueMappingSequence_42d375),  # RealWorldValueMappingSequence
+    Rule(0x00409096, T1, "SQ", "1", items=i4.RealWorldValueMappingSequence_f2eda6),  # RealWorldValueMappingSequence
 ))
 T_C_7_6_16_12B: Final = AttributeTable("table_C.7.6.16-12b", "Real World Value Mapping Item", "", True, "PS3.3 2020 table_C.7.6.16-12b", (
     Rule(0x00409216, T1C, "US or SS", "1", condition=c2.C_aeb5ce),  # RealWorldValueFirstValueMapped
@@ -485,8 +485,8 @@ T_C_7_6_16_12B: Final = AttributeTable("table_C.7.6.16-12b", "Real World Value M
     Rule(0x00409212, T1C, "FD", "1-n", condition=c3.C_f1cc0d),  # RealWorldValueLUTData
     Rule(0x00283003, T1, "LO", "1"),  # LUTExplanation
     Rule(0x00409210, T1, "SH", "1"),  # LUTLabel
-    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
-    Rule(0x00409220, T3, "SQ", "1", items=i3.ProtocolContextSequence_139043),  # QuantityDefinitionSequence
+    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x00409220, T3, "SQ", "1", items=i3.ProtocolContextSequence_9eb47f),  # QuantityDefinitionSequence
 ))
 T_C_7_6_16_14: Final = AttributeTable("table_C.7.6.16-14", "Pixel Intensity Relationship LUT", "", True, "PS3.3 2020 table_C.7.6.16-14", (
     Rule(0x00289422, T1, "SQ", "1", items=i0_0.PixelIntensityRelationshipLUTSequence_09c641),  # PixelIntensityRelationshipLUTSequence
@@ -519,22 +519,22 @@ T_C_7_6_16_5: Final = AttributeTable("table_C.7.6.16-5", "Plane Orientation (Pat
     Rule(0x00209116, T1, "SQ", "1", items=i0_1.PlaneOrientationSequence_52f526, max_items=1),  # PlaneOrientationSequence
 ))
 T_C_7_6_16_6: Final = AttributeTable("table_C.7.6.16-6", "Referenced Image", "", True, "PS3.3 2020 table_C.7.6.16-6", (
-    Rule(0x00081140, T2, "SQ", "1", items=i2_1.ReferencedImageSequence_c719d6),  # ReferencedImageSequence
+    Rule(0x00081140, T2, "SQ", "1", items=i2_0.ReferencedImageSequence_d7fc40),  # ReferencedImageSequence
 ))
 T_C_7_6_16_7: Final = AttributeTable("table_C.7.6.16-7", "Derivation Image", "", True, "PS3.3 2020 table_C.7.6.16-7", (
-    Rule(0x00089124, T2, "SQ", "1", items=i3.DerivationImageSequence_102250),  # DerivationImageSequence
+    Rule(0x00089124, T2, "SQ", "1", items=i3.DerivationImageSequence_852182),  # DerivationImageSequence
 ))
 T_C_7_6_16_8: Final = AttributeTable("table_C.7.6.16-8", "Cardiac Synchronization", "", True, "PS3.3 2020 table_C.7.6.16-8", (
     Rule(0x00189118, T1, "SQ", "1", items=i0_0.CardiacSynchronizationSequence_6fbdd7, max_items=1),  # CardiacSynchronizationSequence
 ))
 T_C_7_6_16_9: Final = AttributeTable("table_C.7.6.16-9", "Frame Anatomy", "", True, "PS3.3 2020 table_C.7.6.16-9", (
-    Rule(0x00209071, T1, "SQ", "1", items=i3.FrameAnatomySequence_408a9f, max_items=1),  # FrameAnatomySequence
+    Rule(0x00209071, T1, "SQ", "1", items=i3.FrameAnatomySequence_cb0771, max_items=1),  # FrameAnatomySequence
 ))
 T_C_7_6_16_2_20: Final = AttributeTable("table_C.7.6.16.2-20", "Radiopharmaceutical Usage", "", True, "PS3.3 2020 table_C.7.6.16.2-20", (
     Rule(0x00189737, T1, "SQ", "1", items=i0_0.RadiopharmaceuticalUsageSequence_c0e845),  # RadiopharmaceuticalUsageSequence
 ))
 T_C_7_6_16_2_21: Final = AttributeTable("table_C.7.6.16.2-21", "Patient Physiological State", "", True, "PS3.3 2020 table_C.7.6.16.2-21", (
-    Rule(0x00189771, T1, "SQ", "1", items=i2_1.PatientPhysiologicalStateSequence_7fcac9, max_items=1),  # PatientPhysiologicalStateSequence
+    Rule(0x00189771, T1, "SQ", "1", items=i2_0.PatientPhysiologicalStateSequence_6644f2, max_items=1),  # PatientPhysiologicalStateSequence
 ))
 T_C_7_6_16_2_21_1: Final = AttributeTable("table_C.7.6.16.2.21-1", "Plane Position (Volume)", "", True, "PS3.3 2020 table_C.7.6.16.2.21-1", (
     Rule(0x0020930E, T1, "SQ", "1", items=i0_0.PlanePositionVolumeSequence_59b05c, max_items=1),  # PlanePositionVolumeSequence
@@ -605,8 +605,8 @@ T_C_7_6_19_1: Final = AttributeTable("table_C.7.6.19-1", "Supplemental Palette C
     Rule(0x00281203, T1, "OW", "1"),  # BluePaletteColorLookupTableData
 ))
 T_C_7_6_20_1: Final = AttributeTable("table_C.7.6.20-1", "Patient Orientation", "", False, "PS3.3 2020 table_C.7.6.20-1", (
-    Rule(0x00540410, T1, "SQ", "1", items=i2_0.PatientOrientationCodeSequence_44f0c3, max_items=1),  # PatientOrientationCodeSequence
-    Rule(0x00540414, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientGantryRelationshipCodeSequence
+    Rule(0x00540410, T1, "SQ", "1", items=i2_0.PatientOrientationCodeSequence_1da449, max_items=1),  # PatientOrientationCodeSequence
+    Rule(0x00540414, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientGantryRelationshipCodeSequence
 ))
 T_C_7_6_21_1: Final = AttributeTable("table_C.7.6.21-1", "Image - Equipment Coordinate Relationship", "", False, "PS3.3 2020 table_C.7.6.21-1", (
     Rule(0x00289520, T1, "DS", "16"),  # ImageToEquipmentMappingMatrix
@@ -616,19 +616,19 @@ T_C_7_6_22_1: Final = AttributeTable("table_C.7.6.22-1", "Specimen", "", False, 
     Rule(0x00400512, T1, "LO", "1"),  # ContainerIdentifier
     Rule(0x00400513, T2, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfTheContainerIdentifierSequence
     Rule(0x00400515, T3, "SQ", "1", items=i1.AlternateContainerIdentifierSequence_d24d21),  # AlternateContainerIdentifierSequence
-    Rule(0x00400518, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ContainerTypeCodeSequence
+    Rule(0x00400518, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ContainerTypeCodeSequence
     Rule(0x0040051A, T3, "LO", "1"),  # ContainerDescription
-    Rule(0x00400520, T3, "SQ", "1", items=i2_0.ContainerComponentSequence_57dd8d),  # ContainerComponentSequence
-    Rule(0x00400560, T1, "SQ", "1", items=i4.SpecimenDescriptionSequence_476474),  # SpecimenDescriptionSequence
+    Rule(0x00400520, T3, "SQ", "1", items=i2_1.ContainerComponentSequence_1faf5d),  # ContainerComponentSequence
+    Rule(0x00400560, T1, "SQ", "1", items=i4.SpecimenDescriptionSequence_a79390),  # SpecimenDescriptionSequence
 ))
 T_C_7_6_22_2: Final = AttributeTable("table_C.7.6.22-2", "Specimen", "", True, "PS3.3 2020 table_C.7.6.22-2", (
     Rule(0x00400512, T1, "LO", "1"),  # ContainerIdentifier
     Rule(0x00400513, T2, "SQ", "1", items=i0_1.AssigningFacilitySequence_e07eb2, max_items=1),  # IssuerOfTheContainerIdentifierSequence
     Rule(0x00400515, T3, "SQ", "1", items=i1.AlternateContainerIdentifierSequence_d24d21),  # AlternateContainerIdentifierSequence
-    Rule(0x00400518, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ContainerTypeCodeSequence
+    Rule(0x00400518, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ContainerTypeCodeSequence
     Rule(0x0040051A, T3, "LO", "1"),  # ContainerDescription
-    Rule(0x00400520, T3, "SQ", "1", items=i2_0.ContainerComponentSequence_57dd8d),  # ContainerComponentSequence
-    Rule(0x00400560, T1, "SQ", "1", items=i4.SpecimenDescriptionSequence_476474),  # SpecimenDescriptionSequence
+    Rule(0x00400520, T3, "SQ", "1", items=i2_1.ContainerComponentSequence_1faf5d),  # ContainerComponentSequence
+    Rule(0x00400560, T1, "SQ", "1", items=i4.SpecimenDescriptionSequence_a79390),  # SpecimenDescriptionSequence
 ))
 T_C_7_6_23_1: Final = AttributeTable("table_C.7.6.23-1", "Enhanced Palette Color Lookup Table", "", False, "PS3.3 2020 table_C.7.6.23-1", (
     Rule(0x00281401, T1, "SQ", "1", items=i1.DataFrameAssignmentSequence_99ce3b),  # DataFrameAssignmentSequence

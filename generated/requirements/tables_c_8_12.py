@@ -14,7 +14,7 @@ from dicompile.generated.requirements import conditions_0 as c0
 from dicompile.generated.requirements import conditions_1 as c1
 from dicompile.generated.requirements import conditions_3 as c3
 from dicompile.generated.requirements import items_h0_1 as i0_1
-from dicompile.generated.requirements import items_h2_1 as i2_1
+from dicompile.generated.requirements import items_h2_0 as i2_0
 from dicompile.runtime.validate.tables import (
     DEFINED,
     ENUMERATED,
@@ -182,7 +182,7 @@ T_C_8_12_4_1: Final = AttributeTable("table_C.8.12.4-1", "Whole Slide Microscopy
 ))
 T_C_8_12_5_1: Final = AttributeTable("table_C.8.12.5-1", "Optical Path", "", False, "PS3.3 2020 table_C.8.12.5-1", (
     Rule(0x00480302, T1C, "UL", "1", condition=c1.C_677980),  # NumberOfOpticalPaths
-    Rule(0x00480105, T1, "SQ", "1", items=i2_1.OpticalPathSequence_425ddc),  # OpticalPathSequence
+    Rule(0x00480105, T1, "SQ", "1", items=i2_0.OpticalPathSequence_510534),  # OpticalPathSequence
 ))
 T_C_8_12_6_1_1: Final = AttributeTable("table_C.8.12.6.1-1", "Plane Position (Slide)", "", True, "PS3.3 2020 table_C.8.12.6.1-1", (
     Rule(0x0048021A, T1, "SQ", "1", items=i0_1.PlanePositionSlideSequence_85b416, max_items=1),  # PlanePositionSlideSequence

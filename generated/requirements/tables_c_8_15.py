@@ -20,14 +20,14 @@ from dicompile.runtime.validate.tables import DEFINED, T1, T1C, T3, AttributeTab
 # fmt: off
 T_C_8_15_3_12_1: Final = AttributeTable("table_C.8.15.3.12-1", "Multi-energy CT Characteristics", "", True, "PS3.3 2020 table_C.8.15.3.12-1", (
     Rule(0x0018937C, T1C, "FD", "1", condition=c0.C_3f4c54),  # MonoenergeticEnergyEquivalent
-    Rule(0x00221612, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168),  # DerivationAlgorithmSequence
-    Rule(0x00741212, T3, "SQ", "1", items=i3.ProtocolContextSequence_139043),  # PerformedProcessingParametersSequence
+    Rule(0x00221612, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6),  # DerivationAlgorithmSequence
+    Rule(0x00741212, T3, "SQ", "1", items=i3.ProtocolContextSequence_9eb47f),  # PerformedProcessingParametersSequence
 ))
 T_C_8_15_3_13_1: Final = AttributeTable("table_C.8.15.3.13-1", "Multi-energy CT Processing", "", True, "PS3.3 2020 table_C.8.15.3.13-1", (
     Rule(0x0018937E, T1, "CS", "1", values=(Values(DEFINED, ("PROJECTION_BASED", "IMAGE_BASED", "HYBRID")),)),  # DecompositionMethod
     Rule(0x0018937F, T3, "UT", "1"),  # DecompositionDescription
-    Rule(0x00189380, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168),  # DecompositionAlgorithmIdentificationSequence
-    Rule(0x00189381, T3, "SQ", "1", items=i2_0.DecompositionMaterialSequence_b8688c, min_items=2),  # DecompositionMaterialSequence
+    Rule(0x00189380, T3, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6),  # DecompositionAlgorithmIdentificationSequence
+    Rule(0x00189381, T3, "SQ", "1", items=i2_0.DecompositionMaterialSequence_de8b5e, min_items=2),  # DecompositionMaterialSequence
 ))
 T_C_8_15_4_1: Final = AttributeTable("table_C.8.15.4-1", "Enhanced Multi-energy CT Acquisition", "", False, "PS3.3 2020 table_C.8.15.4-1", (
     Rule(0x00189365, T1, "SQ", "1", items=i0_0.MultienergyCTXRaySourceSequence_2da3b2),  # MultienergyCTXRaySourceSequence

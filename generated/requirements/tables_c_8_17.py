@@ -36,12 +36,12 @@ T_C_8_17_1_1: Final = AttributeTable("table_C.8.17.1-1", "Ophthalmic Photography
     Rule(0x00080060, T1, "CS", "1", values=(Values(ENUMERATED, ("OP",)),)),  # Modality
 ))
 T_C_8_17_10_1: Final = AttributeTable("table_C.8.17.10-1", "Ophthalmic Frame Location", "", True, "PS3.3 2020 table_C.8.17.10-1", (
-    Rule(0x00220031, T1, "SQ", "1", items=i2_1.OphthalmicFrameLocationSequence_64b6af),  # OphthalmicFrameLocationSequence
+    Rule(0x00220031, T1, "SQ", "1", items=i2_1.OphthalmicFrameLocationSequence_a41593),  # OphthalmicFrameLocationSequence
 ))
 T_C_8_17_11_1: Final = AttributeTable("table_C.8.17.11-1", "Wide Field Ophthalmic Photography Stereographic Projection", "", False, "PS3.3 2020 table_C.8.17.11-1", (
-    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x00221513, T1, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168, max_items=1),  # TransformationAlgorithmSequence
+    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x00221513, T1, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6, max_items=1),  # TransformationAlgorithmSequence
     Rule(0x00221019, T1, "FL", "1"),  # OphthalmicAxialLength
     Rule(0x00221515, T1, "CS", "1", values=(Values(ENUMERATED, ("MEASURED", "ESTIMATED", "POPULATION")),)),  # OphthalmicAxialLengthMethod
     Rule(0x00221528, T1, "FL", "1"),  # XCoordinatesCenterPixelViewAngle
@@ -49,17 +49,17 @@ T_C_8_17_11_1: Final = AttributeTable("table_C.8.17.11-1", "Wide Field Ophthalmi
     Rule(0x00221517, T3, "FL", "1"),  # OphthalmicFOV
 ))
 T_C_8_17_12_1: Final = AttributeTable("table_C.8.17.12-1", "Wide Field Ophthalmic Photography 3D Coordinates", "", False, "PS3.3 2020 table_C.8.17.12-1", (
-    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x00221512, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # TransformationMethodCodeSequence
-    Rule(0x00221513, T1, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168, max_items=1),  # TransformationAlgorithmSequence
+    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x00221512, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # TransformationMethodCodeSequence
+    Rule(0x00221513, T1, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6, max_items=1),  # TransformationAlgorithmSequence
     Rule(0x00221019, T1, "FL", "1"),  # OphthalmicAxialLength
     Rule(0x00221515, T1, "CS", "1", values=(Values(ENUMERATED, ("MEASURED", "ESTIMATED", "POPULATION")),)),  # OphthalmicAxialLengthMethod
     Rule(0x00221517, T3, "FL", "1"),  # OphthalmicFOV
     Rule(0x00221518, T1, "SQ", "1", items=i0_1.TwoDimensionalToThreeDimensionalMapSequence_396936),  # TwoDimensionalToThreeDimensionalMapSequence
 ))
 T_C_8_17_13_1: Final = AttributeTable("table_C.8.17.13-1", "Wide Field Ophthalmic Photography Quality Rating", "", False, "PS3.3 2020 table_C.8.17.13-1", (
-    Rule(0x00221525, T1, "SQ", "1", items=i2_0.WideFieldOphthalmicPhotographyQualityRatingSequence_4b2c1f, max_items=1),  # WideFieldOphthalmicPhotographyQualityRatingSequence
+    Rule(0x00221525, T1, "SQ", "1", items=i2_0.WideFieldOphthalmicPhotographyQualityRatingSequence_cf8e23, max_items=1),  # WideFieldOphthalmicPhotographyQualityRatingSequence
 ))
 T_C_8_17_14_1: Final = AttributeTable("table_C.8.17.14-1", "Ophthalmic Optical Coherence Tomography En Face Image", "", False, "PS3.3 2020 table_C.8.17.14-1", (
     Rule(0x00080008, T1, "CS", "2-n"),  # ImageType
@@ -73,14 +73,14 @@ T_C_8_17_14_1: Final = AttributeTable("table_C.8.17.14-1", "Ophthalmic Optical C
     Rule(0x00280030, T1, "DS", "2"),  # PixelSpacing
     Rule(0x00080033, T1, "TM", "1"),  # ContentTime
     Rule(0x00080023, T1, "DA", "1"),  # ContentDate
-    Rule(0x00082112, T1, "SQ", "1", items=i2_1.ReferencedInstanceSequence_5b644a),  # SourceImageSequence
-    Rule(0x00221612, T1, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168, max_items=1),  # DerivationAlgorithmSequence
-    Rule(0x00221615, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # OphthalmicImageTypeCodeSequence
+    Rule(0x00082112, T1, "SQ", "1", items=i2_1.ReferencedInstanceSequence_dfdd29),  # SourceImageSequence
+    Rule(0x00221612, T1, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6, max_items=1),  # DerivationAlgorithmSequence
+    Rule(0x00221615, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # OphthalmicImageTypeCodeSequence
     Rule(0x00221616, T3, "LO", "1"),  # OphthalmicImageTypeDescription
     Rule(0x00281050, T1, "DS", "1-n"),  # WindowCenter
     Rule(0x00281051, T1, "DS", "1-n"),  # WindowWidth
     Rule(0x00221517, T3, "FL", "1"),  # OphthalmicFOV
-    Rule(0x00221620, T1, "SQ", "1", items=i2_0.ReferencedSurfaceMeshIdentificationSequence_40b191),  # ReferencedSurfaceMeshIdentificationSequence
+    Rule(0x00221620, T1, "SQ", "1", items=i2_1.ReferencedSurfaceMeshIdentificationSequence_f99077),  # ReferencedSurfaceMeshIdentificationSequence
     Rule(0x00221019, T3, "FL", "1"),  # OphthalmicAxialLength
     Rule(0x00221515, T3, "CS", "1", values=(Values(ENUMERATED, ("MEASURED", "ESTIMATED", "POPULATION")),)),  # OphthalmicAxialLengthMethod
     Rule(0x00282110, T1, "CS", "1", values=(Values(ENUMERATED, ("00", "01")), Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")))),  # LossyImageCompression
@@ -92,7 +92,7 @@ T_C_8_17_14_1: Final = AttributeTable("table_C.8.17.14-1", "Ophthalmic Optical C
     Rule(0x00280302, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # RecognizableVisualFeatures
 ))
 T_C_8_17_15_1: Final = AttributeTable("table_C.8.17.15-1", "Ophthalmic Optical Coherence Tomography En Face Image Quality Rating", "", False, "PS3.3 2020 table_C.8.17.15-1", (
-    Rule(0x00221628, T1, "SQ", "1", items=i2_0.OphthalmicEnFaceImageQualityRatingSequence_5c768a, max_items=1),  # OphthalmicEnFaceImageQualityRatingSequence
+    Rule(0x00221628, T1, "SQ", "1", items=i2_1.OphthalmicEnFaceImageQualityRatingSequence_fa7b26, max_items=1),  # OphthalmicEnFaceImageQualityRatingSequence
 ))
 T_C_8_17_16_1: Final = AttributeTable("table_C.8.17.16-1", "Ophthalmic Optical Coherence Tomography B-scan Volume Analysis Image", "", False, "PS3.3 2020 table_C.8.17.16-1", (
     Rule(0x00080008, T1, "CS", "2-n", values=(Values(ENUMERATED, ("ORIGINAL",), 1), Values(ENUMERATED, ("PRIMARY",), 2))),  # ImageType
@@ -111,8 +111,8 @@ T_C_8_17_16_1: Final = AttributeTable("table_C.8.17.16-1", "Ophthalmic Optical C
     Rule(0x00282114, T1C, "CS", "1-n", condition=c2.C_95f8dc, values=(Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")),)),  # LossyImageCompressionMethod
     Rule(0x00280301, T1, "CS", "1", values=(Values(ENUMERATED, ("NO",)),)),  # BurnedInAnnotation
     Rule(0x00280302, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # RecognizableVisualFeatures
-    Rule(0x00221423, T1, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168, max_items=1),  # AcquisitionMethodAlgorithmSequence
-    Rule(0x00221640, T1, "SQ", "1", items=i2_1.OCTBscanAnalysisAcquisitionParametersSequence_54acd0),  # OCTBscanAnalysisAcquisitionParametersSequence
+    Rule(0x00221423, T1, "SQ", "1", items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6, max_items=1),  # AcquisitionMethodAlgorithmSequence
+    Rule(0x00221640, T1, "SQ", "1", items=i2_0.OCTBscanAnalysisAcquisitionParametersSequence_bbf12a),  # OCTBscanAnalysisAcquisitionParametersSequence
     Rule(0x00209228, T1, "UL", "1", values=(Values(ENUMERATED, ("0",)),)),  # ConcatenationFrameOffsetNumber
     Rule(0x00209162, T1, "US", "1", values=(Values(ENUMERATED, ("1",)),)),  # InConcatenationNumber
     Rule(0x00209163, T1, "US", "1", values=(Values(ENUMERATED, ("1",)),)),  # InConcatenationTotalNumber
@@ -140,7 +140,7 @@ T_C_8_17_2_1: Final = AttributeTable("table_C.8.17.2-1", "Ophthalmic Photography
     Rule(0x00080033, T1, "TM", "1"),  # ContentTime
     Rule(0x00080023, T1, "DA", "1"),  # ContentDate
     Rule(0x0008002A, T1C, "DT", "1", condition=c1.C_4b091e),  # AcquisitionDateTime
-    Rule(0x00082112, T2C, "SQ", "1", condition=c1.C_52c9fb, items=i2_1.ReferencedInstanceSequence_5b644a),  # SourceImageSequence
+    Rule(0x00082112, T2C, "SQ", "1", condition=c1.C_52c9fb, items=i2_1.ReferencedInstanceSequence_dfdd29),  # SourceImageSequence
     Rule(0x00282110, T1, "CS", "1", values=(Values(ENUMERATED, ("00", "01")), Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")))),  # LossyImageCompression
     Rule(0x00282112, T1C, "DS", "1-n", condition=c0.C_182fb4),  # LossyImageCompressionRatio
     Rule(0x00282114, T1C, "CS", "1-n", condition=c0.C_182fb4, values=(Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")),)),  # LossyImageCompressionMethod
@@ -150,37 +150,37 @@ T_C_8_17_2_1: Final = AttributeTable("table_C.8.17.2-1", "Ophthalmic Photography
     Rule(0x00280302, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # RecognizableVisualFeatures
 ))
 T_C_8_17_3_1: Final = AttributeTable("table_C.8.17.3-1", "Ophthalmic Photographic Parameters", "", False, "PS3.3 2020 table_C.8.17.3-1", (
-    Rule(0x00220015, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # AcquisitionDeviceTypeCodeSequence
-    Rule(0x00220016, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # IlluminationTypeCodeSequence
-    Rule(0x00220017, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # LightPathFilterTypeStackCodeSequence
+    Rule(0x00220015, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # AcquisitionDeviceTypeCodeSequence
+    Rule(0x00220016, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # IlluminationTypeCodeSequence
+    Rule(0x00220017, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # LightPathFilterTypeStackCodeSequence
     Rule(0x00220001, T3, "US", "1"),  # LightPathFilterPassThroughWavelength
     Rule(0x00220002, T3, "US", "2"),  # LightPathFilterPassBand
-    Rule(0x00220018, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ImagePathFilterTypeStackCodeSequence
+    Rule(0x00220018, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ImagePathFilterTypeStackCodeSequence
     Rule(0x00220003, T3, "US", "1"),  # ImagePathFilterPassThroughWavelength
     Rule(0x00220004, T3, "US", "2"),  # ImagePathFilterPassBand
-    Rule(0x00220019, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # LensesCodeSequence
+    Rule(0x00220019, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # LensesCodeSequence
     Rule(0x00187004, T2, "CS", "1", values=(Values(DEFINED, ("CCD", "CMOS")),)),  # DetectorType
-    Rule(0x0022001A, T1C, "SQ", "1", condition=c2.C_887e5f, items=i1.PersonIdentificationCodeSequence_06e74b),  # ChannelDescriptionCodeSequence
+    Rule(0x0022001A, T1C, "SQ", "1", condition=c2.C_887e5f, items=i1.PersonIdentificationCodeSequence_64900d),  # ChannelDescriptionCodeSequence
     Rule(0x0022001E, T3, "FL", "1"),  # CameraAngleOfView
 ))
 T_C_8_17_4_1: Final = AttributeTable("table_C.8.17.4-1", "Ophthalmic Photography Acquisition Parameters", "", False, "PS3.3 2020 table_C.8.17.4-1", (
     Rule(0x00220005, T2, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # PatientEyeMovementCommanded
-    Rule(0x00220006, T1C, "SQ", "1", condition=c2.C_9d2123, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientEyeMovementCommandCodeSequence
+    Rule(0x00220006, T1C, "SQ", "1", condition=c2.C_9d2123, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientEyeMovementCommandCodeSequence
     Rule(0x0022000C, T2, "FL", "1"),  # HorizontalFieldOfView
     Rule(0x0022001B, T2, "SQ", "1", items=i0_1.RefractiveStateSequence_dc8511),  # RefractiveStateSequence
     Rule(0x0022000A, T2, "FL", "1"),  # EmmetropicMagnification
     Rule(0x0022000B, T2, "FL", "1"),  # IntraOcularPressure
     Rule(0x0022000D, T2, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # PupilDilated
-    Rule(0x00220058, T2C, "SQ", "1", condition=c1.C_7f4130, items=i2_1.MydriaticAgentSequence_62c505),  # MydriaticAgentSequence
+    Rule(0x00220058, T2C, "SQ", "1", condition=c1.C_7f4130, items=i2_1.MydriaticAgentSequence_26e656),  # MydriaticAgentSequence
     Rule(0x0022000E, T2C, "FL", "1", condition=c1.C_7f4130),  # DegreeOfDilation
 ))
 T_C_8_17_5_1: Final = AttributeTable("table_C.8.17.5-1", "Ocular Region Imaged", "", False, "PS3.3 2020 table_C.8.17.5-1", (
     Rule(0x00200062, T1, "CS", "1", values=(Values(ENUMERATED, ("R", "L", "B")),)),  # ImageLaterality
-    Rule(0x0022001D, T2C, "SQ", "1", condition=c1.C_6bf6da, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RelativeImagePositionCodeSequence
+    Rule(0x0022001D, T2C, "SQ", "1", condition=c1.C_6bf6da, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RelativeImagePositionCodeSequence
     Rule(0x00221624, T2C, "FL", "1", condition=c1.C_6d3ba0),  # OphthalmicAnatomicReferencePointXCoordinate
     Rule(0x00221626, T2C, "FL", "1", condition=c1.C_6d3ba0),  # OphthalmicAnatomicReferencePointYCoordinate
-    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
 ))
 T_C_8_17_6_1: Final = AttributeTable("table_C.8.17.6-1", "Ophthalmic Tomography Series", "", False, "PS3.3 2020 table_C.8.17.6-1", (
     Rule(0x00080060, T1, "CS", "1", values=(Values(ENUMERATED, ("OPT",)), Values(DEFINED, ("AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CR", "CT", "CTPROTOCOL", "DG", "DOC", "DX", "ECG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PLAN", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XC")))),  # Modality
@@ -217,7 +217,7 @@ T_C_8_17_8_1: Final = AttributeTable("table_C.8.17.8-1", "Ophthalmic Tomography 
     Rule(0x0022000A, T2, "FL", "1"),  # EmmetropicMagnification
     Rule(0x0022000B, T2, "FL", "1"),  # IntraOcularPressure
     Rule(0x0022000D, T2, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # PupilDilated
-    Rule(0x00220058, T2C, "SQ", "1", condition=c1.C_7f4130, items=i2_1.MydriaticAgentSequence_62c505),  # MydriaticAgentSequence
+    Rule(0x00220058, T2C, "SQ", "1", condition=c1.C_7f4130, items=i2_1.MydriaticAgentSequence_26e656),  # MydriaticAgentSequence
     Rule(0x0022000E, T2C, "FL", "1", condition=c1.C_7f4130),  # DegreeOfDilation
 ))
 T_C_8_17_8_2: Final = AttributeTable("table_C.8.17.8-2", "Ophthalmic Acquisition Parameters", "", True, "PS3.3 2020 table_C.8.17.8-2", (
@@ -225,14 +225,14 @@ T_C_8_17_8_2: Final = AttributeTable("table_C.8.17.8-2", "Ophthalmic Acquisition
     Rule(0x0022000A, T2, "FL", "1"),  # EmmetropicMagnification
     Rule(0x0022000B, T2, "FL", "1"),  # IntraOcularPressure
     Rule(0x0022000D, T2, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # PupilDilated
-    Rule(0x00220058, T2C, "SQ", "1", condition=c1.C_7f4130, items=i2_1.MydriaticAgentSequence_62c505),  # MydriaticAgentSequence
+    Rule(0x00220058, T2C, "SQ", "1", condition=c1.C_7f4130, items=i2_1.MydriaticAgentSequence_26e656),  # MydriaticAgentSequence
     Rule(0x0022000E, T2C, "FL", "1", condition=c1.C_7f4130),  # DegreeOfDilation
 ))
 T_C_8_17_9_1: Final = AttributeTable("table_C.8.17.9-1", "Ophthalmic Tomography Parameters", "", False, "PS3.3 2020 table_C.8.17.9-1", (
-    Rule(0x00220015, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AcquisitionDeviceTypeCodeSequence
-    Rule(0x00220017, T2, "SQ", "1", items=i1.LightPathFilterTypeStackCodeSequence_596a6a),  # LightPathFilterTypeStackCodeSequence
+    Rule(0x00220015, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AcquisitionDeviceTypeCodeSequence
+    Rule(0x00220017, T2, "SQ", "1", items=i1.LightPathFilterTypeStackCodeSequence_e2b522),  # LightPathFilterTypeStackCodeSequence
     Rule(0x00187004, T1, "CS", "1", values=(Values(DEFINED, ("CCD", "CMOS", "PHOTO", "INT")),)),  # DetectorType
-    Rule(0x00221618, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ScanPatternTypeCodeSequence
+    Rule(0x00221618, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ScanPatternTypeCodeSequence
     Rule(0x00220055, T1C, "FL", "1", condition=c2.C_a916ce),  # IlluminationWaveLength
     Rule(0x00220056, T1C, "FL", "1", condition=c2.C_a916ce),  # IlluminationPower
     Rule(0x00220057, T1C, "FL", "1", condition=c2.C_a916ce),  # IlluminationBandwidth

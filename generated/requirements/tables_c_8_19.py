@@ -16,6 +16,7 @@ from dicompile.generated.requirements import conditions_2 as c2
 from dicompile.generated.requirements import items_h0_0 as i0_0
 from dicompile.generated.requirements import items_h0_1 as i0_1
 from dicompile.generated.requirements import items_h1 as i1
+from dicompile.generated.requirements import items_h2_0 as i2_0
 from dicompile.generated.requirements import items_h2_1 as i2_1
 from dicompile.generated.requirements import items_h4 as i4
 from dicompile.runtime.validate.tables import (
@@ -53,8 +54,8 @@ T_C_8_19_2_1: Final = AttributeTable("table_C.8.19.2-1", "Enhanced XA/XRF Image"
     Rule(0x00189424, T3, "LT", "1"),  # AcquisitionProtocolDescription
     Rule(0x00180022, T3, "CS", "1-n", values=(Values(DEFINED, ("TOMO", "CHASE", "STEP", "ROTA")),)),  # ScanOptions
     Rule(0x00189004, T1, "CS", "1", values=(Values(ENUMERATED, ("PRODUCT", "RESEARCH", "SERVICE")),)),  # ContentQualification
-    Rule(0x00540410, T1C, "SQ", "1", condition=c1.C_794218, items=i2_1.PatientOrientationCodeSequence_badc7d, max_items=1),  # PatientOrientationCodeSequence
-    Rule(0x00540414, T2C, "SQ", "1", condition=c1.C_794218, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientGantryRelationshipCodeSequence
+    Rule(0x00540410, T1C, "SQ", "1", condition=c1.C_794218, items=i2_0.PatientOrientationCodeSequence_41ed37, max_items=1),  # PatientOrientationCodeSequence
+    Rule(0x00540414, T2C, "SQ", "1", condition=c1.C_794218, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientGantryRelationshipCodeSequence
     Rule(0x00109431, T3, "FL", "1"),  # ExaminedBodyThickness
     Rule(0x00280301, T1, "CS", "1", values=(Values(ENUMERATED, ("NO",)),)),  # BurnedInAnnotation
     Rule(0x00280302, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # RecognizableVisualFeatures
@@ -62,9 +63,9 @@ T_C_8_19_2_1: Final = AttributeTable("table_C.8.19.2-1", "Enhanced XA/XRF Image"
     Rule(0x00282112, T1C, "DS", "1-n", condition=c0.C_182fb4),  # LossyImageCompressionRatio
     Rule(0x00282114, T1C, "CS", "1-n", condition=c0.C_182fb4, values=(Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")),)),  # LossyImageCompressionMethod
     Rule(0x00089410, T1C, "SQ", "1", condition=c0.C_267327, items=i0_0.ReferencedSOPSequence_16a367, max_items=1),  # ReferencedOtherPlaneSequence
-    Rule(0x00089092, T1C, "SQ", "1", condition=c2.C_961b92, items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedImageEvidenceSequence
-    Rule(0x00089154, T1C, "SQ", "1", condition=c1.C_4f5895, items=i4.ReferencedSpatialRegistrationSequence_654174),  # SourceImageEvidenceSequence
-    Rule(0x0008114A, T3, "SQ", "1", items=i2_1.ReferencedInstanceSequence_ce4981),  # ReferencedInstanceSequence
+    Rule(0x00089092, T1C, "SQ", "1", condition=c2.C_961b92, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedImageEvidenceSequence
+    Rule(0x00089154, T1C, "SQ", "1", condition=c1.C_4f5895, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # SourceImageEvidenceSequence
+    Rule(0x0008114A, T3, "SQ", "1", items=i2_0.ReferencedInstanceSequence_9308c1),  # ReferencedInstanceSequence
     Rule(0x00204000, T3, "LT", "1"),  # ImageComments
     Rule(0x00280300, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # QualityControlImage
     Rule(0x00880200, T3, "SQ", "1", items=i0_0.IconImageSequence_6aaaee, max_items=1),  # IconImageSequence
@@ -122,7 +123,7 @@ T_C_8_19_5_1: Final = AttributeTable("table_C.8.19.5-1", "X-Ray Detector", "", F
     Rule(0x00189430, T1C, "FL", "2", condition=c0.C_31f20e),  # PositionOfIsocenterProjection
 ))
 T_C_8_19_6_1: Final = AttributeTable("table_C.8.19.6-1", "X-Ray Frame Characteristics", "", True, "PS3.3 2020 table_C.8.19.6-1", (
-    Rule(0x00189412, T1, "SQ", "1", items=i2_1.XAXRFFrameCharacteristicsSequence_bfb808, max_items=1),  # XAXRFFrameCharacteristicsSequence
+    Rule(0x00189412, T1, "SQ", "1", items=i2_1.XAXRFFrameCharacteristicsSequence_501dc3, max_items=1),  # XAXRFFrameCharacteristicsSequence
 ))
 T_C_8_19_6_10: Final = AttributeTable("table_C.8.19.6-10", "X-Ray Positioner", "", True, "PS3.3 2020 table_C.8.19.6-10", (
     Rule(0x00189405, T1, "SQ", "1", items=i0_0.PositionerPositionSequence_6327a5, max_items=1),  # PositionerPositionSequence

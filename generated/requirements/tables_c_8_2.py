@@ -19,9 +19,9 @@ from dicompile.runtime.validate.tables import T1, T1C, T3, AttributeTable, Rule
 
 # fmt: off
 T_C_8_2_2_1: Final = AttributeTable("table_C.8.2.2-1", "Multi-energy CT Image", "", False, "PS3.3 2020 table_C.8.2.2-1", (
-    Rule(0x00189362, T1, "SQ", "1", items=i3.MultienergyCTAcquisitionSequence_45a651, max_items=1),  # MultienergyCTAcquisitionSequence
-    Rule(0x00189363, T3, "SQ", "1", items=i3.MultienergyCTProcessingSequence_cdf2fb, max_items=1),  # MultienergyCTProcessingSequence
-    Rule(0x00189364, T1C, "SQ", "1", condition=c0.C_38b1b4, items=i4.MultienergyCTCharacteristicsSequence_b0696b, max_items=1),  # MultienergyCTCharacteristicsSequence
+    Rule(0x00189362, T1, "SQ", "1", items=i3.MultienergyCTAcquisitionSequence_f543e2, max_items=1),  # MultienergyCTAcquisitionSequence
+    Rule(0x00189363, T3, "SQ", "1", items=i3.MultienergyCTProcessingSequence_ff4788, max_items=1),  # MultienergyCTProcessingSequence
+    Rule(0x00189364, T1C, "SQ", "1", condition=c0.C_38b1b4, items=i4.MultienergyCTCharacteristicsSequence_1d6357, max_items=1),  # MultienergyCTCharacteristicsSequence
 ))
 T_C_8_2_2_2: Final = AttributeTable("table_C.8.2.2-2", "Multi-energy CT X-Ray Source", "", True, "PS3.3 2020 table_C.8.2.2-2", (
     Rule(0x00189365, T1, "SQ", "1", items=i0_0.MultienergyCTXRaySourceSequence_2da3b2),  # MultienergyCTXRaySourceSequence

@@ -42,10 +42,10 @@ T_C_8_20_2: Final = AttributeTable("table_C.8.20-2", "Segmentation Image", "", F
     Rule(0x00200013, T1, "IS", "1"),  # InstanceNumber
     Rule(0x00700080, T1, "CS", "1"),  # ContentLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
-    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_2c3ae8),  # AlternateContentDescriptionSequence
+    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_5d4505),  # AlternateContentDescriptionSequence
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
     Rule(0x00480102, T1C, "DS", "6", condition=c2.C_ba2044),  # ImageOrientationSlide
     Rule(0x00280002, T1, "US", "1", values=(Values(ENUMERATED, ("1",)),)),  # SamplesPerPixel
     Rule(0x00280004, T1, "CS", "1", values=(Values(ENUMERATED, ("MONOCHROME2",)),)),  # PhotometricInterpretation
@@ -60,7 +60,7 @@ T_C_8_20_2: Final = AttributeTable("table_C.8.20-2", "Segmentation Image", "", F
     Rule(0x00620010, T1C, "CS", "1", condition=c3.C_ee3c4a),  # SegmentationFractionalType
     Rule(0x0062000E, T1C, "US", "1", condition=c3.C_ee3c4a),  # MaximumFractionalValue
     Rule(0x00620013, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "UNDEFINED", "NO")),)),  # SegmentsOverlap
-    Rule(0x00620002, T1, "SQ", "1", items=i3.SegmentSequence_3506ac),  # SegmentSequence
+    Rule(0x00620002, T1, "SQ", "1", items=i3.SegmentSequence_81f45b),  # SegmentSequence
 ))
 T_C_8_20_3: Final = AttributeTable("table_C.8.20-3", "Segmentation", "", True, "PS3.3 2020 table_C.8.20-3", (
     Rule(0x0062000A, T1, "SQ", "1", items=i0_1.SegmentIdentificationSequence_6ee884, max_items=1),  # SegmentIdentificationSequence
@@ -70,10 +70,10 @@ T_C_8_20_4: Final = AttributeTable("table_C.8.20-4", "Segment Description", "", 
     Rule(0x00620005, T1, "LO", "1"),  # SegmentLabel
     Rule(0x00620006, T3, "ST", "1"),  # SegmentDescription
     Rule(0x00620008, T1, "CS", "1", values=(Values(ENUMERATED, ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL")),)),  # SegmentAlgorithmType
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x00620003, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SegmentedPropertyCategoryCodeSequence
-    Rule(0x0062000F, T1, "SQ", "1", items=i2_0.RTROIIdentificationCodeSequence_ac170b, max_items=1),  # SegmentedPropertyTypeCodeSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x00620003, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SegmentedPropertyCategoryCodeSequence
+    Rule(0x0062000F, T1, "SQ", "1", items=i2_0.RTROIIdentificationCodeSequence_32ed91, max_items=1),  # SegmentedPropertyTypeCodeSequence
     Rule(0x00620020, T1C, "UT", "1", condition=c2.C_a5d601),  # TrackingID
     Rule(0x00620021, T1C, "UI", "1", condition=c3.C_d3c393),  # TrackingUID
     Rule(0x00081156, T3, "SQ", "1", items=i0_0.DefinitionSourceSequence_f4f0e5, max_items=1),  # DefinitionSourceSequence

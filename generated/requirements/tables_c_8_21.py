@@ -49,7 +49,7 @@ T_C_8_21_1_1: Final = AttributeTable("table_C.8.21.1-1", "X-Ray 3D Image", "", F
     Rule(0x00282110, T1, "CS", "1", values=(Values(ENUMERATED, ("00", "01")), Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")))),  # LossyImageCompression
     Rule(0x00282112, T1C, "DS", "1-n", condition=c0.C_182fb4),  # LossyImageCompressionRatio
     Rule(0x00282114, T1C, "CS", "1-n", condition=c0.C_182fb4, values=(Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")),)),  # LossyImageCompressionMethod
-    Rule(0x00089092, T1C, "SQ", "1", condition=c2.C_961b92, items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedImageEvidenceSequence
+    Rule(0x00089092, T1C, "SQ", "1", condition=c2.C_961b92, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedImageEvidenceSequence
     Rule(0x00204000, T3, "LT", "1"),  # ImageComments
     Rule(0x00280300, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # QualityControlImage
     Rule(0x00880200, T3, "SQ", "1", items=i0_0.IconImageSequence_6aaaee, max_items=1),  # IconImageSequence
@@ -57,13 +57,13 @@ T_C_8_21_1_1: Final = AttributeTable("table_C.8.21.1-1", "X-Ray 3D Image", "", F
     Rule(0x00083011, T3, "SQ", "1", items=i0_0.IrradiationEventIdentificationSequence_f3c731),  # SourceIrradiationEventSequence
 ))
 T_C_8_21_2_1_1: Final = AttributeTable("table_C.8.21.2.1-1", "X-Ray 3D Angiographic Image Contributing Sources", "", False, "PS3.3 2020 table_C.8.21.2.1-1", (
-    Rule(0x00189506, T1, "SQ", "1", items=i3.ContributingSourcesSequence_dafcf4),  # ContributingSourcesSequence
+    Rule(0x00189506, T1, "SQ", "1", items=i3.ContributingSourcesSequence_849c54),  # ContributingSourcesSequence
 ))
 T_C_8_21_2_2_1: Final = AttributeTable("table_C.8.21.2.2-1", "X-Ray 3D Craniofacial Image Contributing Sources", "", False, "PS3.3 2020 table_C.8.21.2.2-1", (
-    Rule(0x00189506, T1, "SQ", "1", items=i3.ContributingSourcesSequence_c0e4af),  # ContributingSourcesSequence
+    Rule(0x00189506, T1, "SQ", "1", items=i3.ContributingSourcesSequence_b88bc7),  # ContributingSourcesSequence
 ))
 T_C_8_21_2_3_1: Final = AttributeTable("table_C.8.21.2.3-1", "Breast Tomosynthesis Contributing Sources", "", False, "PS3.3 2020 table_C.8.21.2.3-1", (
-    Rule(0x00189506, T1, "SQ", "1", items=i3.ContributingSourcesSequence_05958b),  # ContributingSourcesSequence
+    Rule(0x00189506, T1, "SQ", "1", items=i3.ContributingSourcesSequence_9d7d25),  # ContributingSourcesSequence
 ))
 T_C_8_21_3_1_1_1: Final = AttributeTable("table_C.8.21.3.1.1-1", "X-Ray 3D General Shared Acquisition", "", True, "PS3.3 2020 table_C.8.21.3.1.1-1", (
     Rule(0x00082112, T1C, "SQ", "1", condition=c0.C_3b19dd, items=i0_0.ReferencedSOPSequence_16a367),  # SourceImageSequence
@@ -85,7 +85,7 @@ T_C_8_21_3_1_1_1: Final = AttributeTable("table_C.8.21.3.1.1-1", "X-Ray 3D Gener
     Rule(0x00189328, T1C, "FD", "1", condition=c1.C_47817d),  # ExposureTimeInms
     Rule(0x00189332, T1C, "FD", "1", condition=c1.C_47817d),  # ExposureInmAs
     Rule(0x00180010, T1C, "LO", "1", condition=c2.C_b22bff),  # ContrastBolusAgent
-    Rule(0x00180012, T1C, "SQ", "1", condition=c0.C_1dfc0e, items=i1.PersonIdentificationCodeSequence_06e74b),  # ContrastBolusAgentSequence
+    Rule(0x00180012, T1C, "SQ", "1", condition=c0.C_1dfc0e, items=i1.PersonIdentificationCodeSequence_64900d),  # ContrastBolusAgentSequence
     Rule(0x00189516, T1C, "DT", "1", condition=c2.C_b22bff),  # StartAcquisitionDateTime
     Rule(0x00189517, T1C, "DT", "1", condition=c2.C_b22bff),  # EndAcquisitionDateTime
 ))
@@ -113,13 +113,13 @@ T_C_8_21_3_1_3_1: Final = AttributeTable("table_C.8.21.3.1.3-1", "X-Ray 3D Gener
     Rule(0x00189519, T3, "SS", "1", values=(Values(DEFINED, ("+1", "-1")),)),  # SecondaryPositionerIncrementSign
 ))
 T_C_8_21_3_2_1: Final = AttributeTable("table_C.8.21.3.2-1", "X-Ray 3D Angiographic Acquisition", "", False, "PS3.3 2020 table_C.8.21.3.2-1", (
-    Rule(0x00189507, T1, "SQ", "1", items=i2_1.XRay3DAcquisitionSequence_2d6223),  # XRay3DAcquisitionSequence
+    Rule(0x00189507, T1, "SQ", "1", items=i2_0.XRay3DAcquisitionSequence_ffef4b),  # XRay3DAcquisitionSequence
 ))
 T_C_8_21_3_3_1: Final = AttributeTable("table_C.8.21.3.3-1", "X-Ray 3D Craniofacial Acquisition", "", False, "PS3.3 2020 table_C.8.21.3.3-1", (
-    Rule(0x00189507, T1, "SQ", "1", items=i2_1.XRay3DAcquisitionSequence_77e2e3),  # XRay3DAcquisitionSequence
+    Rule(0x00189507, T1, "SQ", "1", items=i2_0.XRay3DAcquisitionSequence_f6d11e),  # XRay3DAcquisitionSequence
 ))
 T_C_8_21_3_4_1: Final = AttributeTable("table_C.8.21.3.4-1", "Breast Tomosynthesis Acquisition", "", False, "PS3.3 2020 table_C.8.21.3.4-1", (
-    Rule(0x00189507, T1, "SQ", "1", items=i2_0.XRay3DAcquisitionSequence_e36c51),  # XRay3DAcquisitionSequence
+    Rule(0x00189507, T1, "SQ", "1", items=i2_1.XRay3DAcquisitionSequence_699127),  # XRay3DAcquisitionSequence
 ))
 T_C_8_21_4_1: Final = AttributeTable("table_C.8.21.4-1", "X-Ray 3D Reconstruction", "", False, "PS3.3 2020 table_C.8.21.4-1", (
     Rule(0x00189530, T1, "SQ", "1", items=i0_0.XRay3DReconstructionSequence_ea0bea),  # XRay3DReconstructionSequence
@@ -132,9 +132,9 @@ T_C_8_21_5_2_1: Final = AttributeTable("table_C.8.21.5.2-1", "Breast Biopsy Targ
 ))
 T_C_8_21_6_1: Final = AttributeTable("table_C.8.21.6-1", "Breast View", "", False, "PS3.3 2020 table_C.8.21.6-1", (
     Rule(0x00080008, T1, "CS", "2-n"),  # ImageType
-    Rule(0x00540220, T1, "SQ", "1", items=i2_0.ViewCodeSequence_85fd1a, max_items=1),  # ViewCodeSequence
+    Rule(0x00540220, T1, "SQ", "1", items=i2_0.ViewCodeSequence_3f635a, max_items=1),  # ViewCodeSequence
     Rule(0x00281300, T1C, "CS", "1", condition=c3.C_f1196a, values=(Values(ENUMERATED, ("YES", "NO")),)),  # BreastImplantPresent
     Rule(0x00281350, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # PartialView
-    Rule(0x00281352, T1C, "SQ", "1", condition=c1.C_5a0930, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=2),  # PartialViewCodeSequence
+    Rule(0x00281352, T1C, "SQ", "1", condition=c1.C_5a0930, items=i1.PersonIdentificationCodeSequence_64900d, max_items=2),  # PartialViewCodeSequence
 ))
 # fmt: on

@@ -34,7 +34,7 @@ from dicompile.runtime.validate.tables import (
 T_C_8_22_1: Final = AttributeTable("table_C.8.22-1", "Enhanced PET Series", "", False, "PS3.3 2020 table_C.8.22-1", (
     Rule(0x00080060, T1, "CS", "1", values=(Values(ENUMERATED, ("PT",)), Values(DEFINED, ("AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CR", "CT", "CTPROTOCOL", "DG", "DOC", "DX", "ECG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PLAN", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XC")))),  # Modality
     Rule(0x00081111, T1C, "SQ", "1", condition=c0.C_12ba7f, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedPerformedProcedureStepSequence
-    Rule(0x00081250, T1C, "SQ", "1", condition=c0.C_18fea1, items=i2_1.RelatedSeriesSequence_6b49a4),  # RelatedSeriesSequence
+    Rule(0x00081250, T1C, "SQ", "1", condition=c0.C_18fea1, items=i2_0.RelatedSeriesSequence_a3ecee),  # RelatedSeriesSequence
 ))
 T_C_8_22_10: Final = AttributeTable("table_C.8.22-10", "PET Frame Type", "", True, "PS3.3 2020 table_C.8.22-10", (
     Rule(0x00189751, T1, "SQ", "1", items=i0_1.CTImageFrameTypeSequence_544349, max_items=1),  # PETFrameTypeSequence
@@ -98,7 +98,7 @@ T_C_8_22_2: Final = AttributeTable("table_C.8.22-2", "Enhanced PET Acquisition",
     Rule(0x00540013, T1C, "SQ", "1", condition=c1.C_4b091e, items=i0_1.EnergyWindowRangeSequence_546452),  # EnergyWindowRangeSequence
     Rule(0x00181134, T1, "CS", "1", values=(Values(ENUMERATED, ("STATIC", "DYNAMIC")),)),  # TableMotion
     Rule(0x00189755, T1, "CS", "1", values=(Values(ENUMERATED, ("TRUE", "FALSE")),)),  # TimeOfFlightInformationUsed
-    Rule(0x00540220, T1, "SQ", "1", items=i2_1.ViewCodeSequence_a5a32b, max_items=1),  # ViewCodeSequence
+    Rule(0x00540220, T1, "SQ", "1", items=i2_0.ViewCodeSequence_7be483, max_items=1),  # ViewCodeSequence
     Rule(0x00540500, T1C, "CS", "1", condition=c2.C_802424),  # SliceProgressionDirection
     Rule(0x300A012C, T3, "DS", "3"),  # IsocenterPosition
     Rule(0x00540501, T3, "CS", "1", values=(Values(ENUMERATED, ("FEET_TO_HEAD", "HEAD_TO_FEET")),)),  # ScanProgressionDirection
@@ -111,10 +111,10 @@ T_C_8_22_3: Final = AttributeTable("table_C.8.22-3", "Enhanced PET Image", "", F
     Rule(0x00200012, T3, "IS", "1"),  # AcquisitionNumber
     Rule(0x0008002A, T1C, "DT", "1", condition=c0.C_2ba1ba),  # AcquisitionDateTime
     Rule(0x00189073, T1C, "FD", "1", condition=c0.C_2ba1ba),  # AcquisitionDuration
-    Rule(0x00089121, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedRawDataSequence
-    Rule(0x0008113A, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedWaveformSequence
-    Rule(0x00089092, T1C, "SQ", "1", condition=c2.C_961b92, items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedImageEvidenceSequence
-    Rule(0x00089154, T1C, "SQ", "1", condition=c1.C_4f5895, items=i4.ReferencedSpatialRegistrationSequence_654174),  # SourceImageEvidenceSequence
+    Rule(0x00089121, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedRawDataSequence
+    Rule(0x0008113A, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedWaveformSequence
+    Rule(0x00089092, T1C, "SQ", "1", condition=c2.C_961b92, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedImageEvidenceSequence
+    Rule(0x00089154, T1C, "SQ", "1", condition=c1.C_4f5895, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # SourceImageEvidenceSequence
     Rule(0x00280002, T1, "US", "1"),  # SamplesPerPixel
     Rule(0x00280004, T1, "CS", "1", values=(Values(ENUMERATED, ("MONOCHROME2",)), Values(DEFINED, ("MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "HSV", "ARGB", "CMYK", "YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT")))),  # PhotometricInterpretation
     Rule(0x00280100, T1, "US", "1"),  # BitsAllocated
@@ -131,6 +131,6 @@ T_C_8_22_3: Final = AttributeTable("table_C.8.22-3", "Enhanced PET Image", "", F
     Rule(0x00880200, T3, "SQ", "1", items=i0_0.IconImageSequence_6aaaee, max_items=1),  # IconImageSequence
 ))
 T_C_8_22_9: Final = AttributeTable("table_C.8.22-9", "Enhanced PET Isotope", "", False, "PS3.3 2020 table_C.8.22-9", (
-    Rule(0x00540016, T1, "SQ", "1", items=i2_0.RadiopharmaceuticalInformationSequence_d3b89e),  # RadiopharmaceuticalInformationSequence
+    Rule(0x00540016, T1, "SQ", "1", items=i2_1.RadiopharmaceuticalInformationSequence_b348ce),  # RadiopharmaceuticalInformationSequence
 ))
 # fmt: on

@@ -19,12 +19,12 @@ T_C_8_23_1: Final = AttributeTable("table_C.8.23-1", "Surface Segmentation", "",
     Rule(0x00200013, T1, "IS", "1"),  # InstanceNumber
     Rule(0x00700080, T1, "CS", "1"),  # ContentLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
-    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_2c3ae8),  # AlternateContentDescriptionSequence
+    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_5d4505),  # AlternateContentDescriptionSequence
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
     Rule(0x00080023, T1, "DA", "1"),  # ContentDate
     Rule(0x00080033, T1, "TM", "1"),  # ContentTime
-    Rule(0x00620002, T1, "SQ", "1", items=i4.SegmentSequence_3752a2),  # SegmentSequence
+    Rule(0x00620002, T1, "SQ", "1", items=i4.SegmentSequence_180b2b),  # SegmentSequence
 ))
 # fmt: on

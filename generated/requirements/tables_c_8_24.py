@@ -35,7 +35,7 @@ from dicompile.runtime.validate.tables import (
 T_C_8_24_1_1: Final = AttributeTable("table_C.8.24.1-1", "Enhanced US Series", "", False, "PS3.3 2020 table_C.8.24.1-1", (
     Rule(0x00080060, T1, "CS", "1", values=(Values(ENUMERATED, ("US", "IVUS")), Values(DEFINED, ("AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CR", "CT", "CTPROTOCOL", "DG", "DOC", "DX", "ECG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PLAN", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XC")))),  # Modality
     Rule(0x00081111, T1C, "SQ", "1", condition=c0.C_12ba7f, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedPerformedProcedureStepSequence
-    Rule(0x00400260, T1C, "SQ", "1", condition=c1.C_76271e, items=i4.PerformedProtocolCodeSequence_370cee, max_items=1),  # PerformedProtocolCodeSequence
+    Rule(0x00400260, T1C, "SQ", "1", condition=c1.C_76271e, items=i4.PerformedProtocolCodeSequence_ed40e1, max_items=1),  # PerformedProtocolCodeSequence
     Rule(0x00400261, T1C, "CS", "1", condition=c0.C_0a253b, values=(Values(ENUMERATED, ("STAGED", "NON_STAGED")),)),  # PerformedProtocolType
 ))
 T_C_8_24_2_1: Final = AttributeTable("table_C.8.24.2-1", "Ultrasound Frame of Reference", "", False, "PS3.3 2020 table_C.8.24.2-1", (
@@ -66,26 +66,26 @@ T_C_8_24_3_1: Final = AttributeTable("table_C.8.24.3-1", "Enhanced US Image", ""
     Rule(0x20500020, T1, "CS", "1", values=(Values(ENUMERATED, ("IDENTITY",)),)),  # PresentationLUTShape
     Rule(0x00281052, T1, "DS", "1", values=(Values(ENUMERATED, ("0",)),)),  # RescaleIntercept
     Rule(0x00281053, T1, "DS", "1", values=(Values(ENUMERATED, ("1",)),)),  # RescaleSlope
-    Rule(0x00082112, T1C, "SQ", "1", condition=c3.C_d9d457, items=i2_1.ReferencedInstanceSequence_5b644a),  # SourceImageSequence
-    Rule(0x00081140, T3, "SQ", "1", items=i2_1.ReferencedInstanceSequence_5b644a),  # ReferencedImageSequence
-    Rule(0x00089121, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedRawDataSequence
-    Rule(0x0008114A, T1C, "SQ", "1", condition=c3.C_c1a76b, items=i2_1.ReferencedInstanceSequence_ce4981),  # ReferencedInstanceSequence
+    Rule(0x00082112, T1C, "SQ", "1", condition=c3.C_d9d457, items=i2_1.ReferencedInstanceSequence_dfdd29),  # SourceImageSequence
+    Rule(0x00081140, T3, "SQ", "1", items=i2_1.ReferencedInstanceSequence_dfdd29),  # ReferencedImageSequence
+    Rule(0x00089121, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedRawDataSequence
+    Rule(0x0008114A, T1C, "SQ", "1", condition=c3.C_c1a76b, items=i2_0.ReferencedInstanceSequence_9308c1),  # ReferencedInstanceSequence
     Rule(0x00082124, T1C, "IS", "1", condition=c0.C_0528ef),  # NumberOfStages
     Rule(0x00082122, T1C, "IS", "1", condition=c0.C_0528ef),  # StageNumber
-    Rule(0x0040000A, T1C, "SQ", "1", condition=c0.C_0528ef, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # StageCodeSequence
-    Rule(0x00540220, T1, "SQ", "1", items=i2_1.ViewCodeSequence_a5a32b, max_items=1),  # ViewCodeSequence
+    Rule(0x0040000A, T1C, "SQ", "1", condition=c0.C_0528ef, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # StageCodeSequence
+    Rule(0x00540220, T1, "SQ", "1", items=i2_0.ViewCodeSequence_7be483, max_items=1),  # ViewCodeSequence
     Rule(0x00540500, T1C, "CS", "1", condition=c2.C_802424),  # SliceProgressionDirection
-    Rule(0x00082133, T3, "SQ", "1", items=i1.EventTimerSequence_57e7ff),  # EventTimerSequence
-    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082133, T3, "SQ", "1", items=i1.EventTimerSequence_b51789),  # EventTimerSequence
+    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
     Rule(0x00280301, T1, "CS", "1", values=(Values(ENUMERATED, ("NO",)),)),  # BurnedInAnnotation
     Rule(0x00280302, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # RecognizableVisualFeatures
     Rule(0x00880200, T3, "SQ", "1", items=i0_0.IconImageSequence_6aaaee, max_items=1),  # IconImageSequence
     Rule(0x00185010, T3, "LO", "1-n"),  # TransducerData
-    Rule(0x00189809, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # TransducerScanPatternCodeSequence
-    Rule(0x0018980D, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # TransducerGeometryCodeSequence
-    Rule(0x0018980E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # TransducerBeamSteeringCodeSequence
-    Rule(0x0018980F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # TransducerApplicationCodeSequence
+    Rule(0x00189809, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # TransducerScanPatternCodeSequence
+    Rule(0x0018980D, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # TransducerGeometryCodeSequence
+    Rule(0x0018980E, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # TransducerBeamSteeringCodeSequence
+    Rule(0x0018980F, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # TransducerApplicationCodeSequence
     Rule(0x00185020, T3, "LO", "1"),  # ProcessingFunction
     Rule(0x00185022, T1, "DS", "1"),  # MechanicalIndex
     Rule(0x00185024, T1, "DS", "1"),  # BoneThermalIndex

@@ -67,7 +67,7 @@ T_C_8_25_11_2: Final = AttributeTable("table_C.8.25.11-2", "Subjective Refractio
 ))
 T_C_8_25_12_1: Final = AttributeTable("table_C.8.25.12-1", "Visual Acuity Measurements", "", False, "PS3.3 2020 table_C.8.25.12-1", (
     Rule(0x00460125, T1, "CS", "1", values=(Values(ENUMERATED, ("DISTANCE", "NEAR", "INTERMEDIATE", "OTHER")),)),  # ViewingDistanceType
-    Rule(0x00460121, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # VisualAcuityTypeCodeSequence
+    Rule(0x00460121, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # VisualAcuityTypeCodeSequence
     Rule(0x00460092, T1, "CS", "1", values=(Values(DEFINED, ("RED", "GREEN", "WHITE", "REDGREENSPLIT")),)),  # BackgroundColor
     Rule(0x00460094, T1, "CS", "1", values=(Values(DEFINED, ("LETTERS", "NUMBERS", "PICTURES", "TUMBLING E", "LANDOLT C")),)),  # Optotype
     Rule(0x00460139, T1C, "LO", "1", condition=c0.C_100866),  # OptotypeDetailedDefinition
@@ -86,71 +86,71 @@ T_C_8_25_13_1: Final = AttributeTable("table_C.8.25.13-1", "Ophthalmic Axial Mea
 ))
 T_C_8_25_14_1: Final = AttributeTable("table_C.8.25.14-1", "Ophthalmic Axial Measurements", "", False, "PS3.3 2020 table_C.8.25.14-1", (
     Rule(0x00221009, T1, "CS", "1", values=(Values(DEFINED, ("ULTRASOUND", "OPTICAL")),)),  # OphthalmicAxialMeasurementsDeviceType
-    Rule(0x00221044, T1C, "SQ", "1", condition=c1.C_4477fd, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # OphthalmicUltrasoundMethodCodeSequence
-    Rule(0x00221125, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AnteriorChamberDepthDefinitionCodeSequence
-    Rule(0x00221007, T1C, "SQ", "1", condition=c3.C_ffafbc, items=i6.OphthalmicAxialMeasurementsRightEyeSequence_de64ac, max_items=1),  # OphthalmicAxialMeasurementsRightEyeSequence
-    Rule(0x00221008, T1C, "SQ", "1", condition=c0.C_3f2456, items=i6.OphthalmicAxialMeasurementsRightEyeSequence_de64ac, max_items=1),  # OphthalmicAxialMeasurementsLeftEyeSequence
+    Rule(0x00221044, T1C, "SQ", "1", condition=c1.C_4477fd, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # OphthalmicUltrasoundMethodCodeSequence
+    Rule(0x00221125, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AnteriorChamberDepthDefinitionCodeSequence
+    Rule(0x00221007, T1C, "SQ", "1", condition=c3.C_ffafbc, items=i6.OphthalmicAxialMeasurementsRightEyeSequence_d0fa82, max_items=1),  # OphthalmicAxialMeasurementsRightEyeSequence
+    Rule(0x00221008, T1C, "SQ", "1", condition=c0.C_3f2456, items=i6.OphthalmicAxialMeasurementsRightEyeSequence_d0fa82, max_items=1),  # OphthalmicAxialMeasurementsLeftEyeSequence
 ))
 T_C_8_25_14_2: Final = AttributeTable("table_C.8.25.14-2", "Ophthalmic Axial Measurements", "", True, "PS3.3 2020 table_C.8.25.14-2", (
-    Rule(0x00221024, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # LensStatusCodeSequence
+    Rule(0x00221024, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # LensStatusCodeSequence
     Rule(0x00221065, T3, "LO", "1"),  # LensStatusDescription
-    Rule(0x00221025, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # VitreousStatusCodeSequence
+    Rule(0x00221025, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # VitreousStatusCodeSequence
     Rule(0x00221066, T3, "LO", "1"),  # VitreousStatusDescription
     Rule(0x0022000D, T2, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # PupilDilated
     Rule(0x0022000E, T2C, "FL", "1", condition=c1.C_7f4130),  # DegreeOfDilation
-    Rule(0x00220058, T2C, "SQ", "1", condition=c1.C_7f4130, items=i2_1.MydriaticAgentSequence_62c505),  # MydriaticAgentSequence
-    Rule(0x00221050, T1, "SQ", "1", items=i5.OphthalmicAxialLengthMeasurementsSequence_065436),  # OphthalmicAxialLengthMeasurementsSequence
+    Rule(0x00220058, T2C, "SQ", "1", condition=c1.C_7f4130, items=i2_1.MydriaticAgentSequence_26e656),  # MydriaticAgentSequence
+    Rule(0x00221050, T1, "SQ", "1", items=i5.OphthalmicAxialLengthMeasurementsSequence_a51a5f),  # OphthalmicAxialLengthMeasurementsSequence
 ))
 T_C_8_25_14_3: Final = AttributeTable("table_C.8.25.14-3", "Ophthalmic Axial Length Segmental Measurements", "", True, "PS3.3 2020 table_C.8.25.14-3", (
     Rule(0x00221019, T1, "FL", "1"),  # OphthalmicAxialLength
     Rule(0x00221140, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # OphthalmicAxialLengthMeasurementModified
-    Rule(0x00221101, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence
-    Rule(0x00221220, T1C, "SQ", "1", condition=c1.C_4477fd, items=i2_1.UltrasoundOphthalmicAxialLengthMeasurementsSequence_e9e5f5, max_items=1),  # UltrasoundOphthalmicAxialLengthMeasurementsSequence
-    Rule(0x00221225, T1C, "SQ", "1", condition=c3.C_dd2285, items=i2_1.OpticalOphthalmicAxialLengthMeasurementsSequence_14f87f, max_items=1),  # OpticalOphthalmicAxialLengthMeasurementsSequence
+    Rule(0x00221101, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence
+    Rule(0x00221220, T1C, "SQ", "1", condition=c1.C_4477fd, items=i2_1.UltrasoundOphthalmicAxialLengthMeasurementsSequence_6de8c8, max_items=1),  # UltrasoundOphthalmicAxialLengthMeasurementsSequence
+    Rule(0x00221225, T1C, "SQ", "1", condition=c3.C_dd2285, items=i2_1.OpticalOphthalmicAxialLengthMeasurementsSequence_45bd12, max_items=1),  # OpticalOphthalmicAxialLengthMeasurementsSequence
 ))
 T_C_8_25_14_4: Final = AttributeTable("table_C.8.25.14-4", "Ophthalmic Axial Measurements Related Information", "", True, "PS3.3 2020 table_C.8.25.14-4", (
-    Rule(0x00221220, T1C, "SQ", "1", condition=c1.C_4477fd, items=i2_1.UltrasoundOphthalmicAxialLengthMeasurementsSequence_e9e5f5, max_items=1),  # UltrasoundOphthalmicAxialLengthMeasurementsSequence
-    Rule(0x00221225, T1C, "SQ", "1", condition=c3.C_dd2285, items=i2_1.OpticalOphthalmicAxialLengthMeasurementsSequence_14f87f, max_items=1),  # OpticalOphthalmicAxialLengthMeasurementsSequence
+    Rule(0x00221220, T1C, "SQ", "1", condition=c1.C_4477fd, items=i2_1.UltrasoundOphthalmicAxialLengthMeasurementsSequence_6de8c8, max_items=1),  # UltrasoundOphthalmicAxialLengthMeasurementsSequence
+    Rule(0x00221225, T1C, "SQ", "1", condition=c3.C_dd2285, items=i2_1.OpticalOphthalmicAxialLengthMeasurementsSequence_45bd12, max_items=1),  # OpticalOphthalmicAxialLengthMeasurementsSequence
 ))
 T_C_8_25_14_5: Final = AttributeTable("table_C.8.25.14-5", "Ophthalmic Axial Measurements Selected", "", True, "PS3.3 2020 table_C.8.25.14-5", (
-    Rule(0x00221230, T1C, "SQ", "1", condition=c1.C_4477fd, items=i3.UltrasoundSelectedOphthalmicAxialLengthSequence_baf9f3, max_items=1),  # UltrasoundSelectedOphthalmicAxialLengthSequence
-    Rule(0x00221255, T1C, "SQ", "1", condition=c3.C_dd2285, items=i4.OpticalSelectedOphthalmicAxialLengthSequence_d6d98d),  # OpticalSelectedOphthalmicAxialLengthSequence
+    Rule(0x00221230, T1C, "SQ", "1", condition=c1.C_4477fd, items=i3.UltrasoundSelectedOphthalmicAxialLengthSequence_2caf07, max_items=1),  # UltrasoundSelectedOphthalmicAxialLengthSequence
+    Rule(0x00221255, T1C, "SQ", "1", condition=c3.C_dd2285, items=i4.OpticalSelectedOphthalmicAxialLengthSequence_421f6b),  # OpticalSelectedOphthalmicAxialLengthSequence
 ))
 T_C_8_25_14_6: Final = AttributeTable("table_C.8.25.14-6", "Ophthalmic Axial Length Quality Metric", "", True, "PS3.3 2020 table_C.8.25.14-6", (
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
     Rule(0x0040A30A, T1, "DS", "1-n"),  # NumericValue
-    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
 ))
 T_C_8_25_15_1: Final = AttributeTable("table_C.8.25.15-1", "Intraocular Lens Calculations Series", "", False, "PS3.3 2020 table_C.8.25.15-1", (
     Rule(0x00080060, T1, "CS", "1", values=(Values(ENUMERATED, ("IOL",)), Values(DEFINED, ("AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CR", "CT", "CTPROTOCOL", "DG", "DOC", "DX", "ECG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PLAN", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XC")))),  # Modality
     Rule(0x00081111, T1C, "SQ", "1", condition=c0.C_12ba7f, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedPerformedProcedureStepSequence
 ))
 T_C_8_25_16_1: Final = AttributeTable("table_C.8.25.16-1", "Intraocular Lens Calculations", "", False, "PS3.3 2020 table_C.8.25.16-1", (
-    Rule(0x00221300, T1C, "SQ", "1", condition=c2.C_88f2f6, items=i4.IntraocularLensCalculationsRightEyeSequence_0a15a0),  # IntraocularLensCalculationsRightEyeSequence
-    Rule(0x00221310, T1C, "SQ", "1", condition=c0.C_352c52, items=i4.IntraocularLensCalculationsRightEyeSequence_0a15a0),  # IntraocularLensCalculationsLeftEyeSequence
+    Rule(0x00221300, T1C, "SQ", "1", condition=c2.C_88f2f6, items=i4.IntraocularLensCalculationsRightEyeSequence_095fb6),  # IntraocularLensCalculationsRightEyeSequence
+    Rule(0x00221310, T1C, "SQ", "1", condition=c0.C_352c52, items=i4.IntraocularLensCalculationsRightEyeSequence_095fb6),  # IntraocularLensCalculationsLeftEyeSequence
 ))
 T_C_8_25_16_2: Final = AttributeTable("table_C.8.25.16-2", "Intraocular Lens Calculations", "", True, "PS3.3 2020 table_C.8.25.16-2", (
     Rule(0x00221037, T1, "FL", "1"),  # TargetRefraction
     Rule(0x00221039, T2, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # RefractiveProcedureOccurred
-    Rule(0x00221040, T2C, "SQ", "1", condition=c1.C_7a0a1c, items=i1.PersonIdentificationCodeSequence_06e74b),  # RefractiveSurgeryTypeCodeSequence
-    Rule(0x00221103, T2C, "SQ", "1", condition=c1.C_7a0a1c, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RefractiveErrorBeforeRefractiveSurgeryCodeSequence
-    Rule(0x00460047, T3, "SQ", "1", items=i2_0.CornealSizeSequence_0d67d0, max_items=1),  # CornealSizeSequence
-    Rule(0x00221127, T3, "SQ", "1", items=i2_0.LensThicknessSequence_5c8be8, max_items=1),  # LensThicknessSequence
-    Rule(0x00221128, T3, "SQ", "1", items=i2_1.AnteriorChamberDepthSequence_d79b3b, max_items=1),  # AnteriorChamberDepthSequence
-    Rule(0x0022001B, T2, "SQ", "1", items=i3.RefractiveStateSequence_14832b, max_items=1),  # RefractiveStateSequence
+    Rule(0x00221040, T2C, "SQ", "1", condition=c1.C_7a0a1c, items=i1.PersonIdentificationCodeSequence_64900d),  # RefractiveSurgeryTypeCodeSequence
+    Rule(0x00221103, T2C, "SQ", "1", condition=c1.C_7a0a1c, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RefractiveErrorBeforeRefractiveSurgeryCodeSequence
+    Rule(0x00460047, T3, "SQ", "1", items=i2_0.CornealSizeSequence_818868, max_items=1),  # CornealSizeSequence
+    Rule(0x00221127, T3, "SQ", "1", items=i2_1.LensThicknessSequence_257913, max_items=1),  # LensThicknessSequence
+    Rule(0x00221128, T3, "SQ", "1", items=i2_0.AnteriorChamberDepthSequence_f6c0ee, max_items=1),  # AnteriorChamberDepthSequence
+    Rule(0x0022001B, T2, "SQ", "1", items=i3.RefractiveStateSequence_830a22, max_items=1),  # RefractiveStateSequence
     Rule(0x00460074, T1, "SQ", "1", items=i0_1.SteepKeratometricAxisSequence_7abaa1, max_items=1),  # SteepKeratometricAxisSequence
     Rule(0x00460080, T1, "SQ", "1", items=i0_1.SteepKeratometricAxisSequence_7abaa1, max_items=1),  # FlatKeratometricAxisSequence
-    Rule(0x00221096, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # KeratometryMeasurementTypeCodeSequence
+    Rule(0x00221096, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # KeratometryMeasurementTypeCodeSequence
     Rule(0x00221033, T2, "FL", "1"),  # KeratometerIndex
-    Rule(0x00460110, T3, "SQ", "1", items=i3.CorneaMeasurementsSequence_90a630),  # CorneaMeasurementsSequence
-    Rule(0x00221028, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # IOLFormulaCodeSequence
+    Rule(0x00460110, T3, "SQ", "1", items=i3.CorneaMeasurementsSequence_40dbe1),  # CorneaMeasurementsSequence
+    Rule(0x00221028, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # IOLFormulaCodeSequence
     Rule(0x00221029, T3, "LO", "1"),  # IOLFormulaDetail
-    Rule(0x00221012, T1, "SQ", "1", items=i2_0.OphthalmicAxialLengthSequence_e665f4, max_items=1),  # OphthalmicAxialLengthSequence
+    Rule(0x00221012, T1, "SQ", "1", items=i2_0.OphthalmicAxialLengthSequence_52af42, max_items=1),  # OphthalmicAxialLengthSequence
     Rule(0x00221045, T3, "SQ", "1", items=i0_1.CylinderSequence_b93a76, max_items=1),  # SurgicallyInducedAstigmatismSequence
     Rule(0x00221093, T1, "LO", "1"),  # IOLManufacturer
     Rule(0x00221095, T1, "LO", "1"),  # ImplantName
     Rule(0x00221046, T3, "CS", "1", values=(Values(ENUMERATED, ("SPHERICAL", "TORIC")),)),  # TypeOfOpticalCorrection
-    Rule(0x00221092, T1, "SQ", "1", items=i2_0.LensConstantSequence_654c96),  # LensConstantSequence
+    Rule(0x00221092, T1, "SQ", "1", items=i2_1.LensConstantSequence_362269),  # LensConstantSequence
     Rule(0x00221090, T1, "SQ", "1", items=i1.IOLPowerSequence_24761f),  # IOLPowerSequence
     Rule(0x00221121, T2, "FL", "1"),  # IOLPowerForExactEmmetropia
     Rule(0x0022104A, T2C, "SQ", "1", condition=c2.C_953e24, items=i0_0.ToricIOLPowerSequence_ddbf59, max_items=1),  # ToricIOLPowerForExactEmmetropiaSequence
@@ -161,17 +161,17 @@ T_C_8_25_16_2: Final = AttributeTable("table_C.8.25.16-2", "Intraocular Lens Cal
 T_C_8_25_16_3: Final = AttributeTable("table_C.8.25.16-3", "Keratometry", "", True, "PS3.3 2020 table_C.8.25.16-3", (
     Rule(0x00460074, T1, "SQ", "1", items=i0_1.SteepKeratometricAxisSequence_7abaa1, max_items=1),  # SteepKeratometricAxisSequence
     Rule(0x00460080, T1, "SQ", "1", items=i0_1.SteepKeratometricAxisSequence_7abaa1, max_items=1),  # FlatKeratometricAxisSequence
-    Rule(0x00221096, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # KeratometryMeasurementTypeCodeSequence
+    Rule(0x00221096, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # KeratometryMeasurementTypeCodeSequence
     Rule(0x00221033, T2, "FL", "1"),  # KeratometerIndex
 ))
 T_C_8_25_16_4: Final = AttributeTable("table_C.8.25.16-4", "IOL Ophthalmic Axial Length", "", True, "PS3.3 2020 table_C.8.25.16-4", (
-    Rule(0x00221012, T1, "SQ", "1", items=i2_0.OphthalmicAxialLengthSequence_e665f4, max_items=1),  # OphthalmicAxialLengthSequence
+    Rule(0x00221012, T1, "SQ", "1", items=i2_0.OphthalmicAxialLengthSequence_52af42, max_items=1),  # OphthalmicAxialLengthSequence
 ))
 T_C_8_25_16_5: Final = AttributeTable("table_C.8.25.16-5", "Calculated IOL", "", True, "PS3.3 2020 table_C.8.25.16-5", (
     Rule(0x00221093, T1, "LO", "1"),  # IOLManufacturer
     Rule(0x00221095, T1, "LO", "1"),  # ImplantName
     Rule(0x00221046, T3, "CS", "1", values=(Values(ENUMERATED, ("SPHERICAL", "TORIC")),)),  # TypeOfOpticalCorrection
-    Rule(0x00221092, T1, "SQ", "1", items=i2_0.LensConstantSequence_654c96),  # LensConstantSequence
+    Rule(0x00221092, T1, "SQ", "1", items=i2_1.LensConstantSequence_362269),  # LensConstantSequence
     Rule(0x00221090, T1, "SQ", "1", items=i1.IOLPowerSequence_24761f),  # IOLPowerSequence
     Rule(0x00221121, T2, "FL", "1"),  # IOLPowerForExactEmmetropia
     Rule(0x0022104A, T2C, "SQ", "1", condition=c2.C_953e24, items=i0_0.ToricIOLPowerSequence_ddbf59, max_items=1),  # ToricIOLPowerForExactEmmetropiaSequence
@@ -192,7 +192,7 @@ T_C_8_25_16_7: Final = AttributeTable("table_C.8.25.16-7", "Calculated Toric Pow
 T_C_8_25_16_8: Final = AttributeTable("table_C.8.25.16-8", "Cornea Measurement", "", True, "PS3.3 2020 table_C.8.25.16-8", (
     Rule(0x00460112, T1, "SQ", "1", items=i0_0.SteepCornealAxisSequence_29c341, max_items=1),  # SteepCornealAxisSequence
     Rule(0x00460113, T1, "SQ", "1", items=i0_0.SteepCornealAxisSequence_29c341, max_items=1),  # FlatCornealAxisSequence
-    Rule(0x00460116, T1, "SQ", "1", items=i2_1.CorneaMeasurementMethodCodeSequence_e81a18, max_items=1),  # CorneaMeasurementMethodCodeSequence
+    Rule(0x00460116, T1, "SQ", "1", items=i2_0.CorneaMeasurementMethodCodeSequence_a3b7d8, max_items=1),  # CorneaMeasurementMethodCodeSequence
     Rule(0x00221033, T2, "FL", "1"),  # KeratometerIndex
     Rule(0x00460117, T1C, "FL", "1", condition=c1.C_62086a),  # RefractiveIndexOfCornea
     Rule(0x00460118, T1C, "FL", "1", condition=c1.C_62086a),  # RefractiveIndexOfAqueousHumor

@@ -38,40 +38,40 @@ from dicompile.runtime.validate.tables import (
 T_C_8_26_1_1: Final = AttributeTable("table_C.8.26.1-1", "Visual Field Static Perimetry Measurements Series", "", False, "PS3.3 2020 table_C.8.26.1-1", (
     Rule(0x00080060, T1, "CS", "1", values=(Values(ENUMERATED, ("OPV",)), Values(DEFINED, ("AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CR", "CT", "CTPROTOCOL", "DG", "DOC", "DX", "ECG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PLAN", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XC")))),  # Modality
     Rule(0x00081111, T1C, "SQ", "1", condition=c0.C_12ba7f, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedPerformedProcedureStepSequence
-    Rule(0x00400275, T3, "SQ", "1", items=i5.RequestAttributesSequence_bee8d3),  # RequestAttributesSequence
+    Rule(0x00400275, T3, "SQ", "1", items=i5.RequestAttributesSequence_71a151),  # RequestAttributesSequence
     Rule(0x00400253, T3, "SH", "1"),  # PerformedProcedureStepID
     Rule(0x00400244, T3, "DA", "1"),  # PerformedProcedureStepStartDate
     Rule(0x00400245, T3, "TM", "1"),  # PerformedProcedureStepStartTime
     Rule(0x00400250, T3, "DA", "1"),  # PerformedProcedureStepEndDate
     Rule(0x00400251, T3, "TM", "1"),  # PerformedProcedureStepEndTime
     Rule(0x00400254, T3, "LO", "1"),  # PerformedProcedureStepDescription
-    Rule(0x00400260, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_370cee),  # PerformedProtocolCodeSequence
+    Rule(0x00400260, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_ed40e1),  # PerformedProtocolCodeSequence
     Rule(0x00400280, T3, "ST", "1"),  # CommentsOnThePerformedProcedureStep
 ))
 T_C_8_26_2_1: Final = AttributeTable("table_C.8.26.2-1", "Visual Field Static Perimetry Test Parameters", "", False, "PS3.3 2020 table_C.8.26.2-1", (
     Rule(0x00240010, T1, "FL", "1"),  # VisualFieldHorizontalExtent
     Rule(0x00240011, T1, "FL", "1"),  # VisualFieldVerticalExtent
     Rule(0x00240012, T1, "CS", "1", values=(Values(DEFINED, ("RECTANGLE", "CIRCLE", "ELLIPSE")),)),  # VisualFieldShape
-    Rule(0x00240016, T1C, "SQ", "1", condition=c3.C_f4313c, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ScreeningTestModeCodeSequence
+    Rule(0x00240016, T1C, "SQ", "1", condition=c3.C_f4313c, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ScreeningTestModeCodeSequence
     Rule(0x00240018, T1, "FL", "1"),  # MaximumStimulusLuminance
     Rule(0x00240020, T1, "FL", "1"),  # BackgroundLuminance
-    Rule(0x00240021, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # StimulusColorCodeSequence
-    Rule(0x00240024, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # BackgroundIlluminationColorCodeSequence
+    Rule(0x00240021, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # StimulusColorCodeSequence
+    Rule(0x00240024, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # BackgroundIlluminationColorCodeSequence
     Rule(0x00240025, T1, "FL", "1"),  # StimulusArea
     Rule(0x00240028, T1, "FL", "1"),  # StimulusPresentationTime
 ))
 T_C_8_26_3_1: Final = AttributeTable("table_C.8.26.3-1", "Visual Field Static Perimetry Test Reliability", "", False, "PS3.3 2020 table_C.8.26.3-1", (
-    Rule(0x00240032, T1, "SQ", "1", items=i2_1.FixationSequence_631e39, max_items=1),  # FixationSequence
+    Rule(0x00240032, T1, "SQ", "1", items=i2_1.FixationSequence_95b492, max_items=1),  # FixationSequence
     Rule(0x00240034, T1, "SQ", "1", items=i0_1.VisualFieldCatchTrialSequence_f88096, max_items=1),  # VisualFieldCatchTrialSequence
     Rule(0x00240042, T3, "US", "1"),  # StimuliRetestingQuantity
     Rule(0x00240069, T3, "LO", "1"),  # PatientReliabilityIndicator
     Rule(0x00240044, T3, "LT", "1"),  # CommentsOnPatientPerformanceOfVisualField
-    Rule(0x00240317, T3, "SQ", "1", items=i3.VisualFieldTestReliabilityGlobalIndexSequence_bdbf9c),  # VisualFieldTestReliabilityGlobalIndexSequence
+    Rule(0x00240317, T3, "SQ", "1", items=i3.VisualFieldTestReliabilityGlobalIndexSequence_484b22),  # VisualFieldTestReliabilityGlobalIndexSequence
 ))
 T_C_8_26_3_2: Final = AttributeTable("table_C.8.26.3-2", "Ophthalmic Visual Field Global Index", "", True, "PS3.3 2020 table_C.8.26.3-2", (
-    Rule(0x00240325, T1, "SQ", "1", items=i2_1.ContentItemModifierSequence_3993c1, max_items=1),  # DataObservationSequence
+    Rule(0x00240325, T1, "SQ", "1", items=i2_1.ContentItemModifierSequence_771e46, max_items=1),  # DataObservationSequence
     Rule(0x00240338, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # IndexNormalsFlag
-    Rule(0x00240344, T1C, "SQ", "1", condition=c2.C_be23bb, items=i2_1.IndexProbabilitySequence_fa1ce3, max_items=1),  # IndexProbabilitySequence
+    Rule(0x00240344, T1C, "SQ", "1", condition=c2.C_be23bb, items=i2_0.IndexProbabilitySequence_bfb861, max_items=1),  # IndexProbabilitySequence
 ))
 T_C_8_26_4_1: Final = AttributeTable("table_C.8.26.4-1", "Visual Field Static Perimetry Test Measurements", "", False, "PS3.3 2020 table_C.8.26.4-1", (
     Rule(0x00240113, T1, "CS", "1", values=(Values(ENUMERATED, ("R", "L", "B")),)),  # MeasurementLaterality
@@ -90,14 +90,14 @@ T_C_8_26_4_1: Final = AttributeTable("table_C.8.26.4-1", "Visual Field Static Pe
     Rule(0x00240105, T1, "FL", "1"),  # MinimumSensitivityValue
     Rule(0x00240057, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # TestPointNormalsDataFlag
     Rule(0x00240058, T1C, "SQ", "1", condition=c1.C_7e9997, items=i0_0.TestPointNormalsSequence_98a8ed, max_items=1),  # TestPointNormalsSequence
-    Rule(0x00240065, T1C, "SQ", "1", condition=c1.C_7e9997, items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168, max_items=1),  # AgeCorrectedSensitivityDeviationAlgorithmSequence
-    Rule(0x00240067, T1C, "SQ", "1", condition=c1.C_7e9997, items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168, max_items=1),  # GeneralizedDefectSensitivityDeviationAlgorithmSequence
+    Rule(0x00240065, T1C, "SQ", "1", condition=c1.C_7e9997, items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6, max_items=1),  # AgeCorrectedSensitivityDeviationAlgorithmSequence
+    Rule(0x00240067, T1C, "SQ", "1", condition=c1.C_7e9997, items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6, max_items=1),  # GeneralizedDefectSensitivityDeviationAlgorithmSequence
     Rule(0x00240089, T1, "SQ", "1", items=i1.VisualFieldTestPointSequence_84d009),  # VisualFieldTestPointSequence
 ))
 T_C_8_26_5_1: Final = AttributeTable("table_C.8.26.5-1", "Visual Field Static Perimetry Test Results", "", False, "PS3.3 2020 table_C.8.26.5-1", (
     Rule(0x00240070, T1C, "FL", "1", condition=c1.C_69e9e0),  # VisualFieldMeanSensitivity
     Rule(0x00240063, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # VisualFieldTestNormalsFlag
-    Rule(0x00240064, T1C, "SQ", "1", condition=c2.C_917c56, items=i3.ResultsNormalsSequence_89c795, max_items=1),  # ResultsNormalsSequence
+    Rule(0x00240064, T1C, "SQ", "1", condition=c2.C_917c56, items=i3.ResultsNormalsSequence_5d8ffe, max_items=1),  # ResultsNormalsSequence
     Rule(0x00240074, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # ShortTermFluctuationCalculated
     Rule(0x00240075, T1C, "FL", "1", condition=c3.C_f1833e),  # ShortTermFluctuation
     Rule(0x00240076, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # ShortTermFluctuationProbabilityCalculated
@@ -106,7 +106,7 @@ T_C_8_26_5_1: Final = AttributeTable("table_C.8.26.5-1", "Visual Field Static Pe
     Rule(0x00240079, T1C, "FL", "1", condition=c3.C_f0810c),  # CorrectedLocalizedDeviationFromNormal
     Rule(0x00240080, T1, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # CorrectedLocalizedDeviationFromNormalProbabilityCalculated
     Rule(0x00240081, T1C, "FL", "1", condition=c0.C_29c52c),  # CorrectedLocalizedDeviationFromNormalProbability
-    Rule(0x00240320, T3, "SQ", "1", items=i3.VisualFieldTestReliabilityGlobalIndexSequence_bdbf9c),  # VisualFieldGlobalResultsIndexSequence
+    Rule(0x00240320, T3, "SQ", "1", items=i3.VisualFieldTestReliabilityGlobalIndexSequence_484b22),  # VisualFieldGlobalResultsIndexSequence
 ))
 T_C_8_26_6_1: Final = AttributeTable("table_C.8.26.6-1", "Ophthalmic Patient Clinical Information and Test Lens Parameters", "", False, "PS3.3 2020 table_C.8.26.6-1", (
     Rule(0x00240114, T1C, "SQ", "1", condition=c1.C_51a6b1, items=i1.OphthalmicPatientClinicalInformationLeftEyeSequence_98d1aa, max_items=1),  # OphthalmicPatientClinicalInformationLeftEyeSequence

@@ -16,7 +16,7 @@ from dicompile.generated.requirements import conditions_3 as c3
 from dicompile.generated.requirements import items_h0_0 as i0_0
 from dicompile.generated.requirements import items_h0_1 as i0_1
 from dicompile.generated.requirements import items_h1 as i1
-from dicompile.generated.requirements import items_h2_1 as i2_1
+from dicompile.generated.requirements import items_h2_0 as i2_0
 from dicompile.runtime.validate.tables import (
     DEFINED,
     ENUMERATED,
@@ -56,7 +56,7 @@ T_C_8_27_2_1: Final = AttributeTable("table_C.8.27.2-1", "Intravascular OCT Imag
     Rule(0x00282114, T1C, "CS", "1-n", condition=c0.C_182fb4, values=(Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")),)),  # LossyImageCompressionMethod
     Rule(0x00280301, T1, "CS", "1", values=(Values(ENUMERATED, ("NO",)),)),  # BurnedInAnnotation
     Rule(0x00280302, T1, "CS", "1", values=(Values(ENUMERATED, ("NO",)),)),  # RecognizableVisualFeatures
-    Rule(0x0008114A, T3, "SQ", "1", items=i2_1.ReferencedInstanceSequence_ce4981),  # ReferencedInstanceSequence
+    Rule(0x0008114A, T3, "SQ", "1", items=i2_0.ReferencedInstanceSequence_9308c1),  # ReferencedInstanceSequence
     Rule(0x00204000, T3, "LT", "1"),  # ImageComments
     Rule(0x00082144, T3, "IS", "1"),  # RecommendedDisplayFrameRate
     Rule(0x00520039, T1C, "CS", "1", condition=c3.C_f6a72d, values=(Values(DEFINED, ("REPLICATE", "BILINEAR", "CUBIC")),)),  # InterpolationType
@@ -87,7 +87,7 @@ T_C_8_27_5_1: Final = AttributeTable("table_C.8.27.5-1", "Intravascular Image Ac
     Rule(0x00183104, T1C, "IS", "1", condition=c3.C_ea145a),  # IVUSPullbackStopFrameNumber
     Rule(0x00520031, T1C, "CS", "1", condition=c3.C_e53c07, values=(Values(ENUMERATED, ("CW", "CC")),)),  # CatheterDirectionOfRotation
     Rule(0x00520013, T1C, "FD", "1", condition=c3.C_e53c07),  # CatheterRotationalRate
-    Rule(0x00520016, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ModeOfPercutaneousAccessSequence
+    Rule(0x00520016, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ModeOfPercutaneousAccessSequence
 ))
 T_C_8_27_6_1_1: Final = AttributeTable("table_C.8.27.6.1-1", "Intravascular OCT Frame Type", "", True, "PS3.3 2020 table_C.8.27.6.1-1", (
     Rule(0x00520025, T1, "SQ", "1", items=i0_1.WholeSlideMicroscopyImageFrameTypeSequence_edeb8f, max_items=1),  # IntravascularOCTFrameTypeSequence

@@ -37,8 +37,8 @@ T_C_8_28_1_1: Final = AttributeTable("table_C.8.28.1-1", "Ophthalmic Thickness M
 ))
 T_C_8_28_2_1: Final = AttributeTable("table_C.8.28.2-1", "Ophthalmic Thickness Map", "", False, "PS3.3 2020 table_C.8.28.2-1", (
     Rule(0x00221415, T1, "CS", "1", values=(Values(DEFINED, ("OCT", "POLARIMETRY", "SLO_TOMO")),)),  # OphthalmicMappingDeviceType
-    Rule(0x00221420, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # AcquisitionMethodCodeSequence
-    Rule(0x00221423, T1C, "SQ", "1", condition=c1.C_7aea2e, items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_be2168, max_items=1),  # AcquisitionMethodAlgorithmSequence
+    Rule(0x00221420, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # AcquisitionMethodCodeSequence
+    Rule(0x00221423, T1C, "SQ", "1", condition=c1.C_7aea2e, items=i2_0.ConceptualVolumeDerivationAlgorithmSequence_cd9fa6, max_items=1),  # AcquisitionMethodAlgorithmSequence
     Rule(0x00200013, T1, "IS", "1"),  # InstanceNumber
     Rule(0x00080023, T1, "DA", "1"),  # ContentDate
     Rule(0x00080033, T1, "TM", "1"),  # ContentTime
@@ -60,21 +60,21 @@ T_C_8_28_2_1: Final = AttributeTable("table_C.8.28.2-1", "Ophthalmic Thickness M
     Rule(0x00280301, T1, "CS", "1", values=(Values(ENUMERATED, ("NO",)),)),  # BurnedInAnnotation
     Rule(0x00280302, T1, "CS", "1", values=(Values(ENUMERATED, ("NO",)),)),  # RecognizableVisualFeatures
     Rule(0x00200062, T1, "CS", "1", values=(Values(ENUMERATED, ("R", "L")),)),  # ImageLaterality
-    Rule(0x00221436, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # OphthalmicThicknessMapTypeCodeSequence
-    Rule(0x00409096, T1, "SQ", "1", items=i4.RealWorldValueMappingSequence_42d375),  # RealWorldValueMappingSequence
-    Rule(0x00221450, T1C, "SQ", "1", condition=c3.C_cdd66b, items=i2_1.PixelValueMappingToCodedConceptSequence_980b68),  # PixelValueMappingToCodedConceptSequence
+    Rule(0x00221436, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # OphthalmicThicknessMapTypeCodeSequence
+    Rule(0x00409096, T1, "SQ", "1", items=i4.RealWorldValueMappingSequence_f2eda6),  # RealWorldValueMappingSequence
+    Rule(0x00221450, T1C, "SQ", "1", condition=c3.C_cdd66b, items=i2_1.PixelValueMappingToCodedConceptSequence_8d9b50),  # PixelValueMappingToCodedConceptSequence
     Rule(0x00221443, T1C, "SQ", "1", condition=c3.C_d0c044, items=i0_0.TestPointNormalsSequence_98a8ed, max_items=1),  # OphthalmicThicknessMappingNormalsSequence
     Rule(0x00221472, T1C, "SQ", "1", condition=c2.C_9364f1, items=i0_0.RelevantOPTAttributesSequence_9f723d, max_items=1),  # RelevantOPTAttributesSequence
-    Rule(0x00082112, T1C, "SQ", "1", condition=c2.C_8d7621, items=i2_1.ReferencedInstanceSequence_5b644a, max_items=1),  # SourceImageSequence
-    Rule(0x0008114A, T1C, "SQ", "1", condition=c0.C_00ca70, items=i2_1.ReferencedInstanceSequence_ce4981),  # ReferencedInstanceSequence
+    Rule(0x00082112, T1C, "SQ", "1", condition=c2.C_8d7621, items=i2_1.ReferencedInstanceSequence_dfdd29, max_items=1),  # SourceImageSequence
+    Rule(0x0008114A, T1C, "SQ", "1", condition=c0.C_00ca70, items=i2_0.ReferencedInstanceSequence_9308c1),  # ReferencedInstanceSequence
     Rule(0x00221465, T3, "SQ", "1", items=i0_1.RegistrationToLocalizerSequence_172883),  # RegistrationToLocalizerSequence
-    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x0022001D, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RelativeImagePositionCodeSequence
+    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x0022001D, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RelativeImagePositionCodeSequence
     Rule(0x00221463, T1C, "FL", "2", condition=c0.C_0c0cde),  # AnatomicStructureReferencePoint
-    Rule(0x00221445, T1C, "SQ", "1", condition=c3.C_c1d29e, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RetinalThicknessDefinitionCodeSequence
+    Rule(0x00221445, T1C, "SQ", "1", condition=c3.C_c1d29e, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RetinalThicknessDefinitionCodeSequence
 ))
 T_C_8_28_3_1: Final = AttributeTable("table_C.8.28.3-1", "Ophthalmic Thickness Map Quality Rating", "", False, "PS3.3 2020 table_C.8.28.3-1", (
-    Rule(0x00221470, T1, "SQ", "1", items=i3.OphthalmicThicknessMapQualityRatingSequence_a09af9, max_items=1),  # OphthalmicThicknessMapQualityRatingSequence
+    Rule(0x00221470, T1, "SQ", "1", items=i3.OphthalmicThicknessMapQualityRatingSequence_4b461b, max_items=1),  # OphthalmicThicknessMapQualityRatingSequence
 ))
 # fmt: on

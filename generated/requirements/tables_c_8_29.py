@@ -31,9 +31,9 @@ T_C_8_29_1: Final = AttributeTable("table_C.8.29-1", "Optical Surface Scanner Se
     Rule(0x00800013, T2, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReferencedSurfaceDataSequence
 ))
 T_C_8_29_2: Final = AttributeTable("table_C.8.29-2", "Scan Procedure", "", False, "PS3.3 2020 table_C.8.29-2", (
-    Rule(0x00800001, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SurfaceScanAcquisitionTypeCodeSequence
-    Rule(0x00800002, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # SurfaceScanModeCodeSequence
-    Rule(0x00800003, T1C, "SQ", "1", condition=c1.C_7e1419, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # RegistrationMethodCodeSequence
+    Rule(0x00800001, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SurfaceScanAcquisitionTypeCodeSequence
+    Rule(0x00800002, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # SurfaceScanModeCodeSequence
+    Rule(0x00800003, T1C, "SQ", "1", condition=c1.C_7e1419, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # RegistrationMethodCodeSequence
     Rule(0x00200013, T1, "IS", "1"),  # InstanceNumber
     Rule(0x00200012, T1, "IS", "1"),  # AcquisitionNumber
     Rule(0x0008002A, T1, "DT", "1"),  # AcquisitionDateTime

@@ -14,7 +14,6 @@ from dicompile.generated.requirements import conditions_2 as c2
 from dicompile.generated.requirements import items_h0_0 as i0_0
 from dicompile.generated.requirements import items_h0_1 as i0_1
 from dicompile.generated.requirements import items_h1 as i1
-from dicompile.generated.requirements import items_h2_0 as i2_0
 from dicompile.generated.requirements import items_h2_1 as i2_1
 from dicompile.generated.requirements import items_h4 as i4
 from dicompile.runtime.validate.tables import (
@@ -56,9 +55,9 @@ T_C_8_30_2_1: Final = AttributeTable("table_C.8.30.2-1", "Corneal Topography Map
     Rule(0x00280301, T1, "CS", "1", values=(Values(ENUMERATED, ("NO",)),)),  # BurnedInAnnotation
     Rule(0x00280302, T1, "CS", "1", values=(Values(ENUMERATED, ("YES",)),)),  # RecognizableVisualFeatures
     Rule(0x00200062, T1, "CS", "1", values=(Values(ENUMERATED, ("R", "L")),)),  # ImageLaterality
-    Rule(0x00409096, T1, "SQ", "1", items=i4.RealWorldValueMappingSequence_42d375),  # RealWorldValueMappingSequence
-    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00409096, T1, "SQ", "1", items=i4.RealWorldValueMappingSequence_f2eda6),  # RealWorldValueMappingSequence
+    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
 ))
 T_C_8_30_3_1: Final = AttributeTable("table_C.8.30.3-1", "Corneal Topography Map Analysis", "", False, "PS3.3 2020 table_C.8.30.3-1", (
     Rule(0x00221415, T1, "CS", "1", values=(Values(DEFINED, ("REFLECTION", "SLIT_BASED", "INTERFEROMETRY")),)),  # OphthalmicMappingDeviceType
@@ -82,9 +81,9 @@ T_C_8_30_3_1: Final = AttributeTable("table_C.8.30.3-1", "Corneal Topography Map
     Rule(0x00460236, T3, "FL", "1"),  # KeratoconusPredictionIndex
     Rule(0x00460238, T3, "FL", "1"),  # DecimalPotentialVisualAcuity
     Rule(0x00460242, T1C, "CS", "1", condition=c0.C_0d699d, values=(Values(ENUMERATED, ("ACCEPTABLE", "MARGINAL", "NOT_ACCEPTABLE")),)),  # CornealTopographyMapQualityEvaluation
-    Rule(0x00460207, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # CornealTopographyMapTypeCodeSequence
+    Rule(0x00460207, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # CornealTopographyMapTypeCodeSequence
     Rule(0x00460210, T1C, "SQ", "1", condition=c1.C_76b20f, items=i0_0.TestPointNormalsSequence_98a8ed, max_items=1),  # CornealTopographyMappingNormalsSequence
-    Rule(0x00082112, T1, "SQ", "1", items=i2_1.ReferencedInstanceSequence_5b644a, max_items=1),  # SourceImageSequence
+    Rule(0x00082112, T1, "SQ", "1", items=i2_1.ReferencedInstanceSequence_dfdd29, max_items=1),  # SourceImageSequence
     Rule(0x00460244, T1, "SQ", "1", items=i0_1.SourceImageCornealProcessedDataSequence_f428ec),  # SourceImageCornealProcessedDataSequence
 ))
 # fmt: on

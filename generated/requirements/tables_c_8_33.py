@@ -40,19 +40,19 @@ T_C_8_33_2: Final = AttributeTable("table_C.8.33-2", "Tractography Results", "",
     Rule(0x00200013, T1, "IS", "1"),  # InstanceNumber
     Rule(0x00700080, T1, "CS", "1"),  # ContentLabel
     Rule(0x00700081, T2, "LO", "1"),  # ContentDescription
-    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_2c3ae8),  # AlternateContentDescriptionSequence
+    Rule(0x0040A043, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x00700087, T3, "SQ", "1", items=i2_0.AlternateContentDescriptionSequence_5d4505),  # AlternateContentDescriptionSequence
     Rule(0x00700084, T2, "PN", "1"),  # ContentCreatorName
-    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2, max_items=1),  # ContentCreatorIdentificationCodeSequence
+    Rule(0x00700086, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba, max_items=1),  # ContentCreatorIdentificationCodeSequence
     Rule(0x00080023, T1, "DA", "1"),  # ContentDate
     Rule(0x00080033, T1, "TM", "1"),  # ContentTime
-    Rule(0x00660101, T1, "SQ", "1", items=i3.TrackSetSequence_712882),  # TrackSetSequence
+    Rule(0x00660101, T1, "SQ", "1", items=i3.TrackSetSequence_064848),  # TrackSetSequence
     Rule(0x0008114A, T1C, "SQ", "1", condition=c2.C_a4e420, items=i0_0.ReferencedSOPSequence_16a367),  # ReferencedInstanceSequence
 ))
 T_C_8_33_3: Final = AttributeTable("table_C.8.33-3", "Table Summary Statistics", "", True, "PS3.3 2020 table_C.8.33-3", (
-    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ConceptNameCodeSequence
-    Rule(0x0040A195, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ModifierCodeSequence
-    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # MeasurementUnitsCodeSequence
+    Rule(0x0040A043, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ConceptNameCodeSequence
+    Rule(0x0040A195, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ModifierCodeSequence
+    Rule(0x004008EA, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # MeasurementUnitsCodeSequence
     Rule(0x0040A161, T1, "FD", "1-n"),  # FloatingPointValue
 ))
 # fmt: on

@@ -15,7 +15,7 @@ from dicompile.generated.requirements import conditions_3 as c3
 from dicompile.generated.requirements import items_h0_0 as i0_0
 from dicompile.generated.requirements import items_h0_1 as i0_1
 from dicompile.generated.requirements import items_h1 as i1
-from dicompile.generated.requirements import items_h2_1 as i2_1
+from dicompile.generated.requirements import items_h2_0 as i2_0
 from dicompile.generated.requirements import items_h3 as i3
 from dicompile.generated.requirements import items_h4 as i4
 from dicompile.generated.requirements import items_h5 as i5
@@ -36,13 +36,13 @@ T_C_8_8_24_1: Final = AttributeTable("table_C.8.8.24-1", "RT Ion Tolerance Table
     Rule(0x300A03A0, T1, "SQ", "1", items=i1.IonToleranceTableSequence_311817),  # IonToleranceTableSequence
 ))
 T_C_8_8_25_1: Final = AttributeTable("table_C.8.8.25-1", "RT Ion Beams", "", False, "PS3.3 2020 table_C.8.8.25-1", (
-    Rule(0x300A03A2, T1, "SQ", "1", items=i2_1.IonBeamSequence_58624a),  # IonBeamSequence
+    Rule(0x300A03A2, T1, "SQ", "1", items=i2_0.IonBeamSequence_d9881c),  # IonBeamSequence
 ))
 T_C_8_8_26_1: Final = AttributeTable("table_C.8.8.26-1", "RT Ion Beams Session Record", "", False, "PS3.3 2020 table_C.8.8.26-1", (
     Rule(0x300C0022, T3, "IS", "1"),  # ReferencedFractionGroupNumber
     Rule(0x300A0078, T2, "IS", "1"),  # NumberOfFractionsPlanned
     Rule(0x300A00B3, T1, "CS", "1", values=(Values(ENUMERATED, ("MU", "NP")),)),  # PrimaryDosimeterUnit
-    Rule(0x30080021, T1, "SQ", "1", items=i5.TreatmentSessionIonBeamSequence_2f56fc),  # TreatmentSessionIonBeamSequence
+    Rule(0x30080021, T1, "SQ", "1", items=i5.TreatmentSessionIonBeamSequence_16b4f0),  # TreatmentSessionIonBeamSequence
 ))
 T_C_8_8_27_1: Final = AttributeTable("table_C.8.8.27-1", "Beam Limiting Device Position", "", True, "PS3.3 2020 table_C.8.8.27-1", (
     Rule(0x300A011A, T1C, "SQ", "1", condition=c0.C_198828, items=i0_0.BeamLimitingDevicePositionSequence_80a045),  # BeamLimitingDevicePositionSequence
@@ -54,11 +54,11 @@ T_C_8_8_28_1: Final = AttributeTable("table_C.8.8.28-1", "Patient Support Identi
 ))
 T_C_8_8_29_1: Final = AttributeTable("table_C.8.8.29-1", "RT Beams Delivery Instruction", "", False, "PS3.3 2020 table_C.8.8.29-1", (
     Rule(0x300C0002, T1, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedRTPlanSequence
-    Rule(0x00741020, T1, "SQ", "1", items=i3.BeamTaskSequence_fe7cc1),  # BeamTaskSequence
+    Rule(0x00741020, T1, "SQ", "1", items=i3.BeamTaskSequence_db312f),  # BeamTaskSequence
     Rule(0x300C0111, T3, "SQ", "1", items=i0_0.OmittedBeamTaskSequence_e19ebe),  # OmittedBeamTaskSequence
 ))
 T_C_8_8_30_1: Final = AttributeTable("table_C.8.8.30-1", "RT Brachy Application Setup Delivery Instruction", "", False, "PS3.3 2020 table_C.8.8.30-1", (
-    Rule(0x300C0002, T1, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174, max_items=1),  # ReferencedRTPlanSequence
+    Rule(0x300C0002, T1, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700, max_items=1),  # ReferencedRTPlanSequence
     Rule(0x300C0022, T1, "IS", "1"),  # ReferencedFractionGroupNumber
     Rule(0x30080022, T1, "IS", "1"),  # CurrentFractionNumber
     Rule(0x00741404, T1C, "IS", "1", condition=c3.C_ecc041),  # ContinuationPulseNumber

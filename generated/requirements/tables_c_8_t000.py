@@ -44,11 +44,11 @@ T_C_8_1: Final = AttributeTable("table_C.8-1", "CR Series", "", False, "PS3.3 20
 ))
 T_C_8_10: Final = AttributeTable("table_C.8-10", "NM Isotope", "", False, "PS3.3 2020 table_C.8-10", (
     Rule(0x00540012, T2, "SQ", "1", items=i1.EnergyWindowInformationSequence_2ae428),  # EnergyWindowInformationSequence
-    Rule(0x00540016, T2, "SQ", "1", items=i2_1.RadiopharmaceuticalInformationSequence_63adbe),  # RadiopharmaceuticalInformationSequence
-    Rule(0x00180026, T3, "SQ", "1", items=i2_1.InterventionDrugInformationSequence_4b653d),  # InterventionDrugInformationSequence
+    Rule(0x00540016, T2, "SQ", "1", items=i2_1.RadiopharmaceuticalInformationSequence_f5b48c),  # RadiopharmaceuticalInformationSequence
+    Rule(0x00180026, T3, "SQ", "1", items=i2_0.InterventionDrugInformationSequence_b1c272),  # InterventionDrugInformationSequence
 ))
 T_C_8_11: Final = AttributeTable("table_C.8-11", "NM Detector", "", False, "PS3.3 2020 table_C.8-11", (
-    Rule(0x00540022, T2, "SQ", "1", items=i3.DetectorInformationSequence_6e1e57),  # DetectorInformationSequence
+    Rule(0x00540022, T2, "SQ", "1", items=i3.DetectorInformationSequence_30bc02),  # DetectorInformationSequence
 ))
 T_C_8_12: Final = AttributeTable("table_C.8-12", "NM Tomo Acquisition", "", False, "PS3.3 2020 table_C.8-12", (
     Rule(0x00540052, T2, "SQ", "1", items=i0_0.RotationInformationSequence_5d4b1f),  # RotationInformationSequence
@@ -73,7 +73,7 @@ T_C_8_15: Final = AttributeTable("table_C.8-15", "NM Reconstruction", "", False,
     Rule(0x00540500, T3, "CS", "1", values=(Values(ENUMERATED, ("APEX_TO_BASE", "BASE_TO_APEX")),)),  # SliceProgressionDirection
 ))
 T_C_8_17: Final = AttributeTable("table_C.8-17", "US Region Calibration", "", False, "PS3.3 2020 table_C.8-17", (
-    Rule(0x00186011, T1, "SQ", "1", items=i2_0.SequenceOfUltrasoundRegions_4dd5d3),  # SequenceOfUltrasoundRegions
+    Rule(0x00186011, T1, "SQ", "1", items=i2_0.SequenceOfUltrasoundRegions_3da9ed),  # SequenceOfUltrasoundRegions
 ))
 T_C_8_18: Final = AttributeTable("table_C.8-18", "US Image", "", False, "PS3.3 2020 table_C.8-18", (
     Rule(0x00280002, T1, "US", "1"),  # SamplesPerPixel
@@ -91,16 +91,16 @@ T_C_8_18: Final = AttributeTable("table_C.8-18", "US Image", "", False, "PS3.3 2
     Rule(0x00186060, T3, "FL", "1-n"),  # RWaveTimeVector
     Rule(0x00280014, T3, "US", "1", values=(Values(ENUMERATED, ("00", "01")),)),  # UltrasoundColorDataPresent
     Rule(0x00082120, T3, "SH", "1"),  # StageName
-    Rule(0x0040000A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # StageCodeSequence
+    Rule(0x0040000A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # StageCodeSequence
     Rule(0x00082122, T3, "IS", "1"),  # StageNumber
     Rule(0x00082127, T3, "SH", "1"),  # ViewName
     Rule(0x00082128, T3, "IS", "1"),  # ViewNumber
     Rule(0x00082129, T3, "IS", "1"),  # NumberOfEventTimers
     Rule(0x00082130, T3, "DS", "1-n"),  # EventElapsedTimes
     Rule(0x00082132, T3, "LO", "1-n"),  # EventTimerNames
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_216cfb, max_items=1),  # ViewCodeSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_c3ff58, max_items=1),  # ViewCodeSequence
     Rule(0x00540500, T3, "CS", "1"),  # SliceProgressionDirection
     Rule(0x0008002A, T1C, "DT", "1", condition=c2.C_bb3092),  # AcquisitionDateTime
     Rule(0x00181060, T3, "DS", "1"),  # TriggerTime
@@ -151,8 +151,8 @@ T_C_8_2: Final = AttributeTable("table_C.8-2", "CR Image", "", False, "PS3.3 202
     Rule(0x00181404, T3, "US", "1"),  # ExposuresOnPlate
     Rule(0x00181405, T3, "IS", "1"),  # RelativeXRayExposure
     Rule(0x00186000, T3, "DS", "1"),  # Sensitivity
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
     Rule(0x00181411, T3, "DS", "1"),  # ExposureIndex
     Rule(0x00181412, T3, "DS", "1"),  # TargetExposureIndex
     Rule(0x00181413, T3, "DS", "1"),  # DeviationIndex
@@ -207,13 +207,13 @@ T_C_8_3: Final = AttributeTable("table_C.8-3", "CT Image", "", False, "PS3.3 202
     Rule(0x00189323, T3, "CS", "1-n", values=(Values(DEFINED, ("NONE",)),)),  # ExposureModulationType
     Rule(0x00189324, T3, "FD", "1"),  # EstimatedDoseSaving
     Rule(0x00189345, T3, "FD", "1"),  # CTDIvol
-    Rule(0x00189346, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # CTDIPhantomTypeCodeSequence
+    Rule(0x00189346, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # CTDIPhantomTypeCodeSequence
     Rule(0x00181271, T3, "FD", "1"),  # WaterEquivalentDiameter
-    Rule(0x00181272, T1C, "SQ", "1", condition=c1.C_51ed1e, items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # WaterEquivalentDiameterCalculationMethodCodeSequence
+    Rule(0x00181272, T1C, "SQ", "1", condition=c1.C_51ed1e, items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # WaterEquivalentDiameterCalculationMethodCodeSequence
     Rule(0x0018115E, T3, "DS", "1"),  # ImageAndFluoroscopyAreaDoseProduct
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_216cfb, max_items=1),  # ViewCodeSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_c3ff58, max_items=1),  # ViewCodeSequence
     Rule(0x00540500, T3, "CS", "1"),  # SliceProgressionDirection
     Rule(0x00189351, T3, "FL", "1"),  # CalciumScoringMassFactorPatient
     Rule(0x00189352, T3, "FL", "3"),  # CalciumScoringMassFactorDevice
@@ -277,16 +277,16 @@ T_C_8_4: Final = AttributeTable("table_C.8-4", "MR Image", "", False, "PS3.3 202
     Rule(0x00200100, T3, "IS", "1"),  # TemporalPositionIdentifier
     Rule(0x00200105, T3, "IS", "1"),  # NumberOfTemporalPositions
     Rule(0x00200110, T3, "DS", "1"),  # TemporalResolution
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_216cfb, max_items=1),  # ViewCodeSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_c3ff58, max_items=1),  # ViewCodeSequence
     Rule(0x00540500, T3, "CS", "1"),  # SliceProgressionDirection
     Rule(0x300A012C, T3, "DS", "3"),  # IsocenterPosition
     Rule(0x00181320, T3, "FL", "1"),  # B1rms
 ))
 T_C_8_5: Final = AttributeTable("table_C.8-5", "NM/PET Patient Orientation", "", False, "PS3.3 2020 table_C.8-5", (
-    Rule(0x00540410, T2, "SQ", "1", items=i2_0.PatientOrientationCodeSequence_2a155c, max_items=1),  # PatientOrientationCodeSequence
-    Rule(0x00540414, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientGantryRelationshipCodeSequence
+    Rule(0x00540410, T2, "SQ", "1", items=i2_1.PatientOrientationCodeSequence_9f039f, max_items=1),  # PatientOrientationCodeSequence
+    Rule(0x00540414, T2, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientGantryRelationshipCodeSequence
 ))
 T_C_8_6: Final = AttributeTable("table_C.8-6", "NM Image Pixel", "", False, "PS3.3 2020 table_C.8-6", (
     Rule(0x00280002, T1, "US", "1"),  # SamplesPerPixel
@@ -331,9 +331,9 @@ T_C_8_9: Final = AttributeTable("table_C.8-9", "NM Image", "", False, "PS3.3 202
     Rule(0x00181300, T2C, "DS", "1", condition=c3.C_c826fd),  # ScanVelocity
     Rule(0x00181302, T2C, "IS", "1", condition=c3.C_c826fd),  # ScanLength
     Rule(0x00181061, T3, "LO", "1", values=(Values(DEFINED, ("EKG",)),)),  # TriggerSourceOrType
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x00409096, T3, "SQ", "1", items=i4.RealWorldValueMappingSequence_42d375),  # RealWorldValueMappingSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x00409096, T3, "SQ", "1", items=i4.RealWorldValueMappingSequence_f2eda6),  # RealWorldValueMappingSequence
     Rule(0x00540501, T3, "CS", "1", values=(Values(ENUMERATED, ("FEET_TO_HEAD", "HEAD_TO_FEET")),)),  # ScanProgressionDirection
 ))
 # fmt: on

@@ -40,11 +40,11 @@ T_C_8_25: Final = AttributeTable("table_C.8-25", "SC Image", "", False, "PS3.3 2
     Rule(0x00181012, T3, "DA", "1"),  # DateOfSecondaryCapture
     Rule(0x00181014, T3, "TM", "1"),  # TimeOfSecondaryCapture
     Rule(0x00182010, T3, "DS", "2"),  # NominalScannedPixelSpacing
-    Rule(0x0040E008, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # DocumentClassCodeSequence
+    Rule(0x0040E008, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # DocumentClassCodeSequence
     Rule(0x00280030, T1C, "DS", "2", condition=c2.C_ade117),  # PixelSpacing
     Rule(0x00280A02, T3, "CS", "1", values=(Values(ENUMERATED, ("GEOMETRY", "FIDUCIAL")),)),  # PixelSpacingCalibrationType
     Rule(0x00280A04, T1C, "LO", "1", condition=c0.C_03e128),  # PixelSpacingCalibrationDescription
-    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_216cfb, max_items=1),  # ViewCodeSequence
+    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_c3ff58, max_items=1),  # ViewCodeSequence
     Rule(0x00540500, T3, "CS", "1"),  # SliceProgressionDirection
 ))
 T_C_8_25B: Final = AttributeTable("table_C.8-25b", "SC Multi-frame Image", "", False, "PS3.3 2020 table_C.8-25b", (
@@ -85,10 +85,10 @@ T_C_8_26: Final = AttributeTable("table_C.8-26", "X-Ray Image", "", False, "PS3.
     Rule(0x00280102, T1, "US", "1"),  # HighBit
     Rule(0x00280103, T1, "US", "1"),  # PixelRepresentation
     Rule(0x00180022, T3, "CS", "1-n", values=(Values(DEFINED, ("EKG", "PHY", "TOMO", "CHASE", "ROTA")),)),  # ScanOptions
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
     Rule(0x00286040, T3, "US", "1-n"),  # RWavePointer
-    Rule(0x00081140, T1C, "SQ", "1", condition=c0.C_3ca2ea, items=i2_1.ReferencedImageSequence_adf8ed),  # ReferencedImageSequence
+    Rule(0x00081140, T1C, "SQ", "1", condition=c0.C_3ca2ea, items=i2_1.ReferencedImageSequence_ba0f35),  # ReferencedImageSequence
     Rule(0x00082111, T3, "ST", "1"),  # DerivationDescription
     Rule(0x00181400, T3, "LO", "1"),  # AcquisitionDeviceProcessingDescription
     Rule(0x00182002, T3, "SH", "1-n"),  # FrameLabelVector
@@ -266,18 +266,18 @@ T_C_8_37: Final = AttributeTable("table_C.8-37", "RT Series", "", False, "PS3.3 
     Rule(0x00080021, T3, "DA", "1"),  # SeriesDate
     Rule(0x00080031, T3, "TM", "1"),  # SeriesTime
     Rule(0x0008103E, T3, "LO", "1"),  # SeriesDescription
-    Rule(0x0008103F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # SeriesDescriptionCodeSequence
+    Rule(0x0008103F, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SeriesDescriptionCodeSequence
     Rule(0x00081070, T2, "PN", "1-n"),  # OperatorsName
-    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_4c16d2),  # OperatorIdentificationSequence
+    Rule(0x00081072, T3, "SQ", "1", items=i2_1.ContentCreatorIdentificationCodeSequence_2387ba),  # OperatorIdentificationSequence
     Rule(0x00081111, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReferencedPerformedProcedureStepSequence
-    Rule(0x00400275, T3, "SQ", "1", items=i5.RequestAttributesSequence_bee8d3),  # RequestAttributesSequence
+    Rule(0x00400275, T3, "SQ", "1", items=i5.RequestAttributesSequence_71a151),  # RequestAttributesSequence
     Rule(0x00400253, T3, "SH", "1"),  # PerformedProcedureStepID
     Rule(0x00400244, T3, "DA", "1"),  # PerformedProcedureStepStartDate
     Rule(0x00400245, T3, "TM", "1"),  # PerformedProcedureStepStartTime
     Rule(0x00400250, T3, "DA", "1"),  # PerformedProcedureStepEndDate
     Rule(0x00400251, T3, "TM", "1"),  # PerformedProcedureStepEndTime
     Rule(0x00400254, T3, "LO", "1"),  # PerformedProcedureStepDescription
-    Rule(0x00400260, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_370cee),  # PerformedProtocolCodeSequence
+    Rule(0x00400260, T3, "SQ", "1", items=i4.PerformedProtocolCodeSequence_ed40e1),  # PerformedProtocolCodeSequence
     Rule(0x00400280, T3, "ST", "1"),  # CommentsOnThePerformedProcedureStep
 ))
 T_C_8_38: Final = AttributeTable("table_C.8-38", "RT Image", "", False, "PS3.3 2020 table_C.8-38", (
@@ -354,8 +354,8 @@ T_C_8_39: Final = AttributeTable("table_C.8-39", "RT Dose", "", False, "PS3.3 20
     Rule(0x3004000C, T1C, "DS", "2-n", condition=c2.C_b0b7bd),  # GridFrameOffsetVector
     Rule(0x3004000E, T1C, "DS", "1", condition=c3.C_c5cb59),  # DoseGridScaling
     Rule(0x30040014, T3, "CS", "1-3", values=(Values(ENUMERATED, ("IMAGE", "ROI_OVERRIDE", "WATER")),)),  # TissueHeterogeneityCorrection
-    Rule(0x00089215, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # DerivationCodeSequence
-    Rule(0x0008114A, T3, "SQ", "1", items=i2_1.ReferencedInstanceSequence_ce4981),  # ReferencedInstanceSequence
+    Rule(0x00089215, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # DerivationCodeSequence
+    Rule(0x0008114A, T3, "SQ", "1", items=i2_0.ReferencedInstanceSequence_9308c1),  # ReferencedInstanceSequence
 ))
 T_C_8_40: Final = AttributeTable("table_C.8-40", "RT DVH", "", False, "PS3.3 2020 table_C.8-40", (
     Rule(0x300C0060, T1, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedStructureSetSequence
@@ -371,7 +371,7 @@ T_C_8_41: Final = AttributeTable("table_C.8-41", "Structure Set", "", False, "PS
     Rule(0x30060008, T2, "DA", "1"),  # StructureSetDate
     Rule(0x30060009, T2, "TM", "1"),  # StructureSetTime
     Rule(0x30060010, T3, "SQ", "1", items=i3.ReferencedFrameOfReferenceSequence_e40daa),  # ReferencedFrameOfReferenceSequence
-    Rule(0x30060020, T1, "SQ", "1", items=i3.StructureSetROISequence_447d86),  # StructureSetROISequence
+    Rule(0x30060020, T1, "SQ", "1", items=i3.StructureSetROISequence_f17116),  # StructureSetROISequence
     Rule(0x30060018, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # PredecessorStructureSetSequence
 ))
 T_C_8_42: Final = AttributeTable("table_C.8-42", "ROI Contour", "", False, "PS3.3 2020 table_C.8-42", (
@@ -382,8 +382,8 @@ T_C_8_43: Final = AttributeTable("table_C.8-43", "RT Dose ROI", "", False, "PS3.
 ))
 T_C_8_44: Final = AttributeTable("table_C.8-44", "RT ROI Observations", "", False, "PS3.3 2020 table_C.8-44", (
     Rule(0x30060080, T1, "SQ", "1", items=i1.RTROIObservationsSequence_02a588),  # RTROIObservationsSequence
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i3.PrimaryAnatomicStructureSequence_619f91),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i3.PrimaryAnatomicStructureSequence_022058),  # PrimaryAnatomicStructureSequence
 ))
 T_C_8_45: Final = AttributeTable("table_C.8-45", "RT General Plan", "", False, "PS3.3 2020 table_C.8-45", (
     Rule(0x300A0002, T1, "SH", "1"),  # RTPlanLabel

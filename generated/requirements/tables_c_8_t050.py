@@ -37,12 +37,12 @@ from dicompile.runtime.validate.tables import (
 
 # fmt: off
 T_C_8_50: Final = AttributeTable("table_C.8-50", "RT Beams", "", False, "PS3.3 2020 table_C.8-50", (
-    Rule(0x300A00B0, T1, "SQ", "1", items=i2_0.BeamSequence_f0f23e),  # BeamSequence
+    Rule(0x300A00B0, T1, "SQ", "1", items=i2_0.BeamSequence_6750d2),  # BeamSequence
 ))
 T_C_8_51: Final = AttributeTable("table_C.8-51", "RT Brachy Application Setups", "", False, "PS3.3 2020 table_C.8-51", (
     Rule(0x300A0200, T1, "CS", "1", values=(Values(ENUMERATED, ("INTRALUMENARY", "INTRACAVITARY", "INTERSTITIAL", "CONTACT", "INTRAVASCULAR", "PERMANENT")),)),  # BrachyTreatmentTechnique
     Rule(0x300A0202, T1, "CS", "1", values=(Values(DEFINED, ("MANUAL", "HDR", "MDR", "LDR", "PDR")),)),  # BrachyTreatmentType
-    Rule(0x300A0206, T1, "SQ", "1", items=i2_1.TreatmentMachineSequence_0dd625, max_items=1),  # TreatmentMachineSequence
+    Rule(0x300A0206, T1, "SQ", "1", items=i2_1.TreatmentMachineSequence_5bc3d3, max_items=1),  # TreatmentMachineSequence
     Rule(0x300A0210, T1, "SQ", "1", items=i0_0.SourceSequence_a7b263),  # SourceSequence
     Rule(0x300A0230, T1, "SQ", "1", items=i3.ApplicationSetupSequence_ca6557),  # ApplicationSetupSequence
 ))
@@ -60,7 +60,7 @@ T_C_8_53: Final = AttributeTable("table_C.8-53", "RT General Treatment Record", 
     Rule(0x30080030, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReferencedTreatmentRecordSequence
 ))
 T_C_8_54: Final = AttributeTable("table_C.8-54", "RT Treatment Machine Record", "", False, "PS3.3 2020 table_C.8-54", (
-    Rule(0x300A0206, T1, "SQ", "1", items=i2_0.TreatmentMachineSequence_9075c1, max_items=1),  # TreatmentMachineSequence
+    Rule(0x300A0206, T1, "SQ", "1", items=i2_1.TreatmentMachineSequence_6c23b7, max_items=1),  # TreatmentMachineSequence
 ))
 T_C_8_55: Final = AttributeTable("table_C.8-55", "Measured Dose Reference Record", "", False, "PS3.3 2020 table_C.8-55", (
     Rule(0x30080010, T1, "SQ", "1", items=i0_1.MeasuredDoseReferenceSequence_a4a75f),  # MeasuredDoseReferenceSequence
@@ -72,7 +72,7 @@ T_C_8_57: Final = AttributeTable("table_C.8-57", "RT Beams Session Record", "", 
     Rule(0x300C0022, T3, "IS", "1"),  # ReferencedFractionGroupNumber
     Rule(0x300A0078, T2, "IS", "1"),  # NumberOfFractionsPlanned
     Rule(0x300A00B3, T1, "CS", "1", values=(Values(ENUMERATED, ("MU", "MINUTE")),)),  # PrimaryDosimeterUnit
-    Rule(0x30080020, T1, "SQ", "1", items=i5.TreatmentSessionBeamSequence_e3042e),  # TreatmentSessionBeamSequence
+    Rule(0x30080020, T1, "SQ", "1", items=i5.TreatmentSessionBeamSequence_a5b9ad),  # TreatmentSessionBeamSequence
 ))
 T_C_8_58: Final = AttributeTable("table_C.8-58", "RT Brachy Session Record", "", False, "PS3.3 2020 table_C.8-58", (
     Rule(0x300C0022, T3, "IS", "1"),  # ReferencedFractionGroupNumber
@@ -80,7 +80,7 @@ T_C_8_58: Final = AttributeTable("table_C.8-58", "RT Brachy Session Record", "",
     Rule(0x300A0200, T1, "CS", "1", values=(Values(ENUMERATED, ("INTRALUMENARY", "INTRACAVITARY", "INTERSTITIAL", "CONTACT", "INTRAVASCULAR", "PERMANENT")),)),  # BrachyTreatmentTechnique
     Rule(0x300A0202, T1, "CS", "1", values=(Values(DEFINED, ("MANUAL", "HDR", "MDR", "LDR", "PDR")),)),  # BrachyTreatmentType
     Rule(0x30080100, T1, "SQ", "1", items=i0_0.RecordedSourceSequence_db8a50),  # RecordedSourceSequence
-    Rule(0x30080110, T1, "SQ", "1", items=i7.TreatmentSessionApplicationSetupSequence_438555),  # TreatmentSessionApplicationSetupSequence
+    Rule(0x30080110, T1, "SQ", "1", items=i7.TreatmentSessionApplicationSetupSequence_c617a8),  # TreatmentSessionApplicationSetupSequence
 ))
 T_C_8_59: Final = AttributeTable("table_C.8-59", "RT Treatment Summary Record", "", False, "PS3.3 2020 table_C.8-59", (
     Rule(0x30080200, T1, "CS", "1", values=(Values(ENUMERATED, ("NOT_STARTED", "ON_TREATMENT", "ON_BREAK", "SUSPENDED", "STOPPED", "COMPLETED")),)),  # CurrentTreatmentStatus
@@ -133,8 +133,8 @@ T_C_8_60: Final = AttributeTable("table_C.8-60", "PET Series", "", False, "PS3.3
     Rule(0x00540501, T3, "CS", "1", values=(Values(ENUMERATED, ("FEET_TO_HEAD", "HEAD_TO_FEET")),)),  # ScanProgressionDirection
 ))
 T_C_8_61: Final = AttributeTable("table_C.8-61", "PET Isotope", "", False, "PS3.3 2020 table_C.8-61", (
-    Rule(0x00540016, T2, "SQ", "1", items=i2_1.RadiopharmaceuticalInformationSequence_f630ff),  # RadiopharmaceuticalInformationSequence
-    Rule(0x00180026, T3, "SQ", "1", items=i2_0.InterventionDrugInformationSequence_a53edf),  # InterventionDrugInformationSequence
+    Rule(0x00540016, T2, "SQ", "1", items=i2_0.RadiopharmaceuticalInformationSequence_291fd4),  # RadiopharmaceuticalInformationSequence
+    Rule(0x00180026, T3, "SQ", "1", items=i2_1.InterventionDrugInformationSequence_c25590),  # InterventionDrugInformationSequence
 ))
 T_C_8_62: Final = AttributeTable("table_C.8-62", "PET Multi-Gated Acquisition", "", False, "PS3.3 2020 table_C.8-62", (
     Rule(0x00181080, T2, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # BeatRejectionFlag
@@ -173,9 +173,9 @@ T_C_8_63: Final = AttributeTable("table_C.8-63", "PET Image", "", False, "PS3.3 
     Rule(0x00541322, T3, "DS", "1"),  # DoseCalibrationFactor
     Rule(0x00541323, T3, "DS", "1"),  # ScatterFractionFactor
     Rule(0x00541324, T3, "DS", "1"),  # DeadTimeFactor
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_216cfb, max_items=1),  # ViewCodeSequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_c3ff58, max_items=1),  # ViewCodeSequence
     Rule(0x00540500, T3, "CS", "1"),  # SliceProgressionDirection
     Rule(0x300A012C, T3, "DS", "3"),  # IsocenterPosition
 ))
@@ -186,8 +186,8 @@ T_C_8_68: Final = AttributeTable("table_C.8-68", "DX Series", "", False, "PS3.3 
 ))
 T_C_8_69: Final = AttributeTable("table_C.8-69", "DX Anatomy Imaged", "", False, "PS3.3 2020 table_C.8-69", (
     Rule(0x00200062, T1, "CS", "1", values=(Values(ENUMERATED, ("R", "L", "U", "B")),)),  # ImageLaterality
-    Rule(0x00082218, T2, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082218, T2, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
 ))
 T_C_8_70: Final = AttributeTable("table_C.8-70", "DX Image", "", False, "PS3.3 2020 table_C.8-70", (
     Rule(0x00080008, T1, "CS", "2-n"),  # ImageType
@@ -282,12 +282,12 @@ T_C_8_71B: Final = AttributeTable("table_C.8-71b", "Digital X-Ray Detector", "",
     Rule(0x00181413, T3, "DS", "1"),  # DeviationIndex
 ))
 T_C_8_72: Final = AttributeTable("table_C.8-72", "DX Positioning", "", False, "PS3.3 2020 table_C.8-72", (
-    Rule(0x00185104, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # ProjectionEponymousNameCodeSequence
+    Rule(0x00185104, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # ProjectionEponymousNameCodeSequence
     Rule(0x00185100, T3, "CS", "1", values=(Values(DEFINED, ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL")),)),  # PatientPosition
     Rule(0x00185101, T3, "CS", "1"),  # ViewPosition
-    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_216cfb, max_items=1),  # ViewCodeSequence
-    Rule(0x00540410, T3, "SQ", "1", items=i2_0.PatientOrientationCodeSequence_63b3d7, max_items=1),  # PatientOrientationCodeSequence
-    Rule(0x00540414, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b, max_items=1),  # PatientGantryRelationshipCodeSequence
+    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_c3ff58, max_items=1),  # ViewCodeSequence
+    Rule(0x00540410, T3, "SQ", "1", items=i2_0.PatientOrientationCodeSequence_196858, max_items=1),  # PatientOrientationCodeSequence
+    Rule(0x00540414, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PatientGantryRelationshipCodeSequence
     Rule(0x00181111, T3, "DS", "1"),  # DistanceSourceToPatient
     Rule(0x00181110, T3, "DS", "1"),  # DistanceSourceToDetector
     Rule(0x00181114, T3, "DS", "1"),  # EstimatedRadiographicMagnificationFactor
@@ -307,7 +307,7 @@ T_C_8_72: Final = AttributeTable("table_C.8-72", "DX Positioning", "", False, "P
 ))
 T_C_8_73: Final = AttributeTable("table_C.8-73", "Mammography Series", "", False, "PS3.3 2020 table_C.8-73", (
     Rule(0x00080060, T1, "CS", "1", values=(Values(ENUMERATED, ("MG",)), Values(DEFINED, ("AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CR", "CT", "CTPROTOCOL", "DG", "DOC", "DX", "ECG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PLAN", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XC")))),  # Modality
-    Rule(0x00400275, T3, "SQ", "1", items=i5.RequestAttributesSequence_bee8d3),  # RequestAttributesSequence
+    Rule(0x00400275, T3, "SQ", "1", items=i5.RequestAttributesSequence_71a151),  # RequestAttributesSequence
 ))
 T_C_8_74: Final = AttributeTable("table_C.8-74", "Mammography Image", "", False, "PS3.3 2020 table_C.8-74", (
     Rule(0x00080008, T1, "CS", "2-n"),  # ImageType
@@ -322,10 +322,10 @@ T_C_8_74: Final = AttributeTable("table_C.8-74", "Mammography Image", "", False,
     Rule(0x00281300, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # BreastImplantPresent
     Rule(0x00281350, T3, "CS", "1", values=(Values(ENUMERATED, ("YES", "NO")),)),  # PartialView
     Rule(0x00281351, T3, "ST", "1"),  # PartialViewDescription
-    Rule(0x00281352, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # PartialViewCodeSequence
-    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x00540220, T1, "SQ", "1", items=i2_0.ViewCodeSequence_85fd1a, max_items=1),  # ViewCodeSequence
+    Rule(0x00281352, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PartialViewCodeSequence
+    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x00540220, T1, "SQ", "1", items=i2_0.ViewCodeSequence_3f635a, max_items=1),  # ViewCodeSequence
     Rule(0x00182041, T3, "SQ", "1", items=i0_1.BiopsyTargetSequence_9e15b2),  # BiopsyTargetSequence
 ))
 # fmt: on

@@ -40,13 +40,13 @@ T_C_8_75: Final = AttributeTable("table_C.8-75", "Intra-Oral Series", "", False,
 T_C_8_76: Final = AttributeTable("table_C.8-76", "Intra-Oral Image", "", False, "PS3.3 2020 table_C.8-76", (
     Rule(0x00181508, T1, "CS", "1", values=(Values(ENUMERATED, ("NONE", "CEPHALOSTAT", "RIGID")),)),  # PositionerType
     Rule(0x00200062, T1, "CS", "1", values=(Values(ENUMERATED, ("R", "L", "B")),)),  # ImageLaterality
-    Rule(0x00082218, T1, "SQ", "1", items=i2_0.AnatomicRegionSequence_cd2f18, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T1C, "SQ", "1", condition=c3.C_d8b9d6, items=i1.PersonIdentificationCodeSequence_06e74b),  # PrimaryAnatomicStructureSequence
+    Rule(0x00082218, T1, "SQ", "1", items=i2_1.AnatomicRegionSequence_334a9a, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T1C, "SQ", "1", condition=c3.C_d8b9d6, items=i1.PersonIdentificationCodeSequence_64900d),  # PrimaryAnatomicStructureSequence
 ))
 T_C_8_76B: Final = AttributeTable("table_C.8-76b", "Enhanced Mammography Series", "", False, "PS3.3 2020 table_C.8-76b", (
     Rule(0x00080060, T1, "CS", "1", values=(Values(ENUMERATED, ("MG",)), Values(DEFINED, ("AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CR", "CT", "CTPROTOCOL", "DG", "DOC", "DX", "ECG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PLAN", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XC")))),  # Modality
     Rule(0x00081111, T1C, "SQ", "1", condition=c0.C_12ba7f, items=i0_1.ReferencedInstanceSequence_dddb5d, max_items=1),  # ReferencedPerformedProcedureStepSequence
-    Rule(0x00400275, T3, "SQ", "1", items=i5.RequestAttributesSequence_bee8d3),  # RequestAttributesSequence
+    Rule(0x00400275, T3, "SQ", "1", items=i5.RequestAttributesSequence_71a151),  # RequestAttributesSequence
 ))
 T_C_8_77: Final = AttributeTable("table_C.8-77", "VL Image", "", False, "PS3.3 2020 table_C.8-77", (
     Rule(0x00080008, T1, "CS", "2-n"),  # ImageType
@@ -59,13 +59,13 @@ T_C_8_77: Final = AttributeTable("table_C.8-77", "VL Image", "", False, "PS3.3 2
     Rule(0x00280006, T1C, "US", "1", condition=c3.C_fcd694, values=(Values(ENUMERATED, ("0",)),)),  # PlanarConfiguration
     Rule(0x00080033, T1C, "TM", "1", condition=c2.C_ab2253),  # ContentTime
     Rule(0x00282110, T2, "CS", "1", values=(Values(ENUMERATED, ("00", "01")), Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")))),  # LossyImageCompression
-    Rule(0x00081140, T1C, "SQ", "1", condition=c2.C_8d6bfc, items=i2_0.ReferencedImageSequence_3ec69f),  # ReferencedImageSequence
+    Rule(0x00081140, T1C, "SQ", "1", condition=c2.C_8d6bfc, items=i2_0.ReferencedImageSequence_5fdfa4),  # ReferencedImageSequence
     Rule(0x00281050, T3, "DS", "1-n"),  # WindowCenter
     Rule(0x00281051, T1C, "DS", "1-n", condition=c2.C_ab2d4d),  # WindowWidth
     Rule(0x00200062, T3, "CS", "1", values=(Values(ENUMERATED, ("R", "L", "U", "B")),)),  # ImageLaterality
-    Rule(0x00082218, T1C, "SQ", "1", condition=c3.C_fbec9e, items=i2_1.AnatomicRegionSequence_a048c2, max_items=1),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i2_0.PrimaryAnatomicStructureSequence_3e918b),  # PrimaryAnatomicStructureSequence
-    Rule(0x0022001A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_06e74b),  # ChannelDescriptionCodeSequence
+    Rule(0x00082218, T1C, "SQ", "1", condition=c3.C_fbec9e, items=i2_1.AnatomicRegionSequence_281d91, max_items=1),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x0022001A, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # ChannelDescriptionCodeSequence
     Rule(0x00280030, T3, "DS", "2"),  # PixelSpacing
     Rule(0x00181164, T3, "DS", "2"),  # ImagerPixelSpacing
 ))
@@ -76,11 +76,11 @@ T_C_8_79: Final = AttributeTable("table_C.8-79", "Enhanced MR Image", "", False,
     Rule(0x00200012, T3, "IS", "1"),  # AcquisitionNumber
     Rule(0x0008002A, T1C, "DT", "1", condition=c2.C_83ad2b),  # AcquisitionDateTime
     Rule(0x00189073, T1C, "FD", "1", condition=c2.C_83ad2b),  # AcquisitionDuration
-    Rule(0x00089121, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedRawDataSequence
-    Rule(0x0008113A, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedWaveformSequence
-    Rule(0x00089092, T1C, "SQ", "1", condition=c2.C_961b92, items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedImageEvidenceSequence
-    Rule(0x00089154, T1C, "SQ", "1", condition=c1.C_4f5895, items=i4.ReferencedSpatialRegistrationSequence_654174),  # SourceImageEvidenceSequence
-    Rule(0x00089237, T1C, "SQ", "1", condition=c2.C_9fb845, items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedPresentationStateSequence
+    Rule(0x00089121, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedRawDataSequence
+    Rule(0x0008113A, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedWaveformSequence
+    Rule(0x00089092, T1C, "SQ", "1", condition=c2.C_961b92, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedImageEvidenceSequence
+    Rule(0x00089154, T1C, "SQ", "1", condition=c1.C_4f5895, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # SourceImageEvidenceSequence
+    Rule(0x00089237, T1C, "SQ", "1", condition=c2.C_9fb845, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedPresentationStateSequence
     Rule(0x00189004, T1C, "CS", "1", condition=c3.C_fdc1da, values=(Values(ENUMERATED, ("PRODUCT", "RESEARCH", "SERVICE")),)),  # ContentQualification
     Rule(0x00189100, T1C, "CS", "1-2", condition=c2.C_83ad2b, values=(Values(DEFINED, ("1H", "3HE", "7LI", "13C", "19F", "23NA", "31P", "129XE")),)),  # ResonantNucleus
     Rule(0x00189064, T1C, "CS", "1", condition=c2.C_83ad2b, values=(Values(DEFINED, ("COSINE", "COSINE_SQUARED", "FERMI", "GAUSSIAN", "HAMMING", "HANNING", "LORENTZIAN", "LRNTZ_GSS_TRNSFM", "RIESZ", "TUKEY", "NONE")),)),  # KSpaceFiltering
@@ -111,18 +111,18 @@ T_C_8_79: Final = AttributeTable("table_C.8-79", "Enhanced MR Image", "", False,
     Rule(0x00282114, T1C, "CS", "1-n", condition=c0.C_182fb4, values=(Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")),)),  # LossyImageCompressionMethod
     Rule(0x20500020, T1C, "CS", "1", condition=c1.C_6ae057, values=(Values(ENUMERATED, ("IDENTITY",)),)),  # PresentationLUTShape
     Rule(0x00880200, T3, "SQ", "1", items=i0_0.IconImageSequence_6aaaee, max_items=1),  # IconImageSequence
-    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_216cfb, max_items=1),  # ViewCodeSequence
+    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_c3ff58, max_items=1),  # ViewCodeSequence
     Rule(0x00540500, T3, "CS", "1"),  # SliceProgressionDirection
 ))
 T_C_8_83: Final = AttributeTable("table_C.8-83", "MR Image and Spectroscopy Instance", "", True, "PS3.3 2020 table_C.8-83", (
     Rule(0x00200012, T3, "IS", "1"),  # AcquisitionNumber
     Rule(0x0008002A, T1C, "DT", "1", condition=c2.C_83ad2b),  # AcquisitionDateTime
     Rule(0x00189073, T1C, "FD", "1", condition=c2.C_83ad2b),  # AcquisitionDuration
-    Rule(0x00089121, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedRawDataSequence
-    Rule(0x0008113A, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedWaveformSequence
-    Rule(0x00089092, T1C, "SQ", "1", condition=c2.C_961b92, items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedImageEvidenceSequence
-    Rule(0x00089154, T1C, "SQ", "1", condition=c1.C_4f5895, items=i4.ReferencedSpatialRegistrationSequence_654174),  # SourceImageEvidenceSequence
-    Rule(0x00089237, T1C, "SQ", "1", condition=c2.C_9fb845, items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedPresentationStateSequence
+    Rule(0x00089121, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedRawDataSequence
+    Rule(0x0008113A, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedWaveformSequence
+    Rule(0x00089092, T1C, "SQ", "1", condition=c2.C_961b92, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedImageEvidenceSequence
+    Rule(0x00089154, T1C, "SQ", "1", condition=c1.C_4f5895, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # SourceImageEvidenceSequence
+    Rule(0x00089237, T1C, "SQ", "1", condition=c2.C_9fb845, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedPresentationStateSequence
     Rule(0x00189004, T1C, "CS", "1", condition=c3.C_fdc1da, values=(Values(ENUMERATED, ("PRODUCT", "RESEARCH", "SERVICE")),)),  # ContentQualification
     Rule(0x00189100, T1C, "CS", "1-2", condition=c2.C_83ad2b, values=(Values(DEFINED, ("1H", "3HE", "7LI", "13C", "19F", "23NA", "31P", "129XE")),)),  # ResonantNucleus
     Rule(0x00189064, T1C, "CS", "1", condition=c2.C_83ad2b, values=(Values(DEFINED, ("COSINE", "COSINE_SQUARED", "FERMI", "GAUSSIAN", "HAMMING", "HANNING", "LORENTZIAN", "LRNTZ_GSS_TRNSFM", "RIESZ", "TUKEY", "NONE")),)),  # KSpaceFiltering
@@ -193,6 +193,6 @@ T_C_8_98: Final = AttributeTable("table_C.8-98", "MR Spatial Saturation", "", Tr
     Rule(0x00189107, T2, "SQ", "1", items=i0_1.VolumeLocalizationSequence_6cd1ba),  # MRSpatialSaturationSequence
 ))
 T_C_8_99: Final = AttributeTable("table_C.8-99", "MR Metabolite Map", "", True, "PS3.3 2020 table_C.8-99", (
-    Rule(0x00189152, T1, "SQ", "1", items=i2_0.MRMetaboliteMapSequence_f7fd4e, max_items=1),  # MRMetaboliteMapSequence
+    Rule(0x00189152, T1, "SQ", "1", items=i2_1.MRMetaboliteMapSequence_748c2c, max_items=1),  # MRMetaboliteMapSequence
 ))
 # fmt: on

@@ -35,7 +35,7 @@ T_C_8_100: Final = AttributeTable("table_C.8-100", "MR Velocity Encoding", "", T
     Rule(0x00189197, T1, "SQ", "1", items=i0_1.MRVelocityEncodingSequence_b3e681),  # MRVelocityEncodingSequence
 ))
 T_C_8_100B: Final = AttributeTable("table_C.8-100b", "MR Arterial Spin Labeling", "", True, "PS3.3 2020 table_C.8-100b", (
-    Rule(0x00189251, T1, "SQ", "1", items=i4.MRArterialSpinLabelingSequence_7e96f6),  # MRArterialSpinLabelingSequence
+    Rule(0x00189251, T1, "SQ", "1", items=i4.MRArterialSpinLabelingSequence_c81a2f),  # MRArterialSpinLabelingSequence
 ))
 T_C_8_100C: Final = AttributeTable("table_C.8-100c", "Functional MR", "", True, "PS3.3 2020 table_C.8-100c", (
     Rule(0x00189621, T1, "SQ", "1", items=i0_1.FunctionalMRSequence_b740da, max_items=1),  # FunctionalMRSequence
@@ -48,11 +48,11 @@ T_C_8_102: Final = AttributeTable("table_C.8-102", "MR Spectroscopy", "", False,
     Rule(0x00200012, T3, "IS", "1"),  # AcquisitionNumber
     Rule(0x0008002A, T1C, "DT", "1", condition=c2.C_83ad2b),  # AcquisitionDateTime
     Rule(0x00189073, T1C, "FD", "1", condition=c2.C_83ad2b),  # AcquisitionDuration
-    Rule(0x00089121, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedRawDataSequence
-    Rule(0x0008113A, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedWaveformSequence
-    Rule(0x00089092, T1C, "SQ", "1", condition=c2.C_961b92, items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedImageEvidenceSequence
-    Rule(0x00089154, T1C, "SQ", "1", condition=c1.C_4f5895, items=i4.ReferencedSpatialRegistrationSequence_654174),  # SourceImageEvidenceSequence
-    Rule(0x00089237, T1C, "SQ", "1", condition=c2.C_9fb845, items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedPresentationStateSequence
+    Rule(0x00089121, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedRawDataSequence
+    Rule(0x0008113A, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedWaveformSequence
+    Rule(0x00089092, T1C, "SQ", "1", condition=c2.C_961b92, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedImageEvidenceSequence
+    Rule(0x00089154, T1C, "SQ", "1", condition=c1.C_4f5895, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # SourceImageEvidenceSequence
+    Rule(0x00089237, T1C, "SQ", "1", condition=c2.C_9fb845, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedPresentationStateSequence
     Rule(0x00189004, T1C, "CS", "1", condition=c3.C_fdc1da, values=(Values(ENUMERATED, ("PRODUCT", "RESEARCH", "SERVICE")),)),  # ContentQualification
     Rule(0x00189100, T1C, "CS", "1-2", condition=c2.C_83ad2b, values=(Values(DEFINED, ("1H", "3HE", "7LI", "13C", "19F", "23NA", "31P", "129XE")),)),  # ResonantNucleus
     Rule(0x00189064, T1C, "CS", "1", condition=c2.C_83ad2b, values=(Values(DEFINED, ("COSINE", "COSINE_SQUARED", "FERMI", "GAUSSIAN", "HAMMING", "HANNING", "LORENTZIAN", "LRNTZ_GSS_TRNSFM", "RIESZ", "TUKEY", "NONE")),)),  # KSpaceFiltering
@@ -84,7 +84,7 @@ T_C_8_102: Final = AttributeTable("table_C.8-102", "MR Spectroscopy", "", False,
     Rule(0x00189198, T1C, "CS", "1", condition=c2.C_bd9b22, values=(Values(ENUMERATED, ("YES", "NO")),)),  # FirstOrderPhaseCorrection
     Rule(0x00189199, T1C, "CS", "1", condition=c2.C_bd9b22, values=(Values(ENUMERATED, ("YES", "NO")),)),  # WaterReferencedPhaseCorrection
     Rule(0x00189297, T3, "CS", "1", values=(Values(ENUMERATED, ("WATER_REFERENCE", "USED_DISCARDED", "REFERENCED", "NONE")),)),  # WaterReferenceAcquisition
-    Rule(0x0008114A, T1C, "SQ", "1", condition=c1.C_5cdf54, items=i2_1.ReferencedInstanceSequence_5b644a),  # ReferencedInstanceSequence
+    Rule(0x0008114A, T1C, "SQ", "1", condition=c1.C_5cdf54, items=i2_1.ReferencedInstanceSequence_dfdd29),  # ReferencedInstanceSequence
 ))
 T_C_8_103: Final = AttributeTable("table_C.8-103", "MR Spectroscopy Pulse Sequence", "", False, "PS3.3 2020 table_C.8-103", (
     Rule(0x00189005, T1C, "SH", "1", condition=c2.C_bd9b22),  # PulseSequenceName
@@ -138,11 +138,11 @@ T_C_8_114: Final = AttributeTable("table_C.8-114", "Enhanced CT Image", "", Fals
     Rule(0x00200012, T3, "IS", "1"),  # AcquisitionNumber
     Rule(0x0008002A, T1C, "DT", "1", condition=c0.C_26f208),  # AcquisitionDateTime
     Rule(0x00189073, T1C, "FD", "1", condition=c0.C_26f208),  # AcquisitionDuration
-    Rule(0x00089121, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedRawDataSequence
-    Rule(0x0008113A, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedWaveformSequence
-    Rule(0x00089092, T1C, "SQ", "1", condition=c2.C_961b92, items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedImageEvidenceSequence
-    Rule(0x00089154, T1C, "SQ", "1", condition=c1.C_4f5895, items=i4.ReferencedSpatialRegistrationSequence_654174),  # SourceImageEvidenceSequence
-    Rule(0x00089237, T1C, "SQ", "1", condition=c2.C_9fb845, items=i4.ReferencedSpatialRegistrationSequence_654174),  # ReferencedPresentationStateSequence
+    Rule(0x00089121, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedRawDataSequence
+    Rule(0x0008113A, T3, "SQ", "1", items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedWaveformSequence
+    Rule(0x00089092, T1C, "SQ", "1", condition=c2.C_961b92, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedImageEvidenceSequence
+    Rule(0x00089154, T1C, "SQ", "1", condition=c1.C_4f5895, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # SourceImageEvidenceSequence
+    Rule(0x00089237, T1C, "SQ", "1", condition=c2.C_9fb845, items=i4.ReferencedSpatialRegistrationSequence_e69700),  # ReferencedPresentationStateSequence
     Rule(0x00280002, T1, "US", "1"),  # SamplesPerPixel
     Rule(0x00280004, T1, "CS", "1", values=(Values(ENUMERATED, ("MONOCHROME2",)), Values(DEFINED, ("MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "HSV", "ARGB", "CMYK", "YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT")))),  # PhotometricInterpretation
     Rule(0x00280100, T1, "US", "1"),  # BitsAllocated
@@ -157,7 +157,7 @@ T_C_8_114: Final = AttributeTable("table_C.8-114", "Enhanced CT Image", "", Fals
     Rule(0x00282114, T1C, "CS", "1-n", condition=c0.C_182fb4, values=(Values(DEFINED, ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2")),)),  # LossyImageCompressionMethod
     Rule(0x20500020, T1, "CS", "1", values=(Values(ENUMERATED, ("IDENTITY",)),)),  # PresentationLUTShape
     Rule(0x00880200, T3, "SQ", "1", items=i0_0.IconImageSequence_6aaaee, max_items=1),  # IconImageSequence
-    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_216cfb, max_items=1),  # ViewCodeSequence
+    Rule(0x00540220, T3, "SQ", "1", items=i2_0.ViewCodeSequence_c3ff58, max_items=1),  # ViewCodeSequence
     Rule(0x00540500, T3, "CS", "1"),  # SliceProgressionDirection
     Rule(0x300A012C, T3, "DS", "3"),  # IsocenterPosition
     Rule(0x300A0122, T3, "DS", "1"),  # PatientSupportAngle
@@ -188,6 +188,6 @@ T_C_8_123: Final = AttributeTable("table_C.8-123", "CT Reconstruction", "", True
     Rule(0x00189314, T1, "SQ", "1", items=i0_0.CTReconstructionSequence_fb6c68, max_items=1),  # CTReconstructionSequence
 ))
 T_C_8_124: Final = AttributeTable("table_C.8-124", "CT Exposure", "", True, "PS3.3 2020 table_C.8-124", (
-    Rule(0x00189321, T1, "SQ", "1", items=i2_1.CTExposureSequence_e2ea51),  # CTExposureSequence
+    Rule(0x00189321, T1, "SQ", "1", items=i2_1.CTExposureSequence_a02f22),  # CTExposureSequence
 ))
 # fmt: on

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dicompile.generator.conditions.ast import (
     Absent,
+    AmbiguousCode,
     And,
     CodedValue,
     Compare,
@@ -68,6 +69,7 @@ from dicompile.generator.conditions.text import html_cell_text, join_paragraphs
 __all__ = [
     "CODE_VALUE_PATHS",
     "Absent",
+    "AmbiguousCode",
     "And",
     "CodedValue",
     "Compare",

@@ -181,6 +181,28 @@ class PrivateTagValue:
 
 
 @attrs.frozen
+class AmbiguousCode:
+    """The Coding Scheme Designator at ``designator`` does not identify the code unambiguously.
+
+    PS3.3 §8.2 makes this decidable from the SOP Instance: the designator "identifies the
+    coding scheme as a whole as currently published", a backward-compatible revision needs no
+    Coding Scheme Version, and a revision that is not backward compatible gets a designator of
+    its own (Note 2: ICD-10 is not ICD-9 with another version).  So a designator fails to
+    identify a code value only where the instance itself shows the value meaning different
+    things: Code Sequence Items of the instance give the same designator and code value
+    (the first present of ``values``: Code Value, Long Code Value, URN Code Value) with two or
+    more different Coding Scheme Versions (0008,0103).
+
+    References
+    ----------
+    PS3.3 §8.1, §8.2, Table 8.8-1a (Coding Scheme Version, Type 1C).
+    """
+
+    designator: TagPath
+    values: tuple[TagPath, ...]
+
+
+@attrs.frozen
 class Undecidable:
     """A part of a condition that no Data Set can decide; evaluates to "unknown"."""
 
@@ -219,6 +241,7 @@ Leaf: TypeAlias = (
     | CountCompare
     | ContainsCode
     | PrivateTagValue
+    | AmbiguousCode
     | Undecidable
 )
 Expr: TypeAlias = Leaf | And | Or | Not
@@ -360,4 +383,7 @@ def render(expr: Expr) -> str:
         return f"{_tag_text(expr.path)} has code {{{codes}}}"
     if isinstance(expr, PrivateTagValue):
         return f"private-tag {_tag_text(expr.path)}"
+    if isinstance(expr, AmbiguousCode):
+        values = "|".join(_tag_text(p) for p in expr.values)
+        return f"ambiguous-code {_tag_text(expr.designator)} {values}"
     return f"UNDECIDABLE<{expr.text}>"

@@ -30,6 +30,7 @@ import attrs
 
 from dicompile.generator.conditions.ast import (
     Absent,
+    AmbiguousCode,
     And,
     CodedValue,
     Compare,
@@ -75,6 +76,11 @@ class DatasetView(Protocol):
     def get_values(self, tag: int) -> tuple[Scalar, ...] | None: ...
 
     def get_items(self, tag: int) -> Sequence[DatasetView] | None: ...
+
+    def code_versions(self, scheme: str, value: str) -> frozenset[str]:
+        """The Coding Scheme Versions (0008,0103) the SOP Instance holding this view gives
+        the code ``value`` of ``scheme`` in any of its Code Sequence Items."""
+        ...
 
 
 def _views(view: DatasetView, outer: TagPath) -> Iterator[DatasetView]:
@@ -212,7 +218,18 @@ def _leaf(expr: Expr, view: DatasetView) -> bool:
                 isinstance(a, int) and (a >> 16) % 2 == 1 for a in v.get_values(t) or ()
             ),
         )
+    if isinstance(expr, AmbiguousCode):
+        return _ambiguous(expr, view)
     raise TypeError(f"not a condition leaf: {expr!r}")
+
+
+def _ambiguous(expr: AmbiguousCode, view: DatasetView) -> bool:
+    """PS3.3 §8.2: ambiguous only where the instance gives the code two or more versions."""
+    scheme = _first_value(view, (expr.designator,))
+    value = _first_value(view, expr.values)
+    if scheme is None or value is None:
+        return False
+    return len(view.code_versions(scheme, value)) > 1
 
 
 def evaluate_expr(expr: Expr, view: DatasetView) -> bool | None:

@@ -86,6 +86,7 @@ class Verb(enum.Enum):
     LENGTH_AT_MOST = "length at most"
     COMPARE = "compares with a number"
     COUNT = "number of Items or values"
+    NOT_SUFFICIENT = "does not identify a code value unambiguously"
 
 
 # Verb phrases → (verb, comparison operator for COMPARE/COUNT, implied number or None).
@@ -198,6 +199,10 @@ _verbs(
 _verbs(Verb.URN_OR_URL, "is a urn or url")
 _verbs(Verb.NOT_URN_OR_URL, "is not a urn or url")
 _verbs(Verb.LENGTH_AT_MOST, "length is")
+# Coding Scheme Version (0008,0103), PS3.3 Table 8.8-1a: "Required if the value of Coding
+# Scheme Designator (0008,0102) is not sufficient to identify the Code Value (0008,0100) …
+# unambiguously" (decided by the rule of PS3.3 §8.2, see ast.AmbiguousCode).
+_verbs(Verb.NOT_SUFFICIENT, "is not sufficient to identify", "is not sufficient to identify the")
 _verbs(
     Verb.COMPARE,
     "is greater than",

@@ -31,6 +31,7 @@ import attrs
 
 from dicompile.generator.conditions.ast import (
     Absent,
+    AmbiguousCode,
     And,
     CodedValue,
     Compare,
@@ -77,6 +78,7 @@ from dicompile.generator.conditions.tokens import resolve
 
 # "the code value" of a Code Sequence Item: Code Value, Long Code Value, URN Code Value.
 CODE_VALUE_PATHS: tuple[TagPath, ...] = ((0x00080100,), (0x00080119,), (0x00080120,))
+CODING_SCHEME_DESIGNATOR = 0x00080102
 _NUMERIC_VRS = frozenset({"US", "SS", "UL", "SL", "FL", "FD", "DS", "IS", "SV", "UV"})
 _WORD_KINDS = frozenset({Kind.WORD, Kind.PUNCT, Kind.NUMBER, Kind.SECTION})
 
@@ -522,9 +524,21 @@ class _ExprParser:
                 self.check_numeric(subject)
         elif verb is Verb.COUNT:
             leaves = [CountCompare(op or CompareOp.EQ, p, number or 0) for p, _ in subject.refs]
+        elif verb is Verb.NOT_SUFFICIENT:
+            leaves = [self.ambiguous_code(path) for path, _ in subject.refs]
         else:
             raise _Fail
         return _flatten(subject.combine, leaves)
+
+    def ambiguous_code(self, designator: TagPath) -> AmbiguousCode:
+        """ "… is not sufficient to identify the Code Value (0008,0100) or Long Code Value
+        (0008,0119) unambiguously": the code values are alternatives (PS3.3 §8.1)."""
+        if designator[-1] != CODING_SCHEME_DESIGNATOR:
+            raise _Fail  # only a Coding Scheme Designator identifies code values
+        values = self.reference_list(None)
+        if not self.accept(("unambiguously",)):
+            raise _Fail
+        return AmbiguousCode(designator, tuple(path for path, _ in values.refs))
 
     @staticmethod
     def presence(verb: Verb, path: TagPath) -> Expr:

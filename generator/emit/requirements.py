@@ -55,6 +55,7 @@ import attrs
 
 from dicompile.generator.conditions import (
     Absent,
+    AmbiguousCode,
     And,
     Compare,
     Condition,
@@ -248,6 +249,9 @@ def _expr(expr: Expr, imports: _Imports) -> str:
         code = use(m, "Code")
         codes = _tuple([f"{code}({py_str(c.value)}, {py_str(c.scheme)})" for c in expr.codes])
         return f"{use(m, 'ContainsCode')}({_path(expr.path)}, {codes})"
+    if isinstance(expr, AmbiguousCode):
+        paths = _tuple([_path(p) for p in expr.values])
+        return f"{use(m, 'AmbiguousCode')}({_path(expr.designator)}, {paths})"
     if isinstance(expr, Undecidable):
         return f"{use(m, 'Undecidable')}({py_str(expr.text)}, {py_str(expr.reason.name)})"
     raise EmitError(f"no runtime form for condition node {expr!r}")

@@ -54,6 +54,8 @@ def _coverage(args: argparse.Namespace) -> int:
         f" ({_share(g.undecidable, g.total)}), unparsed {g.unparsed}"
         f" ({_share(g.unparsed, g.total)})"
     )
+    for rule, count in result.by_prose_rule:
+        print(f"    of which {count} decided by {rule}")
     for edition, counts in result.per_edition:
         k = counts.conditions
         print(

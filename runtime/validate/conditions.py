@@ -151,6 +151,24 @@ class PrivateTagValue:
 
 
 @attrs.frozen(slots=True)
+class AmbiguousCode:
+    """The Coding Scheme Designator does not identify the code value unambiguously.
+
+    Decided by the rule of PS3.3 §8.2: a designator identifies its coding scheme as a whole
+    (revisions that are not backward compatible get designators of their own), so it fails to
+    identify a code value only where the SOP Instance gives the same designator and code
+    value (the first present of ``values``) two or more different Coding Scheme Versions.
+
+    References
+    ----------
+    PS3.3 §8.2, Table 8.8-1a (Coding Scheme Version (0008,0103), Type 1C).
+    """
+
+    designator: TagPath
+    values: tuple[TagPath, ...]
+
+
+@attrs.frozen(slots=True)
 class Undecidable:
     """Prose no Data Set can decide; ``reason`` is the generator's reason (an enum name)."""
 
@@ -186,6 +204,7 @@ Expr: TypeAlias = (
     | CountCompare
     | ContainsCode
     | PrivateTagValue
+    | AmbiguousCode
     | Undecidable
     | And
     | Or

@@ -23,9 +23,12 @@ from typing import Final
 import attrs
 
 from dicompile.runtime.validate.conditions import (
+    AmbiguousCode,
+    Condition,
     Decidability,
     ParsedCondition,
     Unparsed,
+    walk,
 )
 from dicompile.runtime.validate.registry import DEFAULT_REQUIREMENTS, Requirements
 from dicompile.runtime.validate.tables import IOD, AttributeTable, Items, Rule
@@ -36,6 +39,25 @@ _SHAPES: Final = (
     (re.compile(r"\b\d+(?:\.\d+)*\b"), "<n>"),
     (re.compile(r"\b[A-Z][A-Z0-9_]+\b(?:\s*(?:,|or|and)\s*\b[A-Z][A-Z0-9_]+\b)*"), "<VALUE>"),
 )
+
+
+#: Checkable leaves that are decided by a rule the standard states in prose rather than by
+#: the condition's own words; counted apart so an auditor sees how much rests on each.
+_PROSE_RULES: Final = (
+    (
+        AmbiguousCode,
+        "PS3.3 §8.2: a Coding Scheme Designator identifies its scheme as a whole, so it is"
+        " insufficient only where the instance gives the same code two or more versions",
+    ),
+)
+
+
+def prose_rules(condition: ParsedCondition) -> tuple[str, ...]:
+    """The prose rules (see ``_PROSE_RULES``) a checkable condition is decided by."""
+    if not isinstance(condition, Condition):
+        return ()
+    nodes = [node for e in condition.expressions() for node in walk(e)]
+    return tuple(text for kind, text in _PROSE_RULES if any(isinstance(n, kind) for n in nodes))
 
 
 def shape(text: str) -> str:
@@ -108,6 +130,7 @@ class Coverage:
     conditions: ConditionCounts  # distinct conditions
     guarded: ConditionCounts  # each conditional rule (expanded) and conditional usage
     unparsed_shapes: tuple[tuple[str, int], ...]  # most common first
+    by_prose_rule: tuple[tuple[str, int], ...]  # checkable guards decided by a prose rule
     per_edition: tuple[tuple[str, EditionCounts], ...]
 
     def as_json(self) -> dict[str, object]:
@@ -122,6 +145,7 @@ class Coverage:
             "conditions": self.conditions.as_json(),
             "conditional_rules_and_usages": self.guarded.as_json(),
             "unparsed_shapes": [[s, n] for s, n in self.unparsed_shapes],
+            "checkable_by_prose_rule": dict(self.by_prose_rule),
             "per_edition": {e: c.as_json() for e, c in self.per_edition},
         }
 
@@ -166,6 +190,7 @@ def audit(requirements: Requirements = DEFAULT_REQUIREMENTS, top: int = 15) -> C
     rules_expanded = 0
     items: dict[int, Items] = {}
     shapes: Counter[str] = Counter()
+    ruled: Counter[str] = Counter()
     for table in tables:
         edition = _edition(table.source)
         for found in walker.items(table.rules):
@@ -178,6 +203,7 @@ def audit(requirements: Requirements = DEFAULT_REQUIREMENTS, top: int = 15) -> C
                 distinct[id(condition)] = condition
                 by_edition.setdefault(edition, {})[id(condition)] = condition
                 guarded = guarded.add(condition)
+                ruled.update(prose_rules(condition))
                 if isinstance(condition, Unparsed):
                     shapes[shape(condition.text)] += 1
     for iod in iods:
@@ -189,6 +215,7 @@ def audit(requirements: Requirements = DEFAULT_REQUIREMENTS, top: int = 15) -> C
             distinct[id(condition)] = condition
             by_edition.setdefault(edition, {})[id(condition)] = condition
             guarded = guarded.add(condition)
+            ruled.update(prose_rules(condition))
             if isinstance(condition, Unparsed):
                 shapes[shape(condition.text)] += 1
     conditions = ConditionCounts()
@@ -206,6 +233,7 @@ def audit(requirements: Requirements = DEFAULT_REQUIREMENTS, top: int = 15) -> C
         conditions=conditions,
         guarded=guarded,
         unparsed_shapes=tuple(shapes.most_common(top)),
+        by_prose_rule=tuple(sorted(ruled.items())),
         per_edition=tuple(
             (edition, _edition_counts(walker, edition, tables, iods, by_edition.get(edition, {})))
             for edition in sorted(

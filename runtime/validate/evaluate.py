@@ -31,8 +31,10 @@ import attrs
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement
 from dicompile.runtime.core.sequence import Sequence
+from dicompile.runtime.core.vr import VR
 from dicompile.runtime.validate.conditions import (
     Absent,
+    AmbiguousCode,
     And,
     Compare,
     Condition,
@@ -58,19 +60,79 @@ from dicompile.runtime.validate.conditions import (
 # Code Sequence Item attributes (PS3.3 §8.8, Table 8.8-1a).
 _CODE_VALUES: Final = (0x00080100, 0x00080119, 0x00080120)  # Code Value, Long, URN
 _CODING_SCHEME_DESIGNATOR: Final = 0x00080102
+_CODING_SCHEME_VERSION: Final = 0x00080103
 _URN_OR_URL: Final = re.compile(r"^(?:urn:|[a-z][a-z0-9+.-]*://)", re.IGNORECASE)
+
+
+class InstanceCodes:
+    """The Coding Scheme Versions each (designator, code value) has in one SOP Instance.
+
+    Built on first use by walking every Sequence Item of the instance once, then shared by
+    all the scopes of that instance (a comprehensive SR holds thousands of Code Sequence
+    Items; walking the instance for each one would be quadratic).
+    """
+
+    __slots__ = ("_root", "_versions")
+
+    def __init__(self, root: Dataset) -> None:
+        self._root = root
+        self._versions: dict[tuple[str, str], set[str]] | None = None
+
+    def versions(self, scheme: str, value: str) -> frozenset[str]:
+        """The distinct non-empty versions the instance gives ``value`` of ``scheme``."""
+        if self._versions is None:
+            self._versions = {}
+            self._collect(self._root)
+        return frozenset(self._versions.get((scheme, value), ()))
+
+    def _collect(self, dataset: Dataset) -> None:
+        assert self._versions is not None
+        scheme = _first_of(dataset, (_CODING_SCHEME_DESIGNATOR,))
+        value = _first_of(dataset, _CODE_VALUES)
+        if scheme is not None and value is not None:
+            found = self._versions.setdefault((scheme, value), set())
+            version = _first_of(dataset, (_CODING_SCHEME_VERSION,))
+            if version:
+                found.add(version)
+        for element in dataset:
+            if element.vr is VR.SQ:
+                for item in _items(element):
+                    self._collect(item)
+
+
+def _first_of(dataset: Dataset, tags: tuple[int, ...]) -> str | None:
+    """The first value of the first of ``tags`` present with a value, as stripped text."""
+    for tag in tags:
+        element = dataset.get(tag)
+        if element is not None:
+            values = _values(element)
+            if values:
+                return str(values[0]).strip()
+    return None
 
 
 @attrs.frozen(slots=True)
 class Scope:
-    """A Data Set or Item and the Data Sets that enclose it (innermost first)."""
+    """A Data Set or Item and the Data Sets that enclose it (innermost first).
+
+    ``codes`` is shared by every scope of one SOP Instance (see :class:`InstanceCodes`).
+    """
 
     dataset: Dataset
     outer: tuple[Dataset, ...] = ()
+    codes: InstanceCodes = attrs.field(
+        default=attrs.Factory(lambda scope: InstanceCodes(scope.root), takes_self=True),
+        eq=False,
+    )
+
+    @property
+    def root(self) -> Dataset:
+        """The outermost Data Set: the SOP Instance."""
+        return self.outer[-1] if self.outer else self.dataset
 
     def inner(self, item: Dataset) -> Scope:
         """The scope of an Item of a Sequence of this Data Set."""
-        return Scope(item, (self.dataset, *self.outer))
+        return Scope(item, (self.dataset, *self.outer), self.codes)
 
     def find(self, tag: int) -> DataElement | None:
         """The element ``tag`` of the holder, else of the nearest enclosing Data Set."""
@@ -250,6 +312,12 @@ def _leaf(expr: Expr, scope: Scope) -> bool:
             for e in _elements(scope, expr.path)
             for a in _values(e)
         )
+    if isinstance(expr, AmbiguousCode):
+        scheme = _first_text(scope, (expr.designator,))
+        value = _first_text(scope, expr.values)
+        if not scheme or not value:
+            return False
+        return len(scope.codes.versions(scheme, value)) > 1
     raise TypeError(f"not a condition leaf: {expr!r}")
 
 

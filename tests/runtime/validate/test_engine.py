@@ -15,7 +15,7 @@ from dicompile.runtime.core.vr import VR
 from dicompile.runtime.validate.engine import validate
 from dicompile.runtime.validate.findings import Finding, Kind, NoteKind, Severity
 
-from .builders import CT_IMAGE_STORAGE, ct_image, item, sequence
+from .builders import CT_IMAGE_STORAGE, code, ct_image, item, sequence
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 CT_IOD = "PS3.3 2020 table_A.3-1"
@@ -328,3 +328,43 @@ def test_numeric_enumerated_values(keyword: str, value: int) -> None:
     ds[keyword] = value
     enumerated = [f for f in findings(ds) if f.kind is Kind.ENUMERATED_VALUE]
     assert [(f.module, f.tag) for f in enumerated] == [("CT Image", ds[keyword].tag)]
+
+
+def test_coding_scheme_version_required_where_the_instance_makes_the_code_ambiguous() -> None:
+    # Code Sequence Macro (PS3.3 Table 8.8-1a): Coding Scheme Version (0008,0103) is Type 1C,
+    # "required if the Coding Scheme Designator is not sufficient to identify the Code Value
+    # unambiguously".  By §8.2 a designator names its scheme as a whole, so the instance
+    # itself must show the ambiguity: the same code under two versions.  Procedure Code
+    # Sequence (0008,1032) is in the General Study Module (C.7.2.1).
+    def coded(version: str | None) -> Dataset:
+        entry = code("T-D1100", "SRT", "Head")
+        if version is not None:
+            entry["CodingSchemeVersion"] = version
+        return entry
+
+    ds = ct_image()
+    ds["ProcedureCodeSequence"] = sequence(coded(None), coded("1.1"))
+    assert findings(ds) == ()  # one version: "T-D1100" means one thing in this instance
+
+    ds["ProcedureCodeSequence"] = sequence(coded(None), coded("1.1"), coded("2.0"))
+    (finding,) = findings(ds)
+    assert (finding.severity, finding.kind, finding.tag, finding.path) == (
+        ERROR,
+        Kind.MISSING,
+        0x00080103,
+        "(0008,1032)[1]/(0008,0103)",
+    )
+    assert finding.rule.startswith("Type 1C: Required if the value of Coding Scheme Designator")
+
+    # The versions may come from anywhere in the instance, nested Items included
+    # (Equivalent Code Sequence (0008,0121), Table 8.8-1a).
+    nested = coded("1.1")
+    nested["EquivalentCodeSequence"] = sequence(coded("2.0"))
+    ds["ProcedureCodeSequence"] = sequence(coded(None), nested)
+    (finding,) = findings(ds)
+    assert finding.path == "(0008,1032)[1]/(0008,0103)"
+    # Another code's versions, or the same code of another scheme, do not count.
+    other = coded("2.0")
+    other["CodingSchemeDesignator"] = "SCT"
+    ds["ProcedureCodeSequence"] = sequence(coded(None), coded("1.1"), other)
+    assert findings(ds) == ()
