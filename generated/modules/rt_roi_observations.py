@@ -13,7 +13,7 @@ from dicompile.generated.modules.macros.general_anatomy_mandatory import (
     GeneralAnatomyMandatoryMacro,
 )
 from dicompile.generated.modules.macros.segment_description import SegmentDescriptionMacro
-from dicompile.runtime.core.values import DT, PersonName
+from dicompile.runtime.core.values import PersonName
 from dicompile.runtime.typed import TypedAttributes, field
 
 # fmt: off
@@ -25,12 +25,6 @@ class RTROIObservationsModule(TypedAttributes):
 
     rtroi_observations_sequence: tuple[RTROIObservationsSequenceItem, ...]
     """(3006,0080) SQ, VM 1, Type 1 — RT ROI Observations Sequence; PS3.3 Table C.8-44."""
-
-    anatomic_region_sequence: tuple[GeneralAnatomyMandatoryMacro.AnatomicRegionSequenceItem, ...] | None = None
-    """(0008,2218) SQ, VM 1, Type 3 — Anatomic Region Sequence; PS3.3 Table C.8-44."""
-
-    primary_anatomic_structure_sequence: tuple[PrimaryAnatomicStructureSequenceItem, ...] | None = None
-    """(0008,2228) SQ, VM 1, Type 3 — Primary Anatomic Structure Sequence; PS3.3 Table C.8-44."""
 
     @attrs.frozen(kw_only=True)
     class RTROIObservationsSequenceItem(TypedAttributes):
@@ -51,70 +45,11 @@ class RTROIObservationsModule(TypedAttributes):
         rt_related_roi_sequence: tuple[RTRelatedROISequenceItem, ...] | None = None
         """(3006,0030) SQ, VM 1, Type 3 — RT Related ROI Sequence; PS3.3 Table C.8-44."""
 
-        @attrs.frozen(kw_only=True)
-        class RTRelatedROISequenceItem(TypedAttributes):
-            """An item of RT Related ROI Sequence (3006,0030) — PS3.3 , Table C.8-44."""
+        anatomic_region_sequence: tuple[GeneralAnatomyMandatoryMacro.AnatomicRegionSequenceItem, ...] | None = None
+        """(0008,2218) SQ, VM 1, Type 3 — Anatomic Region Sequence; PS3.3 Table C.8-44."""
 
-            referenced_roi_number: int
-            """(3006,0084) IS, VM 1, Type 1 — Referenced ROI Number; PS3.3 Table C.8-44."""
-
-            rtroi_relationship: str | None = None
-            """(3006,0033) CS, VM 1, Type 3 — RT ROI Relationship; PS3.3 Table C.8-44."""
-
-    @attrs.frozen(kw_only=True)
-    class PrimaryAnatomicStructureSequenceItem(TypedAttributes):
-        """An item of Primary Anatomic Structure Sequence (0008,2228) — PS3.3 , Table C.8-44."""
-
-        code_value: str | None = None
-        """(0008,0100) SH, VM 1, Type 1C — Code Value; PS3.3 Table C.8-44. Shall be present if the code value length is 16 characters or less, and the code value is not a URN or URL."""
-
-        coding_scheme_designator: str | None = None
-        """(0008,0102) SH, VM 1, Type 1C — Coding Scheme Designator; PS3.3 Table C.8-44. Shall be present if Code Value (0008,0100) or Long Code Value (0008,0119) is present. May be present otherwise."""
-
-        coding_scheme_version: str | None = None
-        """(0008,0103) SH, VM 1, Type 1C — Coding Scheme Version; PS3.3 Table C.8-44. Required if the value of Coding Scheme Designator (0008,0102) is present and is not sufficient to identify the Code Value (0008,0100) or Long Code Value (0008,0119) unambiguously. Shall not be present if Coding Scheme Designator (0008,0102) is absent. May be present otherwise."""
-
-        code_meaning: str
-        """(0008,0104) LO, VM 1, Type 1 — Code Meaning; PS3.3 Table C.8-44."""
-
-        long_code_value: str | None = None
-        """(0008,0119) UC, VM 1, Type 1C — Long Code Value; PS3.3 Table C.8-44. Shall be present if Code Value (0008,0100) is not present and the Code Value is not a URN or URL."""
-
-        urn_code_value: str | None = None
-        """(0008,0120) UR, VM 1, Type 1C — URN Code Value; PS3.3 Table C.8-44. Shall be present if Code Value (0008,0100) is not present and the Code Value is a URN or URL."""
-
-        equivalent_code_sequence: tuple[CodeSequenceMacro.EquivalentCodeSequenceItem, ...] | None = None
-        """(0008,0121) SQ, VM 1, Type 3 — Equivalent Code Sequence; PS3.3 Table C.8-44."""
-
-        context_identifier: str | None = None
-        """(0008,010F) CS, VM 1, Type 3 — Context Identifier; PS3.3 Table C.8-44."""
-
-        context_uid: str | None = None
-        """(0008,0117) UI, VM 1, Type 3 — Context UID; PS3.3 Table C.8-44."""
-
-        mapping_resource: str | None = None
-        """(0008,0105) CS, VM 1, Type 1C — Mapping Resource; PS3.3 Table C.8-44. Required if Context Identifier (0008,010F) is present."""
-
-        mapping_resource_uid: str | None = None
-        """(0008,0118) UI, VM 1, Type 3 — Mapping Resource UID; PS3.3 Table C.8-44."""
-
-        mapping_resource_name: str | None = None
-        """(0008,0122) LO, VM 1, Type 3 — Mapping Resource Name; PS3.3 Table C.8-44."""
-
-        context_group_version: DT | None = None
-        """(0008,0106) DT, VM 1, Type 1C — Context Group Version; PS3.3 Table C.8-44. Required if Context Identifier (0008,010F) is present."""
-
-        context_group_extension_flag: str | None = None
-        """(0008,010B) CS, VM 1, Type 3 — Context Group Extension Flag; PS3.3 Table C.8-44."""
-
-        context_group_local_version: DT | None = None
-        """(0008,0107) DT, VM 1, Type 1C — Context Group Local Version; PS3.3 Table C.8-44. Required if the value of Context Group Extension Flag (0008,010B) is "Y"."""
-
-        context_group_extension_creator_uid: str | None = None
-        """(0008,010D) UI, VM 1, Type 1C — Context Group Extension Creator UID; PS3.3 Table C.8-44. Required if the value of Context Group Extension Flag (0008,010B) is "Y"."""
-
-        primary_anatomic_structure_modifier_sequence: tuple[CodeSequenceMacro, ...] | None = None
-        """(0008,2230) SQ, VM 1, Type 3 — Primary Anatomic Structure Modifier Sequence; PS3.3 Table C.8-44."""
+        primary_anatomic_structure_sequence: tuple[GeneralAnatomyMandatoryMacro.PrimaryAnatomicStructureSequenceItem, ...] | None = None
+        """(0008,2228) SQ, VM 1, Type 3 — Primary Anatomic Structure Sequence; PS3.3 Table C.8-44."""
 
         segmented_property_category_code_sequence: tuple[CodeSequenceMacro, ...] | None = None
         """(0062,0003) SQ, VM 1, Type 3 — Segmented Property Category Code Sequence; PS3.3 Table C.8-44."""
@@ -136,6 +71,16 @@ class RTROIObservationsModule(TypedAttributes):
 
         roi_physical_properties_sequence: tuple[ROIPhysicalPropertiesSequenceItem, ...] | None = None
         """(3006,00B0) SQ, VM 1, Type 3 — ROI Physical Properties Sequence; PS3.3 Table C.8-44."""
+
+        @attrs.frozen(kw_only=True)
+        class RTRelatedROISequenceItem(TypedAttributes):
+            """An item of RT Related ROI Sequence (3006,0030) — PS3.3 , Table C.8-44."""
+
+            referenced_roi_number: int
+            """(3006,0084) IS, VM 1, Type 1 — Referenced ROI Number; PS3.3 Table C.8-44."""
+
+            rtroi_relationship: str | None = None
+            """(3006,0033) CS, VM 1, Type 3 — RT ROI Relationship; PS3.3 Table C.8-44."""
 
         @attrs.frozen(kw_only=True)
         class RelatedRTROIObservationsSequenceItem(TypedAttributes):
@@ -170,8 +115,6 @@ class RTROIObservationsModule(TypedAttributes):
 
 RTROIObservationsModule.FIELDS = (
     field("rtroi_observations_sequence", 0x30060080, "SQ", False, "1", RTROIObservationsModule.RTROIObservationsSequenceItem),
-    field("anatomic_region_sequence", 0x00082218, "SQ", False, "3", GeneralAnatomyMandatoryMacro.AnatomicRegionSequenceItem),
-    field("primary_anatomic_structure_sequence", 0x00082228, "SQ", False, "3", RTROIObservationsModule.PrimaryAnatomicStructureSequenceItem),
 )
 RTROIObservationsModule.RTROIObservationsSequenceItem.FIELDS = (
     field("observation_number", 0x30060082, "IS", False, "1"),
@@ -179,46 +122,29 @@ RTROIObservationsModule.RTROIObservationsSequenceItem.FIELDS = (
     field("roi_observation_label", 0x30060085, "SH", False, "3"),
     field("roi_observation_description", 0x30060088, "ST", False, "3"),
     field("rt_related_roi_sequence", 0x30060030, "SQ", False, "3", RTROIObservationsModule.RTROIObservationsSequenceItem.RTRelatedROISequenceItem),
+    field("anatomic_region_sequence", 0x00082218, "SQ", False, "3", GeneralAnatomyMandatoryMacro.AnatomicRegionSequenceItem),
+    field("primary_anatomic_structure_sequence", 0x00082228, "SQ", False, "3", GeneralAnatomyMandatoryMacro.PrimaryAnatomicStructureSequenceItem),
+    field("segmented_property_category_code_sequence", 0x00620003, "SQ", False, "3", CodeSequenceMacro),
+    field("rtroi_identification_code_sequence", 0x30060086, "SQ", False, "3", SegmentDescriptionMacro.SegmentedPropertyTypeCodeSequenceItem),
+    field("related_rtroi_observations_sequence", 0x300600A0, "SQ", False, "3", RTROIObservationsModule.RTROIObservationsSequenceItem.RelatedRTROIObservationsSequenceItem),
+    field("rtroi_interpreted_type", 0x300600A4, "CS", False, "2"),
+    field("roi_interpreter", 0x300600A6, "PN", False, "2"),
+    field("material_id", 0x300A00E1, "SH", False, "3"),
+    field("roi_physical_properties_sequence", 0x300600B0, "SQ", False, "3", RTROIObservationsModule.RTROIObservationsSequenceItem.ROIPhysicalPropertiesSequenceItem),
 )
 RTROIObservationsModule.RTROIObservationsSequenceItem.RTRelatedROISequenceItem.FIELDS = (
     field("referenced_roi_number", 0x30060084, "IS", False, "1"),
     field("rtroi_relationship", 0x30060033, "CS", False, "3"),
 )
-RTROIObservationsModule.PrimaryAnatomicStructureSequenceItem.FIELDS = (
-    field("code_value", 0x00080100, "SH", False, "1C"),
-    field("coding_scheme_designator", 0x00080102, "SH", False, "1C"),
-    field("coding_scheme_version", 0x00080103, "SH", False, "1C"),
-    field("code_meaning", 0x00080104, "LO", False, "1"),
-    field("long_code_value", 0x00080119, "UC", False, "1C"),
-    field("urn_code_value", 0x00080120, "UR", False, "1C"),
-    field("equivalent_code_sequence", 0x00080121, "SQ", False, "3", CodeSequenceMacro.EquivalentCodeSequenceItem),
-    field("context_identifier", 0x0008010F, "CS", False, "3"),
-    field("context_uid", 0x00080117, "UI", False, "3"),
-    field("mapping_resource", 0x00080105, "CS", False, "1C"),
-    field("mapping_resource_uid", 0x00080118, "UI", False, "3"),
-    field("mapping_resource_name", 0x00080122, "LO", False, "3"),
-    field("context_group_version", 0x00080106, "DT", False, "1C"),
-    field("context_group_extension_flag", 0x0008010B, "CS", False, "3"),
-    field("context_group_local_version", 0x00080107, "DT", False, "1C"),
-    field("context_group_extension_creator_uid", 0x0008010D, "UI", False, "1C"),
-    field("primary_anatomic_structure_modifier_sequence", 0x00082230, "SQ", False, "3", CodeSequenceMacro),
-    field("segmented_property_category_code_sequence", 0x00620003, "SQ", False, "3", CodeSequenceMacro),
-    field("rtroi_identification_code_sequence", 0x30060086, "SQ", False, "3", SegmentDescriptionMacro.SegmentedPropertyTypeCodeSequenceItem),
-    field("related_rtroi_observations_sequence", 0x300600A0, "SQ", False, "3", RTROIObservationsModule.PrimaryAnatomicStructureSequenceItem.RelatedRTROIObservationsSequenceItem),
-    field("rtroi_interpreted_type", 0x300600A4, "CS", False, "2"),
-    field("roi_interpreter", 0x300600A6, "PN", False, "2"),
-    field("material_id", 0x300A00E1, "SH", False, "3"),
-    field("roi_physical_properties_sequence", 0x300600B0, "SQ", False, "3", RTROIObservationsModule.PrimaryAnatomicStructureSequenceItem.ROIPhysicalPropertiesSequenceItem),
-)
-RTROIObservationsModule.PrimaryAnatomicStructureSequenceItem.RelatedRTROIObservationsSequenceItem.FIELDS = (
+RTROIObservationsModule.RTROIObservationsSequenceItem.RelatedRTROIObservationsSequenceItem.FIELDS = (
     field("observation_number", 0x30060082, "IS", False, "1"),
 )
-RTROIObservationsModule.PrimaryAnatomicStructureSequenceItem.ROIPhysicalPropertiesSequenceItem.FIELDS = (
+RTROIObservationsModule.RTROIObservationsSequenceItem.ROIPhysicalPropertiesSequenceItem.FIELDS = (
     field("roi_physical_property", 0x300600B2, "CS", False, "1"),
-    field("roi_elemental_composition_sequence", 0x300600B6, "SQ", False, "1C", RTROIObservationsModule.PrimaryAnatomicStructureSequenceItem.ROIPhysicalPropertiesSequenceItem.ROIElementalCompositionSequenceItem),
+    field("roi_elemental_composition_sequence", 0x300600B6, "SQ", False, "1C", RTROIObservationsModule.RTROIObservationsSequenceItem.ROIPhysicalPropertiesSequenceItem.ROIElementalCompositionSequenceItem),
     field("roi_physical_property_value", 0x300600B4, "DS", False, "1"),
 )
-RTROIObservationsModule.PrimaryAnatomicStructureSequenceItem.ROIPhysicalPropertiesSequenceItem.ROIElementalCompositionSequenceItem.FIELDS = (
+RTROIObservationsModule.RTROIObservationsSequenceItem.ROIPhysicalPropertiesSequenceItem.ROIElementalCompositionSequenceItem.FIELDS = (
     field("roi_elemental_composition_atomic_number", 0x300600B7, "US", False, "1"),
     field("roi_elemental_composition_atomic_mass_fraction", 0x300600B8, "FL", False, "1"),
 )

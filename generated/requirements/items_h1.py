@@ -731,13 +731,6 @@ RTBeamLimitingDeviceOpeningSequence_8b17d3: Final = Items((
     Rule(0x300A064A, T1C, "FD", "2-n", condition=c3.C_e75bc1),  # ParallelRTBeamDelimiterPositions
     Rule(0x300A064C, T1C, "SQ", "1", condition=c3.C_e99fa3, items=i0_1.FixedRTBeamDelimiterDeviceSequence_a33e93, max_items=1),  # RTBeamDelimiterGeometrySequence
 ))
-RTROIObservationsSequence_02a588: Final = Items((
-    Rule(0x30060082, T1, "IS", "1"),  # ObservationNumber
-    Rule(0x30060084, T1, "IS", "1"),  # ReferencedROINumber
-    Rule(0x30060085, T3, "SH", "1"),  # ROIObservationLabel
-    Rule(0x30060088, T3, "ST", "1"),  # ROIObservationDescription
-    Rule(0x30060030, T3, "SQ", "1", items=i0_0.RTRelatedROISequence_320b8c),  # RTRelatedROISequence
-))
 RTReferencedSeriesSequence_6f390b: Final = Items((
     Rule(0x0020000E, T1, "UI", "1"),  # SeriesInstanceUID
     Rule(0x30060016, T1, "SQ", "1", items=i0_0.ReferencedSOPSequence_16a367),  # ContourImageSequence

@@ -582,32 +582,6 @@ PerformedSeriesSequence_b3d64a: Final = Items((
     Rule(0x00081140, T3, "SQ", "1", items=i1.ReferencedImageSequence_327baf),  # ReferencedImageSequence
     Rule(0x00400220, T3, "SQ", "1", items=i0_1.ReferencedInstanceSequence_dddb5d),  # ReferencedNonImageCompositeSOPInstanceSequence
 ))
-PrimaryAnatomicStructureSequence_022058: Final = Items((
-    Rule(0x00080100, T1C, "SH", "1", condition=c3.C_e04421),  # CodeValue
-    Rule(0x00080102, T1C, "SH", "1", condition=c2.C_87d308),  # CodingSchemeDesignator
-    Rule(0x00080103, T1C, "SH", "1", condition=c1.C_743ba6),  # CodingSchemeVersion
-    Rule(0x00080104, T1, "LO", "1"),  # CodeMeaning
-    Rule(0x00080119, T1C, "UC", "1", condition=c0.C_397a86),  # LongCodeValue
-    Rule(0x00080120, T1C, "UR", "1", condition=c2.C_8ac54e),  # URNCodeValue
-    Rule(0x00080121, T3, "SQ", "1", items=i0_1.EquivalentCodeSequence_e218fa),  # EquivalentCodeSequence
-    Rule(0x0008010F, T3, "CS", "1"),  # ContextIdentifier
-    Rule(0x00080117, T3, "UI", "1"),  # ContextUID
-    Rule(0x00080105, T1C, "CS", "1", condition=c1.C_6d27f8, values=(Values(DEFINED, ("DCMR", "SDM")),)),  # MappingResource
-    Rule(0x00080118, T3, "UI", "1"),  # MappingResourceUID
-    Rule(0x00080122, T3, "LO", "1"),  # MappingResourceName
-    Rule(0x00080106, T1C, "DT", "1", condition=c1.C_6d27f8),  # ContextGroupVersion
-    Rule(0x0008010B, T3, "CS", "1", values=(Values(ENUMERATED, ("Y", "N")),)),  # ContextGroupExtensionFlag
-    Rule(0x00080107, T1C, "DT", "1", condition=c0.C_3f649b),  # ContextGroupLocalVersion
-    Rule(0x0008010D, T1C, "UI", "1", condition=c0.C_3f649b),  # ContextGroupExtensionCreatorUID
-    Rule(0x00082230, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d),  # PrimaryAnatomicStructureModifierSequence
-    Rule(0x00620003, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SegmentedPropertyCategoryCodeSequence
-    Rule(0x30060086, T3, "SQ", "1", items=i2_0.RTROIIdentificationCodeSequence_32ed91, max_items=1),  # RTROIIdentificationCodeSequence
-    Rule(0x300600A0, T3, "SQ", "1", items=i0_0.RelatedRTROIObservationsSequence_b1467b),  # RelatedRTROIObservationsSequence
-    Rule(0x300600A4, T2, "CS", "1", values=(Values(DEFINED, ("EXTERNAL", "PTV", "CTV", "GTV", "TREATED_VOLUME", "IRRAD_VOLUME", "BOLUS", "AVOIDANCE", "ORGAN", "MARKER", "REGISTRATION", "ISOCENTER", "CONTRAST_AGENT", "CAVITY", "BRACHY_CHANNEL", "BRACHY_ACCESSORY", "BRACHY_SRC_APP", "BRACHY_CHNL_SHLD", "SUPPORT", "FIXATION", "DOSE_REGION", "CONTROL", "DOSE_MEASUREMENT")),)),  # RTROIInterpretedType
-    Rule(0x300600A6, T2, "PN", "1"),  # ROIInterpreter
-    Rule(0x300A00E1, T3, "SH", "1"),  # MaterialID
-    Rule(0x300600B0, T3, "SQ", "1", items=i1.ROIPhysicalPropertiesSequence_c9898c),  # ROIPhysicalPropertiesSequence
-))
 ProtocolContextSequence_9eb47f: Final = Items((
     Rule(0x0040A040, T1, "CS", "1", values=(Values(ENUMERATED, ("DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE")),)),  # ValueType
     Rule(0x0040A032, T3, "DT", "1"),  # ObservationDateTime
@@ -656,6 +630,22 @@ RTBeamLimitingDeviceDefinitionSequence_1c8a9f: Final = Items((
 RTPhysicianIntentInputInstanceSequence_81fe96: Final = Items((
     Rule(0x0040A170, T1, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # PurposeOfReferenceCodeSequence
     Rule(0x00081110, T1, "SQ", "1", items=i2_1.ReferencedStudySequence_bf2a42),  # ReferencedStudySequence
+))
+RTROIObservationsSequence_9a5a97: Final = Items((
+    Rule(0x30060082, T1, "IS", "1"),  # ObservationNumber
+    Rule(0x30060084, T1, "IS", "1"),  # ReferencedROINumber
+    Rule(0x30060085, T3, "SH", "1"),  # ROIObservationLabel
+    Rule(0x30060088, T3, "ST", "1"),  # ROIObservationDescription
+    Rule(0x30060030, T3, "SQ", "1", items=i0_0.RTRelatedROISequence_320b8c),  # RTRelatedROISequence
+    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91),  # AnatomicRegionSequence
+    Rule(0x00082228, T3, "SQ", "1", items=i2_1.PrimaryAnatomicStructureSequence_03b14d),  # PrimaryAnatomicStructureSequence
+    Rule(0x00620003, T3, "SQ", "1", items=i1.PersonIdentificationCodeSequence_64900d, max_items=1),  # SegmentedPropertyCategoryCodeSequence
+    Rule(0x30060086, T3, "SQ", "1", items=i2_0.RTROIIdentificationCodeSequence_32ed91, max_items=1),  # RTROIIdentificationCodeSequence
+    Rule(0x300600A0, T3, "SQ", "1", items=i0_0.RelatedRTROIObservationsSequence_b1467b),  # RelatedRTROIObservationsSequence
+    Rule(0x300600A4, T2, "CS", "1", values=(Values(DEFINED, ("EXTERNAL", "PTV", "CTV", "GTV", "TREATED_VOLUME", "IRRAD_VOLUME", "BOLUS", "AVOIDANCE", "ORGAN", "MARKER", "REGISTRATION", "ISOCENTER", "CONTRAST_AGENT", "CAVITY", "BRACHY_CHANNEL", "BRACHY_ACCESSORY", "BRACHY_SRC_APP", "BRACHY_CHNL_SHLD", "SUPPORT", "FIXATION", "DOSE_REGION", "CONTROL", "DOSE_MEASUREMENT")),)),  # RTROIInterpretedType
+    Rule(0x300600A6, T2, "PN", "1"),  # ROIInterpreter
+    Rule(0x300A00E1, T3, "SH", "1"),  # MaterialID
+    Rule(0x300600B0, T3, "SQ", "1", items=i1.ROIPhysicalPropertiesSequence_c9898c),  # ROIPhysicalPropertiesSequence
 ))
 RadiationGenerationModeSequence_39bfa9: Final = Items((
     Rule(0x300A0601, T1, "US", "1"),  # RadiationGenerationModeIndex

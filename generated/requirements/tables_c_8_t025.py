@@ -381,9 +381,7 @@ T_C_8_43: Final = AttributeTable("table_C.8-43", "RT Dose ROI", "", False, "PS3.
     Rule(0x30040010, T1, "SQ", "1", items=i0_0.RTDoseROISequence_979fe2),  # RTDoseROISequence
 ))
 T_C_8_44: Final = AttributeTable("table_C.8-44", "RT ROI Observations", "", False, "PS3.3 2020 table_C.8-44", (
-    Rule(0x30060080, T1, "SQ", "1", items=i1.RTROIObservationsSequence_02a588),  # RTROIObservationsSequence
-    Rule(0x00082218, T3, "SQ", "1", items=i2_1.AnatomicRegionSequence_281d91),  # AnatomicRegionSequence
-    Rule(0x00082228, T3, "SQ", "1", items=i3.PrimaryAnatomicStructureSequence_022058),  # PrimaryAnatomicStructureSequence
+    Rule(0x30060080, T1, "SQ", "1", items=i3.RTROIObservationsSequence_9a5a97),  # RTROIObservationsSequence
 ))
 T_C_8_45: Final = AttributeTable("table_C.8-45", "RT General Plan", "", False, "PS3.3 2020 table_C.8-45", (
     Rule(0x300A0002, T1, "SH", "1"),  # RTPlanLabel

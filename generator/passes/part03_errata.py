@@ -86,10 +86,158 @@ ERRATA: tuple[Part03Erratum, ...] = (
 )
 
 
+@attrs.frozen
+class PathErratum:
+    """Subtrees of a flat source's table (the JSON rendition) hung under the wrong parent.
+
+    The rendition gives each row as a path of tags, not as a table row with ">" marks, so an
+    error there is a wrong path prefix.  ``moves`` lists, in the order they are to follow
+    their new siblings, the path of each misplaced subtree *as the source has it* and the
+    path of the attribute it belongs under.
+    """
+
+    edition: str
+    table_id: str
+    moves: tuple[tuple[str, str], ...]
+    why: str
+
+
+_RT_ROI = "30060080"  # RT ROI Observations Sequence
+_PRIMARY_ANATOMY = "00082228"  # Primary Anatomic Structure Sequence
+
+PATH_ERRATA: tuple[PathErratum, ...] = (
+    # ERRATUM (rendition): PS3.3 2020 Table C.8-44 (RT ROI Observations Module) includes the
+    # General Anatomy Optional Macro (Table 10-7) with ">" inside RT ROI Observations Sequence
+    # (3006,0080), followed by the Item's remaining attributes.  The rendition dropped that
+    # level: the macro's sequences sit at the top of the module and every later attribute of
+    # the Item (RT ROI Interpreted Type (3006,00A4), ROI Interpreter (3006,00A6), …) under
+    # Primary Anatomic Structure Sequence (0008,2228).  Real RT Structure Sets (and the 2013
+    # Table C.8.8-8 in PS3.3, and dcmtk's and dciodvfy's tables) have them in the Item.
+    PathErratum(
+        "2020",
+        "table_C.8-44",
+        (
+            ("00082218", _RT_ROI),
+            (_PRIMARY_ANATOMY, _RT_ROI),
+            *(
+                (f"{_PRIMARY_ANATOMY}/{tag}", _RT_ROI)
+                for tag in (
+                    "00620003",
+                    "30060086",
+                    "300600A0",
+                    "300600A4",
+                    "300600A6",
+                    "300A00E1",
+                    "300600B0",
+                )
+            ),
+        ),
+        "the General Anatomy Optional Macro and the rest of the Item lost their '>'",
+    ),
+)
+
+
+def apply_path_errata(
+    model: Part03Model, errata: tuple[PathErratum, ...] = PATH_ERRATA
+) -> Part03Model:
+    """Return ``model`` with the path errata that apply corrected, each reported as an issue.
+
+    A table of the erratum's edition whose rows no longer read as described (the source was
+    fixed) is left alone.
+
+    References
+    ----------
+    DESIGN.md (errata register); PS3.3 §5.2 (nesting of Sequence Items).
+    """
+    issues: list[Part03Issue] = []
+
+    def fix(table: ModuleDef | MacroDef) -> ModuleDef | MacroDef:
+        for erratum in errata:
+            if (
+                table.key == erratum.table_id
+                and table.provenance.edition == erratum.edition
+                and path_reads_as(table.entries, erratum)
+            ):
+                entries = _move(table.entries, erratum)
+                # A flat source's expanded rules are its entries (nothing to include).
+                flat = table.expanded is not None and table.expanded == table.entries
+                expanded = tuple(e for e in entries if isinstance(e, AttributeRule))
+                table = attrs.evolve(
+                    table, entries=entries, expanded=expanded if flat else table.expanded
+                )
+                issues.append(
+                    Part03Issue(
+                        IssueKind.ERRATUM,
+                        f"move {len(erratum.moves)} subtrees ({erratum.why})",
+                        table.provenance,
+                    )
+                )
+        return table
+
+    modules = tuple(fix(m) for m in model.modules)
+    macros = tuple(fix(m) for m in model.macros)
+    return attrs.evolve(
+        model,
+        modules=tuple(m for m in modules if isinstance(m, ModuleDef)),
+        macros=tuple(m for m in macros if isinstance(m, MacroDef)),
+        issues=(*model.issues, *issues),
+    )
+
+
+def path_reads_as(entries: tuple[Entry, ...], erratum: PathErratum) -> bool:
+    """Whether every misplaced subtree is still where the erratum says the source has it."""
+    paths = {e.path for e in _rules(entries)}
+    return all(old in paths for old, _ in erratum.moves)
+
+
+def _rules(entries: tuple[Entry, ...]) -> list[AttributeRule]:
+    found: list[AttributeRule] = []
+    for entry in entries:
+        if isinstance(entry, AttributeRule):
+            found.append(entry)
+            found.extend(_rules(entry.children))
+    return found
+
+
+def _move(entries: tuple[Entry, ...], erratum: PathErratum) -> tuple[Entry, ...]:
+    targets = {old for old, _ in erratum.moves}
+    detached: dict[str, Entry] = {}
+
+    def detach(level: tuple[Entry, ...]) -> tuple[Entry, ...]:
+        kept: list[Entry] = []
+        for entry in level:
+            entry = attrs.evolve(entry, children=detach(entry.children))
+            if isinstance(entry, AttributeRule) and entry.path in targets:
+                detached[entry.path] = entry
+            else:
+                kept.append(entry)
+        return tuple(kept)
+
+    def attach(level: tuple[Entry, ...], parent: str, subtree: Entry) -> tuple[Entry, ...]:
+        result: list[Entry] = []
+        for entry in level:
+            if isinstance(entry, AttributeRule) and entry.path == parent:
+                entry = attrs.evolve(entry, children=(*entry.children, _repath(subtree, parent)))
+            elif entry.children:
+                entry = attrs.evolve(entry, children=attach(entry.children, parent, subtree))
+            result.append(entry)
+        return tuple(result)
+
+    moved = detach(entries)
+    for old, parent in erratum.moves:
+        moved = attach(moved, parent, detached[old])
+    return moved
+
+
 def apply_part03_errata(
-    model: Part03Model, errata: tuple[Part03Erratum, ...] = ERRATA
+    model: Part03Model,
+    errata: tuple[Part03Erratum, ...] = ERRATA,
+    path_errata: tuple[PathErratum, ...] = PATH_ERRATA,
 ) -> Part03Model:
     """Return ``model`` with the errata that apply corrected, each reported as an issue.
+
+    Row errata (:data:`ERRATA`, DocBook tables) first, then path errata (:data:`PATH_ERRATA`,
+    flat sources).
 
     References
     ----------
@@ -116,11 +264,14 @@ def apply_part03_errata(
 
     modules = tuple(fix(m) for m in model.modules)
     macros = tuple(fix(m) for m in model.macros)
-    return attrs.evolve(
-        model,
-        modules=tuple(m for m in modules if isinstance(m, ModuleDef)),
-        macros=tuple(m for m in macros if isinstance(m, MacroDef)),
-        issues=(*model.issues, *issues),
+    return apply_path_errata(
+        attrs.evolve(
+            model,
+            modules=tuple(m for m in modules if isinstance(m, ModuleDef)),
+            macros=tuple(m for m in macros if isinstance(m, MacroDef)),
+            issues=(*model.issues, *issues),
+        ),
+        path_errata,
     )
 
 

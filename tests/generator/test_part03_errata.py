@@ -9,7 +9,15 @@ import pytest
 
 from dicompile.generator.iod_model import IssueKind, MacroInclude, Part03Model, tag_paths, walk
 from dicompile.generator.passes.link_iods import link_part03
-from dicompile.generator.passes.part03_errata import ERRATA, apply_part03_errata, reads_as
+from dicompile.generator.passes.part03_errata import (
+    ERRATA,
+    PATH_ERRATA,
+    PathErratum,
+    apply_part03_errata,
+    apply_path_errata,
+    path_reads_as,
+    reads_as,
+)
 from dicompile.generator.sources.docbook.part03 import read_part03
 
 
@@ -63,3 +71,70 @@ def test_other_editions_are_left_alone(raw: Part03Model) -> None:
         ),
     )
     assert apply_part03_errata(later).modules == later.modules
+
+
+# --- path errata of the 2020 JSON rendition -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rendition(json_2020: Path) -> Part03Model:
+    from dicompile.generator.sources.json_part03 import read_json_part03
+
+    return read_json_part03(json_2020)
+
+
+@pytest.mark.parametrize("erratum", PATH_ERRATA, ids=lambda e: e.table_id)
+def test_path_errata_still_in_the_rendition(rendition: Part03Model, erratum: object) -> None:
+    """Fails once the rendition in ../shared is fixed: then remove the entry."""
+    assert isinstance(erratum, PathErratum)
+    assert rendition.edition == erratum.edition
+    assert path_reads_as(rendition.attribute_table(erratum.table_id).entries, erratum)
+
+
+def test_rt_roi_observations_item_is_restored(rendition: Part03Model) -> None:
+    # PS3.3 Table C.8-44 (C.8.8.8): the General Anatomy Optional Macro and the attributes
+    # after it are in the Item of RT ROI Observations Sequence (3006,0080).
+    before = tag_paths(rendition.attribute_table("table_C.8-44").entries)
+    assert {"00082218", "00082228/300600A4", "00082228/300600B0/300600B6/300600B7"} <= before
+
+    fixed = apply_path_errata(rendition)
+    table = fixed.attribute_table("table_C.8-44")
+    paths = tag_paths(table.entries)
+    assert table.expanded is not None and tag_paths(table.expanded) == paths
+    assert {
+        "30060080/00082218/00082220",
+        "30060080/00082228/00082230",
+        "30060080/00620003/00080100",
+        "30060080/30060086/00620011",
+        "30060080/300600A0/30060082",
+        "30060080/300600A4",
+        "30060080/300600A6",
+        "30060080/300A00E1",
+        "30060080/300600B0/300600B6/300600B8",
+    } <= paths
+    assert not {p for p in paths if p.startswith(("00082218", "00082228"))}
+    assert not {p for p in paths if "00082228/3006" in p or "00082228/0062" in p}
+    assert len(paths) == len(before)  # moved, nothing lost or added
+    # The Item keeps the standard's order: the macro after RT Related ROI Sequence, then the rest.
+    (sequence,) = [e for e in table.entries if e.path == "30060080"]
+    order = [e.path.rpartition("/")[2] for e in sequence.children]
+    assert order[order.index("30060030") :] == [
+        "30060030",
+        "00082218",
+        "00082228",
+        "00620003",
+        "30060086",
+        "300600A0",
+        "300600A4",
+        "300600A6",
+        "300A00E1",
+        "300600B0",
+    ]
+    reported = [
+        i
+        for i in fixed.issues
+        if i.kind is IssueKind.ERRATUM and i.provenance.table_id == "table_C.8-44"
+    ]
+    assert len(reported) == 1
+    # Corrected text no longer reads as the erratum says: a second run changes nothing.
+    assert apply_path_errata(fixed).modules == fixed.modules

@@ -51,10 +51,6 @@ KNOWN: dict[str, dict[tuple[str, str, str], str]] = {
         ("dciodvfy", "missing", "FrameOfReferenceUID"): "Frame of Reference is usage U in the"
         " 2020 RT Structure Set IOD (A.19.3) and absent; " + _LATER_EDITION,
         ("dciodvfy", "missing", "PositionReferenceIndicator"): "as FrameOfReferenceUID",
-        ("ours", "not-in-iod", "300600A4"): "the 2020 rendition lost the nesting of the General"
-        " Anatomy Optional Macro in the RT ROI Observations Sequence (C.8.8.8)",
-        ("ours", "not-in-iod", "300600A6"): "as 300600A4",
-        ("ours", "not-in-iod", "300600B0"): "as 300600A4",
     },
     "test-SR.dcm": {
         ("dciodvfy", "not-in-iod", "0040A130"): "dciodvfy checks SR content against its own"
