@@ -2,14 +2,17 @@
 
 Every module is a frozen attrs class whose fields are PS3.6 keywords in snake_case, typed by
 VR and VM: mypy --strict checks that each Type 1 and Type 2 attribute is given (Type 2 may be
-``None``: present, empty) and that each value has its VR's type.  ``to_dataset`` turns the
-IOD into a Dataset, which ``write_file`` writes as a Part 10 file.
+``None``: present, empty) and that each value has its VR's type.  The Segmentation's
+functional groups are typed too: its shared and per-frame items
+(``SegmentationFunctionalGroupsItem``) hold the sequences of the functional group macros the
+IOD allows (Pixel Measures, Plane Position, Frame Content, Segment Identification …).
+``to_dataset`` turns the IOD into a Dataset, which ``write_file`` writes as a Part 10 file.
 
 Run ``python examples/typed_images.py OUT_DIR``; it prints the two files it wrote.
 
 References
 ----------
-PS3.3 A.3 (CT Image IOD), A.51 (Segmentation IOD); PS3.10 §7 (files).
+PS3.3 A.3 (CT Image IOD), A.51 (Segmentation IOD), C.7.6.16 (functional groups); PS3.10 §7.
 """
 
 from __future__ import annotations
@@ -18,9 +21,13 @@ import struct
 import sys
 from pathlib import Path
 
-from dicompile.generated import uids
+from dicompile.generated import tags, uids
 from dicompile.generated.iods.ct_image import CTImage
-from dicompile.generated.iods.segmentation import Segmentation
+from dicompile.generated.iods.segmentation import (
+    Segmentation,
+    SegmentationFunctionalGroupsItem,
+    SegmentationMultiFrameFunctionalGroupsModule,
+)
 from dicompile.generated.modules.ct_image import CTImageModule
 from dicompile.generated.modules.enhanced_general_equipment import (
     EnhancedGeneralEquipmentModule,
@@ -33,20 +40,27 @@ from dicompile.generated.modules.general_study import GeneralStudyModule
 from dicompile.generated.modules.image_pixel import ImagePixelModule
 from dicompile.generated.modules.image_plane import ImagePlaneModule
 from dicompile.generated.modules.macros.code_sequence import CodeSequenceMacro
-from dicompile.generated.modules.macros.segment_description import SegmentDescriptionMacro
-from dicompile.generated.modules.multi_frame_dimension import MultiFrameDimensionModule
-from dicompile.generated.modules.multi_frame_functional_groups import (
-    MultiFrameFunctionalGroupsModule,
+from dicompile.generated.modules.macros.frame_content import FrameContentMacro
+from dicompile.generated.modules.macros.pixel_measures import PixelMeasuresMacro
+from dicompile.generated.modules.macros.plane_orientation_patient import (
+    PlaneOrientationPatientMacro,
 )
+from dicompile.generated.modules.macros.plane_position_patient import PlanePositionPatientMacro
+from dicompile.generated.modules.macros.segment_description import SegmentDescriptionMacro
+from dicompile.generated.modules.macros.segmentation import SegmentationMacro
+from dicompile.generated.modules.multi_frame_dimension import MultiFrameDimensionModule
 from dicompile.generated.modules.patient import PatientModule
 from dicompile.generated.modules.segmentation_image import SegmentationImageModule
 from dicompile.generated.modules.segmentation_series import SegmentationSeriesModule
 from dicompile.generated.modules.sop_common import SOPCommonModule
 from dicompile.runtime import write_file
-from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.values import DA, TM, PersonName, uid_from_uuid
 
 ROWS = COLUMNS = 4
+#: Where the CT image (and the segmentation's one frame) lies: Image Position (Patient).
+POSITION = (-1.0, -1.0, 0.0)
+ORIENTATION = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+SPACING = (0.5, 0.5)
 #: CT numbers of the 4x4 image, row by row (stored values; rescale slope 1, intercept -1024).
 CT_PIXELS = tuple(1024 + 10 * i for i in range(ROWS * COLUMNS))
 
@@ -65,9 +79,9 @@ def build_ct(patient: PatientModule, study: GeneralStudyModule, frame_of_referen
         general_equipment=GeneralEquipmentModule(manufacturer="dicompile"),
         general_image=GeneralImageModule(instance_number=1),
         image_plane=ImagePlaneModule(
-            pixel_spacing=(0.5, 0.5),
-            image_orientation_patient=(1.0, 0.0, 0.0, 0.0, 1.0, 0.0),
-            image_position_patient=(-1.0, -1.0, 0.0),
+            pixel_spacing=SPACING,
+            image_orientation_patient=ORIENTATION,
+            image_position_patient=POSITION,
             slice_thickness=1.0,
         ),
         image_pixel=ImagePixelModule(
@@ -111,8 +125,32 @@ def build_segmentation(
     """A binary segmentation of one frame (the upper half of the CT image) with one segment."""
     mask = bytes([0b11111111, 0b00000000])  # 16 pixels, 1 bit each: the first 8 are set
     dimension = uid_from_uuid()
-    frame_content = Dataset()
-    frame_content.set(0x00209111, [Dataset()])  # Frame Content Sequence, one empty item
+    # What all frames share (PS3.3 C.7.6.16.2.1, .4): pixel spacing, slice thickness and
+    # orientation; what is each frame's own (C.7.6.16.2.2, .3, C.8.20.3): its position, its
+    # place in the dimension index and the segment it shows.
+    shared = SegmentationFunctionalGroupsItem(
+        pixel_measures_sequence=(
+            PixelMeasuresMacro.PixelMeasuresSequenceItem(
+                pixel_spacing=SPACING, slice_thickness=1.0
+            ),
+        ),
+        plane_orientation_sequence=(
+            PlaneOrientationPatientMacro.PlaneOrientationSequenceItem(
+                image_orientation_patient=ORIENTATION
+            ),
+        ),
+    )
+    frame = SegmentationFunctionalGroupsItem(
+        plane_position_sequence=(
+            PlanePositionPatientMacro.PlanePositionSequenceItem(image_position_patient=POSITION),
+        ),
+        frame_content_sequence=(
+            FrameContentMacro.FrameContentSequenceItem(dimension_index_values=(1,)),
+        ),
+        segment_identification_sequence=(
+            SegmentationMacro.SegmentIdentificationSequenceItem(referenced_segment_number=(1,)),
+        ),
+    )
     return Segmentation(
         patient=patient,
         general_study=study,
@@ -174,9 +212,9 @@ def build_segmentation(
                 ),
             ),
         ),
-        multi_frame_functional_groups=MultiFrameFunctionalGroupsModule(
-            shared_functional_groups_sequence=(Dataset(),),
-            per_frame_functional_groups_sequence=(frame_content,),
+        multi_frame_functional_groups=SegmentationMultiFrameFunctionalGroupsModule(
+            shared_functional_groups_sequence=(shared,),
+            per_frame_functional_groups_sequence=(frame,),
             instance_number=1,
             content_date=DA("20240102"),
             content_time=TM("120000"),
@@ -186,6 +224,14 @@ def build_segmentation(
             dimension_organization_sequence=(
                 MultiFrameDimensionModule.DimensionOrganizationSequenceItem(
                     dimension_organization_uid=dimension
+                ),
+            ),
+            # The frames' one dimension: the segment each shows (PS3.3 C.7.6.17.1, C.8.20.2).
+            dimension_index_sequence=(
+                MultiFrameDimensionModule.DimensionIndexSequenceItem(
+                    dimension_index_pointer=tags.ReferencedSegmentNumber,
+                    functional_group_pointer=tags.SegmentIdentificationSequence,
+                    dimension_organization_uid=dimension,
                 ),
             ),
         ),

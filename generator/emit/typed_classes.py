@@ -6,7 +6,9 @@ One file per module (``modules/patient.py``: ``PatientModule``), per macro
 Fields are typed by VR and VM and by the PS3.3 type (see ``dicompile.runtime.typed``); each
 has a docstring ``(0010,0010) PN, VM 1, Type 2 — Patient's Name; PS3.3 C.7.1.1``.  The
 conversion to and from Datasets is the runtime's, driven by the ``FIELDS`` and ``MODULES``
-tables each file ends with, so the files hold declarations only.
+tables each file ends with, so the files hold declarations only.  An enhanced multi-frame
+IOD's file also defines its functional group item class and the modules typed with it
+(``typed_functional_groups``).
 
 Class bodies are written between ``# fmt: off`` and ``# fmt: on``: one field per line however
 long its annotation, which reads and diffs best; the import block above is laid out as
@@ -26,15 +28,26 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from dicompile.generator.emit.render import GeneratedFile, render
+from dicompile.generator.emit.typed_functional_groups import (
+    FunctionalGroupsPlan,
+    is_functional_groups_module,
+    plan_functional_groups,
+)
+from dicompile.generator.emit.typed_lines import (
+    INDENT,
+    LINE_LENGTH,
+    class_lines,
+    fields_lines,
+    py_doc,
+    py_str,
+)
 from dicompile.generator.emit.typed_names import file_stem, natural_key, pascal
 from dicompile.generator.emit.typed_plan import (
     IODS_DIR,
     MACROS_DIR,
     MODULES_DIR,
     VALUE_IMPORTS,
-    ClassPlan,
     ClassRef,
-    FieldPlan,
     PlanError,
     PlanReport,
     TablePlan,
@@ -43,7 +56,7 @@ from dicompile.generator.emit.typed_plan import (
     plan_tables,
 )
 from dicompile.generator.iod_build import IODModel, SOPClassIOD
-from dicompile.generator.iod_model import IODDef, ModuleUse, Part03Model
+from dicompile.generator.iod_model import AttributeTable, IODDef, ModuleUse, Part03Model
 from dicompile.generator.model import (
     DataElementDef,
     Provenance,
@@ -52,8 +65,6 @@ from dicompile.generator.model import (
     UIDDef,
 )
 
-INDENT = "    "
-LINE_LENGTH = 100
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -69,85 +80,11 @@ class TypedReport:
     plan: PlanReport
     iods_without_sop_class: tuple[str, ...]
     missing_modules: tuple[str, ...]  # "table_A.3-1 → table_C.x-y" uses of unknown modules
-
-
-def py_doc(text: str) -> str:
-    """A one-line docstring literal for ``text`` (backslashes and closing quotes escaped)."""
-    text = " ".join(text.split()).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    if text.endswith('"') and not text.endswith('\\"'):
-        text = text[:-1] + '\\"'
-    return f'"""{text}"""'
-
-
-def py_str(text: str) -> str:
-    """A double-quoted string literal."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _annotation(field: FieldPlan) -> tuple[str, bool]:
-    """The field's annotation and whether it has a default (``= None``)."""
-    base = field.value_type
-    match field.requirement:
-        case "1":
-            return base, False
-        case "2":
-            return (base, False) if field.is_sequence else (f"{base} | None", False)
-        case "2C" if not field.is_sequence:
-            return f"{base} | Empty | None", True
-        case _:
-            return f"{base} | None", True
-
-
-def _field_doc(field: FieldPlan, plan: ClassPlan) -> str:
-    tag = field.tag.display
-    where = f"written in group {field.tag.text[:2]}00; " if field.tag.is_repeating else ""
-    text = (
-        f"{tag} {field.vr}, VM {field.vm}, Type {field.requirement} — {field.attribute};"
-        f" {where}{plan.cite}."
-    )
-    if field.condition:
-        text += f" {field.condition}"
-    return py_doc(text)
-
-
-def _class_lines(plan: ClassPlan, depth: int, base: str) -> list[str]:
-    pad = INDENT * depth
-    inner = pad + INDENT
-    lines = [f"{pad}@attrs.frozen(kw_only=True)", f"{pad}class {plan.name}({base}):"]
-    lines.append(f"{inner}{py_doc(plan.doc)}")
-    for field in plan.fields:
-        annotation, default = _annotation(field)
-        lines.append("")
-        lines.append(f"{inner}{field.name}: {annotation}{' = None' if default else ''}")
-        lines.append(f"{inner}{_field_doc(field, plan)}")
-    for nested in plan.nested:
-        lines.append("")
-        lines += _class_lines(nested, depth + 1, base)
-    return lines
-
-
-def _tag_literal(field: FieldPlan) -> str:
-    return f"0x{field.tag.base:08X}"
-
-
-def _fields_lines(plan: ClassPlan) -> list[str]:
-    """``Owner.Item.FIELDS = (...)`` for the class and each nested class, in pre-order."""
-    lines = [f"{plan.ref.qualname}.FIELDS = ("]
-    for field in plan.fields:
-        args = [
-            py_str(field.name),
-            _tag_literal(field),
-            py_str(field.vr),
-            str(field.multiple),
-            py_str(field.requirement),
-        ]
-        if field.item is not None:
-            args.append(field.item.qualname)
-        lines.append(f"{INDENT}field({', '.join(args)}),")
-    lines.append(")")
-    for nested in plan.nested:
-        lines += _fields_lines(nested)
-    return lines
+    # IODs whose functional group items are typed, those left as Datasets (with why), and
+    # attributes two functional group macros of one IOD both give (one field for both).
+    functional_groups_typed: tuple[str, ...] = ()
+    functional_groups_untyped: tuple[str, ...] = ()
+    functional_group_duplicates: tuple[str, ...] = ()
 
 
 def import_lines(module: str, names: Sequence[str]) -> list[str]:
@@ -175,7 +112,7 @@ def _words(lines: Iterable[str]) -> set[str]:
 
 
 def _runtime_imports(
-    body: Sequence[str], typed_names: Sequence[str]
+    body: Sequence[str], typed_names: Sequence[str], always: Sequence[str] = ()
 ) -> list[tuple[str, list[str]]]:
     used = _words(line for line in body if not line.lstrip().startswith('"""'))
     imports: list[tuple[str, list[str]]] = []
@@ -187,7 +124,7 @@ def _runtime_imports(
     if values:
         imports.append(("dicompile.runtime.core.values", _isort_names(values)))
     typed = [name for name in typed_names if name in used]
-    imports.append(("dicompile.runtime.typed", _isort_names(typed)))
+    imports.append(("dicompile.runtime.typed", _isort_names([*typed, *always])))
     return imports
 
 
@@ -228,8 +165,8 @@ def _import_block(
 
 
 def render_table(plan: TablePlan, digests: Sequence[SourceDigest], part03_files: set[str]) -> str:
-    body = _class_lines(plan.top, 0, "TypedAttributes")
-    fields = _fields_lines(plan.top)
+    body = class_lines(plan.top, 0, "TypedAttributes")
+    fields = fields_lines(plan.top)
     runtime = _runtime_imports([*body, *fields], ["Empty", "TypedAttributes", "field"])
     generated = [(ref.module, [ref.top]) for ref in plan.imports]
     file = render(
@@ -306,6 +243,68 @@ def _module_field_name(use: ModuleUse, table_name: str) -> str:
     return file_stem(table_name or use.name, "module")
 
 
+@attrs.define
+class _IODFiles:
+    """What :func:`render_iods` collects (mutable scratch)."""
+
+    files: list[GeneratedFile] = attrs.Factory(list)
+    no_sop: list[str] = attrs.Factory(list)
+    missing: list[str] = attrs.Factory(list)
+    registry: list[tuple[str, str, str, tuple[str, ...]]] = attrs.Factory(list)
+    typed_groups: list[str] = attrs.Factory(list)
+    untyped_groups: list[str] = attrs.Factory(list)
+    duplicate_group_attributes: list[str] = attrs.Factory(list)
+
+
+def _module_fields(
+    iod: IODDef, by_key: dict[str, TablePlan], tables: dict[str, AttributeTable], out: _IODFiles
+) -> list[_ModuleField]:
+    fields: list[_ModuleField] = []
+    names: set[str] = set()
+    for use in iod.modules:
+        plan = by_key.get(use.module)
+        if plan is None:
+            out.missing.append(f"{iod.key} → {use.module}")
+            continue
+        name = _module_field_name(use, tables[use.module].name)
+        if name in names:
+            out.missing.append(f"{iod.key} → {use.module} (listed twice)")
+            continue
+        names.add(name)
+        title = f"{tables[use.module].name} Module"
+        fields.append(_ModuleField(name, use, plan.top.ref, plan.top.cite, title))
+    return fields
+
+
+def _functional_groups(
+    iod: IODDef,
+    class_name: str,
+    module: str,
+    fields: list[_ModuleField],
+    by_key: dict[str, TablePlan],
+    tables: dict[str, AttributeTable],
+    out: _IODFiles,
+) -> FunctionalGroupsPlan | None:
+    """The typed functional group items of ``iod``; its module fields then refer to them."""
+    holders = [i for i, f in enumerate(fields) if is_functional_groups_module(by_key[f.use.module])]
+    if not holders or not iod.functional_groups:
+        if iod.functional_groups:
+            out.untyped_groups.append(f"{iod.key}: functional groups but no module holds them")
+        elif holders:
+            out.untyped_groups.append(f"{iod.key}: no functional group macros listed")
+        return None
+    taken = {f.ref.top for f in fields} | {class_name}
+    holder_plans = [by_key[fields[i].use.module] for i in holders]
+    groups = plan_functional_groups(iod, class_name, module, holder_plans, by_key, tables, taken)
+    refs = dict(groups.modules)
+    for i in holders:
+        fields[i] = attrs.evolve(fields[i], ref=refs[fields[i].use.module])
+    out.typed_groups.append(iod.key)
+    out.missing += groups.missing
+    out.duplicate_group_attributes += [f"{iod.key}: {d}" for d in groups.duplicates]
+    return groups
+
+
 def render_iods(
     model: Part03Model,
     plans: Sequence[TablePlan],
@@ -313,15 +312,12 @@ def render_iods(
     uids: Sequence[UIDDef],
     digests: Sequence[SourceDigest],
     part03_files: set[str],
-) -> tuple[list[GeneratedFile], list[str], list[str], list[tuple[str, str, str, tuple[str, ...]]]]:
-    """The IOD files, IODs without SOP class, missing module uses, and the registry rows."""
+) -> _IODFiles:
+    """The IOD files, with what the report counts and the registry rows."""
     by_key = {plan.key: plan for plan in plans}
     tables = model.attribute_tables()
     uid_names = {u.uid: u.keyword for u in uids if u.keyword}
-    files: list[GeneratedFile] = []
-    no_sop: list[str] = []
-    missing: list[str] = []
-    registry: list[tuple[str, str, str, tuple[str, ...]]] = []
+    out = _IODFiles()
     taken: dict[str, str] = {}
     for iod in sorted(model.iods, key=lambda i: natural_key(i.key)):
         stem = file_stem(iod.name, "IOD")
@@ -329,36 +325,35 @@ def render_iods(
             raise PlanError(f"{iod.key} and {taken[stem]} both give the file iods/{stem}.py")
         taken[stem] = iod.key
         class_name = pascal(iod.name, "IOD")
-        fields: list[_ModuleField] = []
-        names: set[str] = set()
-        for use in iod.modules:
-            plan = by_key.get(use.module)
-            if plan is None:
-                missing.append(f"{iod.key} → {use.module}")
-                continue
-            name = _module_field_name(use, tables[use.module].name)
-            if name in names:
-                missing.append(f"{iod.key} → {use.module} (listed twice)")
-                continue
-            names.add(name)
-            title = f"{tables[use.module].name} Module"
-            fields.append(_ModuleField(name, use, plan.top.ref, plan.top.cite, title))
+        path = f"{IODS_DIR}/{stem}.py"
+        fields = _module_fields(iod, by_key, tables, out)
+        groups = _functional_groups(iod, class_name, module_name(path), fields, by_key, tables, out)
         sops = _sop_classes_of(iod, sop_classes)
         if not sops:
-            no_sop.append(iod.key)
+            out.no_sop.append(iod.key)
         body, tail = _iod_lines(iod, class_name, fields, sops, uid_names)
-        generated = sorted({(f.ref.module, f.ref.top) for f in fields})
-        imports = [(module, [top]) for module, top in generated]
-        if any(s.uid in uid_names for s in sops):
-            imports.append(("dicompile.generated", ["uids"]))
-        runtime = [("dicompile.runtime.typed", ["ModuleSlot", "TypedIOD"])]
-        path = f"{IODS_DIR}/{stem}.py"
+        refs = [f.ref for f in fields]
         provenances = [
             iod.provenance,
             *(f.use.provenance for f in fields),
             *(s.provenance for s in sops),
         ]
-        files.append(
+        if groups is not None:
+            body += groups.body
+            tail += groups.tail
+            refs += groups.imports
+            provenances += groups.provenances
+        generated = sorted({(r.module, r.top) for r in refs if r.module != module_name(path)})
+        imports = [(module, [top]) for module, top in generated]
+        if any(s.uid in uid_names for s in sops):
+            imports.append(("dicompile.generated", ["uids"]))
+        # The IOD's own lines need ModuleSlot and TypedIOD; its functional groups' classes more.
+        runtime = _runtime_imports(
+            [*groups.body, *groups.tail] if groups is not None else [],
+            ["Empty", "TypedAttributes", "field"],
+            always=["ModuleSlot", "TypedIOD"],
+        )
+        out.files.append(
             render(
                 "typed_iod.py.j2",
                 path,
@@ -372,8 +367,8 @@ def render_iods(
                 fields=tail,
             )
         )
-        registry.append((iod.key, module_name(path), class_name, tuple(s.uid for s in sops)))
-    return files, no_sop, missing, registry
+        out.registry.append((iod.key, module_name(path), class_name, tuple(s.uid for s in sops)))
+    return out
 
 
 def emit_typed(
@@ -412,12 +407,10 @@ def emit_typed(
     plans, plan_report = plan_tables(model, element_list)
     part03_files = set(model.source_files)
     files = [GeneratedFile(plan.path, render_table(plan, digests, part03_files)) for plan in plans]
-    iod_files, no_sop, missing, registry = render_iods(
-        model, plans, sop_classes, uids, digests, part03_files
-    )
-    files += iod_files
+    iods = render_iods(model, plans, sop_classes, uids, digests, part03_files)
+    files += iods.files
     files += _package_files(
-        plans, registry, [i.provenance for i in model.iods], digests, part03_files
+        plans, iods.registry, [i.provenance for i in model.iods], digests, part03_files
     )
     files.sort(key=lambda f: f.path)
     report = TypedReport(
@@ -427,8 +420,11 @@ def emit_typed(
         files=len(files),
         lines=sum(f.text.count("\n") for f in files),
         plan=plan_report,
-        iods_without_sop_class=tuple(no_sop),
-        missing_modules=tuple(missing),
+        iods_without_sop_class=tuple(iods.no_sop),
+        missing_modules=tuple(iods.missing),
+        functional_groups_typed=tuple(iods.typed_groups),
+        functional_groups_untyped=tuple(iods.untyped_groups),
+        functional_group_duplicates=tuple(iods.duplicate_group_attributes),
     )
     return files, report
 

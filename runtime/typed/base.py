@@ -8,7 +8,9 @@ Theory of operation
   against the VR's Python type and the VM, and calls the class with the values as keyword
   arguments; ``to_dataset`` writes the present ones back.  Attributes of the data set that
   the table does not list are ignored: a module reads its own attributes from the whole
-  data set of an instance.
+  data set of an instance.  A class that names an ``OTHERS`` field (the functional group
+  items of an enhanced IOD, whose items may hold private or other macros' elements) keeps
+  them instead, as a Dataset in that field, and writes them back after its own.
 * A generated IOD subclasses :class:`TypedIOD` and sets ``MODULES`` (one :class:`ModuleSlot`
   per module of its PS3.3 Annex A table) and ``SOP_CLASS_UIDS``.  Its fields are module
   instances; ``to_dataset`` merges the modules' data sets (an attribute two modules share
@@ -276,6 +278,9 @@ class TypedAttributes:
 
     #: One row per field, in the order of the PS3.3 table (set by the generated code).
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = ()
+    #: The field (``Dataset | None``) that keeps the elements of a read item that ``FIELDS``
+    #: does not list; ``""``: they are ignored.
+    OTHERS: ClassVar[str] = ""
 
     @classmethod
     def from_dataset(cls, dataset: Dataset) -> Self:
@@ -295,6 +300,10 @@ class TypedAttributes:
     @classmethod
     def _read(cls, dataset: Dataset, path: str) -> Self:
         values = {spec.name: _read_field(spec, dataset, path) for spec in cls.FIELDS}
+        if cls.OTHERS:
+            listed = {spec.tag for spec in cls.FIELDS}
+            others = Dataset([e for e in dataset if e.tag not in listed])
+            values[cls.OTHERS] = others if len(others) else None
         return cast(Callable[..., Self], cls)(**values)
 
     def to_dataset(self, *, signed: bool | None = None) -> Dataset:
@@ -314,6 +323,26 @@ class TypedAttributes:
             signed = _pixel_representation(self) == 1
         for spec in self.FIELDS:
             _write_field(spec, getattr(self, spec.name), dataset, signed)
+        if self.OTHERS:
+            self._write_others(dataset)
+
+    def _write_others(self, dataset: Dataset) -> None:
+        others = getattr(self, self.OTHERS)
+        if others is None:
+            return
+        if not isinstance(others, Dataset):
+            raise TypedDatasetError(
+                f"{self.OTHERS}: other elements are a Dataset, not {type(others).__name__}"
+            )
+        listed = {spec.tag for spec in self.FIELDS}
+        for element in others:
+            if element.tag in listed:
+                raise TypedDatasetError(
+                    f"{type(self).__name__} has a field for this attribute: set it there,"
+                    f" not in {self.OTHERS}",
+                    tag_path=format_tag(element.tag),
+                )
+            dataset.add(element)
 
 
 @attrs.frozen

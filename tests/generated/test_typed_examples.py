@@ -102,6 +102,18 @@ def test_example_files_read_back_with_dicompile(written: tuple[Path, Path]) -> N
     assert segment.segmented_property_category_code_sequence[0].code_value == "91723000"
     assert seg.image_pixel.pixel_data == bytes([0xFF, 0x00])
     assert seg.general_study.study_instance_uid == ct.general_study.study_instance_uid
+    # The typed functional groups: one frame at the CT image's position, spacing shared.
+    frames = seg.multi_frame_functional_groups.per_frame_functional_groups_sequence
+    assert frames is not None and len(frames) == 1
+    assert frames[0].plane_position_sequence is not None
+    position = frames[0].plane_position_sequence[0].image_position_patient
+    assert position == ct.image_plane.image_position_patient == (-1.0, -1.0, 0.0)
+    assert frames[0].frame_content_sequence is not None
+    assert frames[0].frame_content_sequence[0].dimension_index_values == (1,)
+    (shared,) = seg.multi_frame_functional_groups.shared_functional_groups_sequence
+    assert shared.pixel_measures_sequence is not None
+    assert shared.pixel_measures_sequence[0].pixel_spacing == ct.image_plane.pixel_spacing
+    assert shared.frame_content_sequence is None
 
 
 def test_example_files_read_back_with_pydicom(written: tuple[Path, Path]) -> None:
@@ -123,3 +135,12 @@ def test_example_files_read_back_with_pydicom(written: tuple[Path, Path]) -> Non
     assert (code.CodeValue, code.CodingSchemeDesignator) == ("39607008", "SCT")
     assert seg.BitsAllocated == 1
     assert seg.FrameOfReferenceUID == ct.FrameOfReferenceUID
+    frame = seg.PerFrameFunctionalGroupsSequence[0]
+    assert [float(v) for v in frame.PlanePositionSequence[0].ImagePositionPatient] == [
+        float(v) for v in ct.ImagePositionPatient
+    ]
+    assert frame.FrameContentSequence[0].DimensionIndexValues == 1
+    assert frame.SegmentIdentificationSequence[0].ReferencedSegmentNumber == 1
+    shared = seg.SharedFunctionalGroupsSequence[0]
+    assert [float(v) for v in shared.PixelMeasuresSequence[0].PixelSpacing] == [0.5, 0.5]
+    assert seg.DimensionIndexSequence[0].DimensionIndexPointer == 0x0062000B
