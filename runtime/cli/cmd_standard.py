@@ -27,7 +27,7 @@ _ORIGIN_LABEL = {"EDITIONS": "known", "LOCK": "locked"}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``standard list`` and ``standard fetch`` to the ``dicompile`` parser."""
+    """Add ``standard list``, ``standard fetch`` and ``standard errata`` to the parser."""
     parser = subparsers.add_parser(
         "standard",
         help="editions of the DICOM standard: list them, fetch their DocBook from NEMA",
@@ -72,6 +72,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="accept content that differs from the lock and record it (never editions.toml)",
     )
     fetch.set_defaults(handler=_fetch)
+
+    errata = actions.add_parser(
+        "errata",
+        help="the known errors of the standard's text that the generator corrects",
+        description="The errata register (generator/errata.py): part, edition, table, place,"
+        " what is wrong, and the module that corrects it.",
+    )
+    errata.add_argument("--json", action="store_true", help="one JSON object per erratum")
+    errata.set_defaults(handler=_errata)
+
+
+def _errata(args: argparse.Namespace) -> int:
+    import json
+
+    from dicompile.generator.errata import REGISTER
+
+    for erratum in REGISTER:
+        if args.json:
+            print(json.dumps(erratum.as_json(), ensure_ascii=False))
+        else:
+            print(f"{erratum.part} {erratum.edition} {erratum.table_id} ({erratum.where})")
+            print(f"    {erratum.description}")
+            print(f"    corrected by {erratum.corrected_by}")
+    if not args.json:
+        print(f"{len(REGISTER)} errata")
+    return 0
 
 
 def _add_location_options(parser: argparse.ArgumentParser) -> None:
