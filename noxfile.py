@@ -95,3 +95,11 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against the peers (pydicom, pynetdicom, dcmtk, dciodvfy, dicom-validator)."""
     _install(session, "test,bench")
     session.run("python", "-m", "tests.bench", *session.posargs)
+
+
+@nox.session
+def state_diagram(session: nox.Session) -> None:
+    """Draw the PS3.8 upper layer state machine (Table 9-10) into build/ (DOT; SVG with dot)."""
+    _install(session, "test")
+    out = session.posargs[0] if session.posargs else "build/ul-state-diagram.dot"
+    session.run("python", "-m", "dicompile.generator.ul_diagram", out)
