@@ -190,3 +190,30 @@ def test_mypy_reports_wrong_types_in_functional_group_items(tmp_path: Path) -> N
         'Value of type "tuple[PlanePositionSequenceItem, ...] | None" is not indexable  [index]',
     ], stdout
     assert errors[3].startswith("Incompatible types in assignment"), stdout
+
+
+def test_every_enhanced_iod_has_typed_groups() -> None:
+    """26 IODs of the 2020 rendition list functional group macros; each has its item class.
+    Enhanced MR Color Image has the module but the rendition lists no macros for it."""
+    import importlib
+
+    from dicompile.generated.iods import TABLES
+
+    typed: dict[str, type] = {}
+    untyped: list[str] = []
+    for module, name in TABLES.values():
+        iod = getattr(importlib.import_module(module), name)
+        for slot in iod.MODULES:
+            for spec in slot.module.FIELDS:
+                if spec.tag in (SHARED, PER_FRAME, 0x00060001):
+                    if spec.item is None:
+                        untyped.append(name)
+                    else:
+                        typed[name] = spec.item
+    assert len(typed) == 26
+    assert untyped == ["EnhancedMRColorImage", "EnhancedMRColorImage"]
+    for name, item in typed.items():
+        assert item.__name__ == f"{name}FunctionalGroupsItem"
+        assert item.OTHERS == "other_elements"
+        # Every macro is optional in an item: it is in the shared item or in the per-frame ones.
+        assert {spec.requirement for spec in item.FIELDS} <= {"1C", "2C", "3"}

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from dicompile.generator.emit.typed_classes import emit_typed
 from dicompile.generator.iod_model import (
@@ -204,6 +205,56 @@ def test_without_macros_the_module_stays_untyped() -> None:
     text = {f.path: f.text for f in files}["iods/enhanced_ct_image.py"]
     assert "FunctionalGroupsItem" not in text
     assert "multi_frame_functional_groups: MultiFrameFunctionalGroupsModule" in _lines(text)
+
+
+_DOCBOOK = {"d": "http://docbook.org/ns/docbook", "xml": "http://www.w3.org/XML/1998/namespace"}
+
+
+def _functional_group_rows(part03: Path, table_id: str) -> list[tuple[str, str]]:
+    """(macro name, usage letter) of each row of an IOD's functional group macro table, read
+    straight from the DocBook (an oracle independent of the generator's reader)."""
+    tree = etree.parse(str(part03), etree.XMLParser(collect_ids=False, huge_tree=True))
+    (table,) = tree.xpath(f"//d:table[@xml:id='{table_id}']", namespaces=_DOCBOOK)
+    rows = []
+    for tr in table.xpath(".//d:tbody/d:tr", namespaces=_DOCBOOK):
+        cells = [
+            " ".join("".join(td.itertext()).split()) for td in tr.xpath("d:td", namespaces=_DOCBOOK)
+        ]
+        rows.append((cells[0], cells[-1][0]))
+    return rows
+
+
+def test_docbook_2016c_enhanced_ct_and_xa(xml_2013: Path, part03_2016c: Path) -> None:
+    """From the 2016c DocBook excerpt alone: one field per row of Tables A.38-2 and A.47-2, each
+    with its macro's usage."""
+    from dicompile.generator.iod_build import build_iods
+    from dicompile.generator.pipeline import build_model
+
+    folders = [xml_2013, part03_2016c.parent]
+    standard = build_model(folders)
+    iods = build_iods(folders, standard.data_elements, standard.uids)
+    assert iods is not None
+    files, report = emit_typed(iods.model, standard.data_elements)
+    assert report.functional_groups_typed == ("table_A.38-1", "table_A.47-1")
+    texts = {f.path: f.text for f in files}
+    for path, item, table_id in (
+        ("iods/enhanced_ct_image.py", "EnhancedCTImageFunctionalGroupsItem", "table_A.38-2"),
+        (
+            "iods/enhanced_x_ray_angiographic_image.py",
+            "EnhancedXRayAngiographicImageFunctionalGroupsItem",
+            "table_A.47-2",
+        ),
+    ):
+        text = texts[path]
+        body = text[text.index(f"class {item}(") : text.index(f"{item}.FIELDS")]
+        docs = [line.strip() for line in body.splitlines() if " Macro (PS3.3 " in line]
+        rows = _functional_group_rows(part03_2016c, table_id)
+        assert len(rows) >= 24
+        assert len(docs) == len(rows)  # each of these macros is one sequence
+        for (name, usage), doc in zip(rows, docs, strict=True):
+            assert f"in the {name} " in doc, (name, doc)  # "CT X-Ray Details Sequence Macro"
+            assert f"which the IOD uses {usage}" in doc, (name, doc)
+        assert f"the functional group macros of PS3.3 A.{table_id[8:10]}" in text
 
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
