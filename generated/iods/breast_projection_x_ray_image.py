@@ -244,30 +244,6 @@ class BreastProjectionXRayImageFunctionalGroupsItem(TypedAttributes):
     x_ray_grid_sequence: tuple[XRayGridMacro.XRayGridSequenceItem, ...] | None = None
     """(0018,9555) SQ, VM 1 — X-Ray Grid Sequence; Type 1 in the X-Ray Grid Macro (PS3.3 Table C.8.31.7-1), which the IOD uses U."""
 
-    grid_absorbing_material: str | None = None
-    """(0018,7040) LT, VM 1 — Grid Absorbing Material; Type 3 in the X-Ray Grid Macro (PS3.3 Table C.8.31.7-1), which the IOD uses U."""
-
-    grid_spacing_material: str | None = None
-    """(0018,7041) LT, VM 1 — Grid Spacing Material; Type 3 in the X-Ray Grid Macro (PS3.3 Table C.8.31.7-1), which the IOD uses U."""
-
-    grid_thickness: float | None = None
-    """(0018,7042) DS, VM 1 — Grid Thickness; Type 3 in the X-Ray Grid Macro (PS3.3 Table C.8.31.7-1), which the IOD uses U."""
-
-    grid_pitch: float | None = None
-    """(0018,7044) DS, VM 1 — Grid Pitch; Type 3 in the X-Ray Grid Macro (PS3.3 Table C.8.31.7-1), which the IOD uses U."""
-
-    grid_aspect_ratio: tuple[int, ...] | None = None
-    """(0018,7046) IS, VM 2 — Grid Aspect Ratio; Type 3 in the X-Ray Grid Macro (PS3.3 Table C.8.31.7-1), which the IOD uses U."""
-
-    grid_period: float | None = None
-    """(0018,7048) DS, VM 1 — Grid Period; Type 3 in the X-Ray Grid Macro (PS3.3 Table C.8.31.7-1), which the IOD uses U."""
-
-    grid_focal_distance: float | None = None
-    """(0018,704C) DS, VM 1 — Grid Focal Distance; Type 3 in the X-Ray Grid Macro (PS3.3 Table C.8.31.7-1), which the IOD uses U."""
-
-    grid_id: str | None = None
-    """(0018,1006) LO, VM 1 — Grid ID; Type 3 in the X-Ray Grid Macro (PS3.3 Table C.8.31.7-1), which the IOD uses U."""
-
     x_ray_filter_sequence: tuple[XRayFiltrationMacro, ...] | None = None
     """(0018,9556) SQ, VM 1 — X-Ray Filter Sequence; Type 1 in the X-Ray Filter Macro (PS3.3 Table C.8.31.8-1), which the IOD uses U."""
 
@@ -372,14 +348,6 @@ BreastProjectionXRayImageFunctionalGroupsItem.FIELDS = (
     field("x_ray_acquisition_dose_sequence", 0x00189542, "SQ", False, "1C", BreastXRayAcquisitionDoseMacro.XRayAcquisitionDoseSequenceItem),
     field("isocenter_reference_system_sequence", 0x00189462, "SQ", False, "1C", BreastXRayIsocenterReferenceSystemMacro.IsocenterReferenceSystemSequenceItem),
     field("x_ray_grid_sequence", 0x00189555, "SQ", False, "1C", XRayGridMacro.XRayGridSequenceItem),
-    field("grid_absorbing_material", 0x00187040, "LT", False, "3"),
-    field("grid_spacing_material", 0x00187041, "LT", False, "3"),
-    field("grid_thickness", 0x00187042, "DS", False, "3"),
-    field("grid_pitch", 0x00187044, "DS", False, "3"),
-    field("grid_aspect_ratio", 0x00187046, "IS", True, "3"),
-    field("grid_period", 0x00187048, "DS", False, "3"),
-    field("grid_focal_distance", 0x0018704C, "DS", False, "3"),
-    field("grid_id", 0x00181006, "LO", False, "3"),
     field("x_ray_filter_sequence", 0x00189556, "SQ", False, "1C", XRayFiltrationMacro),
 )
 BreastProjectionXRayImageFunctionalGroupsItem.OTHERS = "other_elements"

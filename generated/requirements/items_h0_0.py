@@ -1198,7 +1198,15 @@ XRayGeometrySequence_4ad885: Final = Items((
     Rule(0x00400306, T3, "DS", "1"),  # DistanceSourceToEntrance
     Rule(0x00181114, T1, "DS", "1"),  # EstimatedRadiographicMagnificationFactor
 ))
-XRayGridSequence_76b7a3: Final = Items((
+XRayGridSequence_631448: Final = Items((
     Rule(0x00181166, T1, "CS", "1-n", values=(Values(DEFINED, ("FIXED", "FOCUSED", "RECIPROCATING", "PARALLEL", "CROSSED", "NONE")),)),  # Grid
+    Rule(0x00187040, T3, "LT", "1"),  # GridAbsorbingMaterial
+    Rule(0x00187041, T3, "LT", "1"),  # GridSpacingMaterial
+    Rule(0x00187042, T3, "DS", "1"),  # GridThickness
+    Rule(0x00187044, T3, "DS", "1"),  # GridPitch
+    Rule(0x00187046, T3, "IS", "2"),  # GridAspectRatio
+    Rule(0x00187048, T3, "DS", "1"),  # GridPeriod
+    Rule(0x0018704C, T3, "DS", "1"),  # GridFocalDistance
+    Rule(0x00181006, T3, "LO", "1"),  # GridID
 ))
 # fmt: on

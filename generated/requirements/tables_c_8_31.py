@@ -107,15 +107,7 @@ T_C_8_31_6_1: Final = AttributeTable("table_C.8.31.6-1", "Breast X-Ray Isocenter
     Rule(0x00189462, T1, "SQ", "1", items=i0_0.IsocenterReferenceSystemSequence_d97d0c, max_items=1),  # IsocenterReferenceSystemSequence
 ))
 T_C_8_31_7_1: Final = AttributeTable("table_C.8.31.7-1", "X-Ray Grid", "", True, "PS3.3 2020 table_C.8.31.7-1", (
-    Rule(0x00189555, T1, "SQ", "1", items=i0_0.XRayGridSequence_76b7a3, max_items=1),  # XRayGridSequence
-    Rule(0x00187040, T3, "LT", "1"),  # GridAbsorbingMaterial
-    Rule(0x00187041, T3, "LT", "1"),  # GridSpacingMaterial
-    Rule(0x00187042, T3, "DS", "1"),  # GridThickness
-    Rule(0x00187044, T3, "DS", "1"),  # GridPitch
-    Rule(0x00187046, T3, "IS", "2"),  # GridAspectRatio
-    Rule(0x00187048, T3, "DS", "1"),  # GridPeriod
-    Rule(0x0018704C, T3, "DS", "1"),  # GridFocalDistance
-    Rule(0x00181006, T3, "LO", "1"),  # GridID
+    Rule(0x00189555, T1, "SQ", "1", items=i0_0.XRayGridSequence_631448, max_items=1),  # XRayGridSequence
 ))
 T_C_8_31_8_1: Final = AttributeTable("table_C.8.31.8-1", "X-Ray Filter", "", True, "PS3.3 2020 table_C.8.31.8-1", (
     Rule(0x00189556, T1, "SQ", "1", items=i0_0.XRayFilterSequence_308482, max_items=1),  # XRayFilterSequence

@@ -134,6 +134,27 @@ PATH_ERRATA: tuple[PathErratum, ...] = (
         ),
         "the General Anatomy Optional Macro and the rest of the Item lost their '>'",
     ),
+    # ERRATUM (rendition): PS3.3 2020 Table C.8.31.7-1 (X-Ray Grid Macro) includes the X-Ray
+    # Grid Description Macro (Table C.8-36b) with ">" in the Item of X-Ray Grid Sequence
+    # (0018,9555), after Grid (0018,1166); the rendition puts its attributes at the top.
+    PathErratum(
+        "2020",
+        "table_C.8.31.7-1",
+        tuple(
+            (tag, "00189555")
+            for tag in (
+                "00187040",
+                "00187041",
+                "00187042",
+                "00187044",
+                "00187046",
+                "00187048",
+                "0018704C",
+                "00181006",
+            )
+        ),
+        "the included X-Ray Grid Description Macro lost its '>'",
+    ),
 )
 
 

@@ -138,3 +138,22 @@ def test_rt_roi_observations_item_is_restored(rendition: Part03Model) -> None:
     assert len(reported) == 1
     # Corrected text no longer reads as the erratum says: a second run changes nothing.
     assert apply_path_errata(fixed).modules == fixed.modules
+
+
+def test_x_ray_grid_description_is_in_the_grid_item(rendition: Part03Model) -> None:
+    # PS3.3 Table C.8.31.7-1: ">Include Table C.8-36b" in the X-Ray Grid Sequence Item.
+    fixed = apply_path_errata(rendition)
+    paths = tag_paths(fixed.attribute_table("table_C.8.31.7-1").entries)
+    assert paths == {"00189555", "00189555/00181166"} | {
+        f"00189555/{tag}"
+        for tag in (
+            "00187040",
+            "00187041",
+            "00187042",
+            "00187044",
+            "00187046",
+            "00187048",
+            "0018704C",
+            "00181006",
+        )
+    }

@@ -20,30 +20,6 @@ class XRayGridMacro(TypedAttributes):
     x_ray_grid_sequence: tuple[XRayGridSequenceItem, ...]
     """(0018,9555) SQ, VM 1, Type 1 — X-Ray Grid Sequence; PS3.3 Table C.8.31.7-1."""
 
-    grid_absorbing_material: str | None = None
-    """(0018,7040) LT, VM 1, Type 3 — Grid Absorbing Material; PS3.3 Table C.8.31.7-1."""
-
-    grid_spacing_material: str | None = None
-    """(0018,7041) LT, VM 1, Type 3 — Grid Spacing Material; PS3.3 Table C.8.31.7-1."""
-
-    grid_thickness: float | None = None
-    """(0018,7042) DS, VM 1, Type 3 — Grid Thickness; PS3.3 Table C.8.31.7-1."""
-
-    grid_pitch: float | None = None
-    """(0018,7044) DS, VM 1, Type 3 — Grid Pitch; PS3.3 Table C.8.31.7-1."""
-
-    grid_aspect_ratio: tuple[int, ...] | None = None
-    """(0018,7046) IS, VM 2, Type 3 — Grid Aspect Ratio; PS3.3 Table C.8.31.7-1."""
-
-    grid_period: float | None = None
-    """(0018,7048) DS, VM 1, Type 3 — Grid Period; PS3.3 Table C.8.31.7-1."""
-
-    grid_focal_distance: float | None = None
-    """(0018,704C) DS, VM 1, Type 3 — Grid Focal Distance; PS3.3 Table C.8.31.7-1."""
-
-    grid_id: str | None = None
-    """(0018,1006) LO, VM 1, Type 3 — Grid ID; PS3.3 Table C.8.31.7-1."""
-
     @attrs.frozen(kw_only=True)
     class XRayGridSequenceItem(TypedAttributes):
         """An item of X-Ray Grid Sequence (0018,9555) — PS3.3 , Table C.8.31.7-1."""
@@ -51,9 +27,36 @@ class XRayGridMacro(TypedAttributes):
         grid: tuple[str, ...]
         """(0018,1166) CS, VM 1-n, Type 1 — Grid; PS3.3 Table C.8.31.7-1."""
 
+        grid_absorbing_material: str | None = None
+        """(0018,7040) LT, VM 1, Type 3 — Grid Absorbing Material; PS3.3 Table C.8.31.7-1."""
+
+        grid_spacing_material: str | None = None
+        """(0018,7041) LT, VM 1, Type 3 — Grid Spacing Material; PS3.3 Table C.8.31.7-1."""
+
+        grid_thickness: float | None = None
+        """(0018,7042) DS, VM 1, Type 3 — Grid Thickness; PS3.3 Table C.8.31.7-1."""
+
+        grid_pitch: float | None = None
+        """(0018,7044) DS, VM 1, Type 3 — Grid Pitch; PS3.3 Table C.8.31.7-1."""
+
+        grid_aspect_ratio: tuple[int, ...] | None = None
+        """(0018,7046) IS, VM 2, Type 3 — Grid Aspect Ratio; PS3.3 Table C.8.31.7-1."""
+
+        grid_period: float | None = None
+        """(0018,7048) DS, VM 1, Type 3 — Grid Period; PS3.3 Table C.8.31.7-1."""
+
+        grid_focal_distance: float | None = None
+        """(0018,704C) DS, VM 1, Type 3 — Grid Focal Distance; PS3.3 Table C.8.31.7-1."""
+
+        grid_id: str | None = None
+        """(0018,1006) LO, VM 1, Type 3 — Grid ID; PS3.3 Table C.8.31.7-1."""
+
 
 XRayGridMacro.FIELDS = (
     field("x_ray_grid_sequence", 0x00189555, "SQ", False, "1", XRayGridMacro.XRayGridSequenceItem),
+)
+XRayGridMacro.XRayGridSequenceItem.FIELDS = (
+    field("grid", 0x00181166, "CS", True, "1"),
     field("grid_absorbing_material", 0x00187040, "LT", False, "3"),
     field("grid_spacing_material", 0x00187041, "LT", False, "3"),
     field("grid_thickness", 0x00187042, "DS", False, "3"),
@@ -62,8 +65,5 @@ XRayGridMacro.FIELDS = (
     field("grid_period", 0x00187048, "DS", False, "3"),
     field("grid_focal_distance", 0x0018704C, "DS", False, "3"),
     field("grid_id", 0x00181006, "LO", False, "3"),
-)
-XRayGridMacro.XRayGridSequenceItem.FIELDS = (
-    field("grid", 0x00181166, "CS", True, "1"),
 )
 # fmt: on
