@@ -15,7 +15,9 @@ from dicompile.generator.errata import REGISTER
 GENERATOR = Path(__file__).resolve().parents[2] / "generator"
 # "# ERRATUM: PS3.6 2013 Table A-1 …", "# ERRATUM (rendition): PS3.3 2020 Table C.8-44 …",
 # "# ERRATUM: PS3.8 2013 Tables 9-6 to 9-9 …"
-_COMMENT = re.compile(r"#\s*ERRATUM[^:]*:\s*PS3\.(\d+) (\d{4}[a-z]?) Tables? ([A-Z]{0,2}[\d.]*-\d+)")
+_COMMENT = re.compile(
+    r"#\s*ERRATUM[^:]*:\s*PS3\.(\d+) (\d{4}[a-z]?) Tables? ([A-Z]{0,2}[\d.]*-\d+)"
+)
 
 
 def _comments() -> list[tuple[str, str, str, str]]:
