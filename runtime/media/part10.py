@@ -23,12 +23,13 @@ with a :class:`DicomWarning` naming it, in strict mode each is a :class:`DecodeE
 Writing (:func:`write_file`): preamble (128 zero bytes unless given), "DICM", a complete meta
 group -- Group Length, Version 00\\01, Media Storage SOP Class/Instance UID from the data
 set's SOP Class/Instance UID, Transfer Syntax UID, Implementation Class UID and Version Name
-of dicompile (below) -- then the data set, streaming deferred values.  The file is written to
-a new temporary file in the same directory (one ``os.open``, ``writev`` of the encoded
-pieces) and renamed over the target, so a reader never sees a half-written file and a
-failed write leaves nothing behind (DESIGN.md, "Errors and data safety").  fsync of the file
-and its directory is asked for with ``durable=True`` (see :func:`write_file` for why it is
-not the default).
+of dicompile (below) -- then the data set, streaming deferred values.  The file is written
+unseen (an unnamed file in the target's directory on Linux, a hidden temporary file
+elsewhere: :mod:`~dicompile.runtime.media.atomic_file`), ``writev`` of the encoded pieces,
+then given the target's name, replacing any file of that name atomically: a reader never
+sees a half-written file and a failed write leaves nothing behind (DESIGN.md, "Errors and
+data safety").  fsync of the file and its directory is asked for with ``durable=True`` (see
+:func:`write_file` for why it is not the default).
 
 Implementation Class UID: dicompile has no registered OID root, so it uses a UUID-derived
 UID (PS3.5 §B.2, root 2.25): ``uuid5(NAMESPACE_URL, "https://dicompile.invalid/
@@ -38,9 +39,7 @@ implementation-class/0.1")`` as a decimal integer, fixed per implementation vers
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import itertools
 import mmap
 import os
 import warnings
@@ -73,6 +72,7 @@ from dicompile.runtime.core.element import DataElement, Encapsulated, raw_elemen
 from dicompile.runtime.core.lookup import DEFAULT_LOOKUP, TagLookup
 from dicompile.runtime.core.vr import VR, VR_INFO
 from dicompile.runtime.errors import DecodeError, DicomWarning, EncodeError
+from dicompile.runtime.media.atomic_file import IOV_MAX, fsync_directory, new_file, writev_all
 from dicompile.runtime.media.deferred import FileIdentity, SpanFactory
 
 #: UUID-derived (PS3.5 §B.2) Implementation Class UID of dicompile 0.1; see the module text.
@@ -630,11 +630,13 @@ def write_file(
 ) -> int:
     """Write a DICOM file atomically; returns its size in bytes.
 
-    The file is always written atomically: its bytes go to a new temporary file beside the
-    target (``.{name}.{pid}.{n}.tmp``, created exclusively), which is then renamed over the
-    target, so a reader sees the old file or the whole new one, never a part; on any error
-    (encoding, a deferred value that cannot be read, a full disk) the temporary file is
-    removed and the target is untouched.
+    The file is always written atomically: its bytes go to a new file no one can open yet
+    (an ``O_TMPFILE`` inode in the target's directory on Linux, else a hidden
+    ``.{name}.{pid}.{n}.tmp`` created exclusively), which then gets the target's name (a
+    link when the name is free, a rename over the target when it is not), so a reader sees
+    the old file or the whole new one, never a part; on any error (encoding, a deferred
+    value that cannot be read, a full disk) the new file is removed and the target is
+    untouched (:mod:`~dicompile.runtime.media.atomic_file`).
 
     Durability is a separate choice, off by default.  Without ``durable`` the new file sits
     in the page cache and a power failure (not a crash of the process) may lose it or, after
@@ -642,7 +644,7 @@ def write_file(
     pydicom's ``save_as``, dcmtk's ``saveFile`` and most libraries; two fsyncs per file cost
     more than the rest of the write (they wait for the disk) and a bulk conversion can be
     run again.  Code that tells someone else the data is safe must ask for ``durable=True``
-    (fsync of the file before the rename, of the directory after it); the Storage SCP does
+    (fsync of the file before it gets its name, of the directory after); the Storage SCP does
     so on its own before it answers Success
     (:class:`~dicompile.runtime.net.services.storage.FileStore`, ``fsync=True``).
 
@@ -689,59 +691,14 @@ def write_file(
     )
     target = os.fspath(path)
     directory, name = os.path.split(target)
-    fd, temp_name = _create_temporary(directory, name)
-    try:
-        try:
-            written = _write_all(fd, pieces)
-            if durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
+    with new_file(directory, name) as pending:
+        written = _write_all(pending.fd, pieces)
+        if durable:
+            pending.sync()
+        pending.replace(target)
     if durable:
-        _fsync_directory(directory or os.curdir)
+        fsync_directory(directory)
     return written
-
-
-#: Flags of the temporary file: new (O_EXCL: never an existing file, nor a symlink's
-#: target), write only, not inherited by child processes, binary on Windows.
-_TEMP_FLAGS: Final = (
-    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-)
-#: Longest target name (UTF-8 bytes) kept in the temporary name; longer ones are cut so
-#: the temporary name stays under NAME_MAX (255 on common file systems).
-_TEMP_STEM_MAX: Final = 200
-#: Serial numbers of temporary names; with the process id they make a name no other
-#: writer uses (next() of itertools.count is atomic under the GIL, so threads are safe).
-_temp_serial: Final = itertools.count()
-
-
-def _create_temporary(directory: str, name: str) -> tuple[int, str]:
-    """A new file beside the target: ``(fd, path)``.
-
-    The name, ``.{name}.{pid}.{serial}.tmp``, is hidden and unique among live writers; an
-    existing file of that name (left by a crashed process whose pid came back, or made by
-    someone else) is never opened (O_EXCL) but skipped.  The mode is 0666 less the umask,
-    as for any new file (``tempfile.mkstemp`` would leave 0600 after the rename).
-    """
-    if len(name.encode("utf-8", "surrogateescape")) > _TEMP_STEM_MAX:
-        name = name.encode("utf-8", "surrogateescape")[:_TEMP_STEM_MAX].decode("utf-8", "ignore")
-    prefix = os.path.join(directory, f".{name}.{os.getpid()}.")
-    for _ in range(1000):
-        temp_name = f"{prefix}{next(_temp_serial)}.tmp"
-        try:
-            return os.open(temp_name, _TEMP_FLAGS, 0o666), temp_name
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temporary name beside {name!r} in {directory or '.'!r}")
-
-
-#: Most buffers one writev takes (POSIX IOV_MAX; 1024 on Linux and the BSDs).
-_IOV_MAX: Final = 1024
 
 
 def _write_all(fd: int, pieces: list[Piece]) -> int:
@@ -758,35 +715,18 @@ def _write_all(fd: int, pieces: list[Piece]) -> int:
         if isinstance(piece, bytearray):
             if piece:
                 batch.append(piece)
-                if len(batch) == _IOV_MAX:
-                    written += _writev_all(fd, batch)
+                if len(batch) == IOV_MAX:
+                    written += writev_all(fd, batch)
                     batch = []
             continue
         for chunk in piece.iter_chunks(STREAM_CHUNK):
             if chunk:
                 batch.append(chunk)
-                written += _writev_all(fd, batch)
+                written += writev_all(fd, batch)
                 batch = []
     if batch:
-        written += _writev_all(fd, batch)
+        written += writev_all(fd, batch)
     return written
-
-
-def _writev_all(fd: int, buffers: list[bytes | bytearray]) -> int:
-    """One ``writev`` of ``buffers``, continued where the system wrote less (signals, the
-    2 GiB per-call limit of Linux)."""
-    total = sum(map(len, buffers))
-    done = os.writev(fd, buffers)
-    if done == total:
-        return total
-    views = [memoryview(buffer) for buffer in buffers]
-    while True:
-        while done >= len(views[0]):
-            done -= len(views.pop(0))
-            if not views:
-                return total
-        views[0] = views[0][done:]
-        done = os.writev(fd, views)
 
 
 def _write_each(fd: int, pieces: list[Piece]) -> int:  # pragma: no cover - Windows
@@ -800,20 +740,6 @@ def _write_each(fd: int, pieces: list[Piece]) -> int:  # pragma: no cover - Wind
                 view = view[count:]
             written += len(chunk)
     return written
-
-
-def _fsync_directory(directory: str) -> None:
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def file_bytes(

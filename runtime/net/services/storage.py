@@ -21,7 +21,8 @@ SCP (:class:`FileStore`, :func:`storage_handler`):
 * Each received instance becomes a Part 10 file: preamble, "DICM", a File Meta Information
   made from the C-STORE-RQ (SOP Class/Instance, the context's Transfer Syntax, the calling
   AE title as Source AE Title), then the data set bytes exactly as received.  The file is
-  written to a temporary name in the storage folder, flushed, fsynced (unless disabled),
+  written unseen in the storage folder (:mod:`~dicompile.runtime.media.atomic_file`: an
+  unnamed file on Linux, a hidden temporary one elsewhere), fsynced (unless disabled),
   then linked to its final name without ever replacing an existing file, and the folder is
   fsynced: only then is Success answered (DESIGN.md, "Errors and data safety").
 * File names come from the SOP Instance UID: a valid UID (digits and dots, at most 64) is
@@ -41,14 +42,12 @@ SCP (:class:`FileStore`, :func:`storage_handler`):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import functools
 import hashlib
 import logging
 import os
 import re
-import tempfile
 import warnings
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -65,6 +64,7 @@ from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement
 from dicompile.runtime.core.vr import VR
 from dicompile.runtime.errors import DecodeError, DicomWarning, EncodeError, NetworkError
+from dicompile.runtime.media.atomic_file import NewFile, fsync_directory, new_file, writev_all
 from dicompile.runtime.net.ae import UNCOMPRESSED, SupportedContext
 from dicompile.runtime.net.association import Association, RequestHandler
 from dicompile.runtime.net.dimse import (
@@ -561,25 +561,6 @@ def safe_file_stem(uid: str) -> str:
     return f"{cleaned}-{digest}"
 
 
-def _write_all(fd: int, parts: Sequence[bytes]) -> None:
-    """Write every byte of ``parts`` to ``fd``, in as few system calls as it takes."""
-    views = [memoryview(part) for part in parts if len(part)]
-    while views:
-        written = os.writev(fd, views)
-        while views and written >= len(views[0]):
-            written -= len(views.pop(0))
-        if views and written:
-            views[0] = views[0][written:]
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class FileStore:
     """The default store handler: one Part 10 file per instance in ``directory``.
 
@@ -625,31 +606,25 @@ class FileStore:
             Nothing was stored (the temporary file is removed).
         """
         prefix = instance.file_prefix()
-        fd, temp_name = tempfile.mkstemp(prefix=".incoming-", suffix=".tmp", dir=self.directory)
-        try:
-            try:
-                _write_all(fd, (prefix, instance.data_set))
-                if self.fsync:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
-            target = self._link(temp_name, safe_file_stem(instance.sop_instance_uid))
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp_name)
+        stem = safe_file_stem(instance.sop_instance_uid)
+        with new_file(self.directory, f"{stem}.dcm") as pending:
+            writev_all(pending.fd, (prefix, instance.data_set))
+            if self.fsync:
+                pending.sync()
+            target = self._link(pending, stem)
         if self.fsync:
-            _fsync_directory(self.directory)
+            fsync_directory(self.directory)
         if self.on_stored is not None:
             self.on_stored(instance, target)
         return target
 
-    def _link(self, temp_name: str, stem: str) -> Path:
-        # os.link never replaces an existing name: another instance's file is never lost.
+    def _link(self, pending: NewFile, stem: str) -> Path:
+        # A link never replaces an existing name: another instance's file is never lost.
         for attempt in range(10_000):
             name = f"{stem}.dcm" if attempt == 0 else f"{stem}.{attempt}.dcm"
             target = self.directory / name
             try:
-                os.link(temp_name, target)
+                pending.link(target)
             except FileExistsError:
                 continue
             return target

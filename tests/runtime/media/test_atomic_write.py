@@ -1,19 +1,23 @@
-"""write_file's atomic write path: temporary file, writev, rename, optional fsync (PS3.10 §7).
+"""write_file's atomic write path: unseen new file, writev, link or rename, optional fsync
+(PS3.10 §7; runtime/media/atomic_file.py).
 
 Every failure must leave the target as it was and no temporary file behind; the temporary
 name must never clobber an existing file; new files get the usual mode; ``durable`` decides
-whether the file and its directory are fsynced.
+whether the file and its directory are fsynced.  Tests taking ``file_kind`` run with the
+O_TMPFILE file of Linux and again with the named temporary file (conftest.py).
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
 import pytest
+from atomic_support import force_named
 
 import dicompile.runtime
 from dicompile.runtime import read_file
@@ -23,7 +27,7 @@ from dicompile.runtime.codec.transfer_syntax import IMPLICIT_LE as IMPLICIT_VR_L
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement, DeferredSource, raw_element
 from dicompile.runtime.core.vr import VR
-from dicompile.runtime.media import part10
+from dicompile.runtime.media import atomic_file
 from dicompile.runtime.media.part10 import file_bytes, write_file
 
 _PIXELS = 0x7FE00010
@@ -71,7 +75,7 @@ def _names(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.iterdir())
 
 
-def test_streamed_value_is_written_whole(tmp_path: Path) -> None:
+def test_streamed_value_is_written_whole(tmp_path: Path, file_kind: str) -> None:
     path = tmp_path / "big.dcm"
     source = _Source(size=1 << 16, chunks=40)  # 2.5 MiB: several writev calls
     size = write_file(path, _dataset(source))
@@ -80,7 +84,9 @@ def test_streamed_value_is_written_whole(tmp_path: Path) -> None:
     assert _names(tmp_path) == ["big.dcm"]
 
 
-def test_failure_midway_through_a_deferred_value_leaves_nothing(tmp_path: Path) -> None:
+def test_failure_midway_through_a_deferred_value_leaves_nothing(
+    tmp_path: Path, file_kind: str
+) -> None:
     path = tmp_path / "keep.dcm"
     write_file(path, _dataset())
     before = path.read_bytes()
@@ -93,7 +99,7 @@ def test_failure_midway_through_a_deferred_value_leaves_nothing(tmp_path: Path) 
 
 
 def test_failure_of_the_disk_midway_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_kind: str
 ) -> None:
     real_writev = os.writev
     calls: list[int] = []
@@ -112,7 +118,9 @@ def test_failure_of_the_disk_midway_leaves_nothing(
     assert _names(tmp_path) == []  # no target, no temporary file
 
 
-def test_short_writes_are_continued(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_short_writes_are_continued(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_kind: str
+) -> None:
     # writev may write less than asked (a signal, Linux's 2 GiB limit): the rest follows.
     real_writev = os.writev
 
@@ -127,7 +135,7 @@ def test_short_writes_are_continued(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert path.read_bytes() == file_bytes(dataset)
 
 
-def test_failure_of_the_rename_leaves_nothing(tmp_path: Path) -> None:
+def test_failure_of_the_rename_leaves_nothing(tmp_path: Path, file_kind: str) -> None:
     target = tmp_path / "occupied"
     target.mkdir()  # a directory cannot be replaced by a file
     (target / "inside").write_bytes(b"x")
@@ -140,10 +148,11 @@ def test_failure_of_the_rename_leaves_nothing(tmp_path: Path) -> None:
 def test_temporary_name_in_use_is_skipped_not_clobbered(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    force_named(monkeypatch)
     # Files left by another writer (a crashed process whose pid came back) under the names
     # the next serial numbers would give: they are skipped and survive untouched.
     path = tmp_path / "x.dcm"
-    upcoming = next(part10._temp_serial) + 1
+    upcoming = next(atomic_file._temp_serial) + 1
     squatters = [tmp_path / f".x.dcm.{os.getpid()}.{upcoming + n}.tmp" for n in range(3)]
     for squatter in squatters:
         squatter.write_bytes(b"someone else's")
@@ -153,10 +162,16 @@ def test_temporary_name_in_use_is_skipped_not_clobbered(
     assert _names(tmp_path) == sorted(["x.dcm"] + [s.name for s in squatters])
 
 
-def test_temporary_name_collision_never_follows_a_symlink(tmp_path: Path) -> None:
+@pytest.mark.parametrize("existing", [False, True])
+def test_temporary_name_collision_never_follows_a_symlink(
+    tmp_path: Path, file_kind: str, existing: bool
+) -> None:
+    # With O_TMPFILE a temporary name is used only to replace an existing target.
+    if existing:
+        write_file(tmp_path / "x.dcm", _dataset())
     victim = tmp_path / "victim"
     victim.write_bytes(b"precious")
-    upcoming = next(part10._temp_serial) + 1
+    upcoming = next(atomic_file._temp_serial) + 1
     (tmp_path / f".x.dcm.{os.getpid()}.{upcoming}.tmp").symlink_to(victim)
     write_file(tmp_path / "x.dcm", _dataset())
     assert victim.read_bytes() == b"precious"
@@ -166,22 +181,33 @@ def test_temporary_name_collision_never_follows_a_symlink(tmp_path: Path) -> Non
 def test_no_free_temporary_name_is_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def taken(*args: object) -> int:
-        raise FileExistsError(errno.EEXIST, "File exists")
+    force_named(monkeypatch)
+    real_open = os.open
+
+    def taken(path: str, flags: int, mode: int = 0o777, **kw: int | None) -> int:
+        if flags & os.O_EXCL:
+            raise FileExistsError(errno.EEXIST, "File exists")
+        return real_open(path, flags, mode, **kw)
 
     monkeypatch.setattr(os, "open", taken)
     with pytest.raises(FileExistsError, match="no free temporary name"):
         write_file(tmp_path / "x.dcm", _dataset())
 
 
-def test_long_target_names_get_a_temporary_name_that_fits(tmp_path: Path) -> None:
+@pytest.mark.parametrize("existing", [False, True])
+def test_long_target_names_get_a_temporary_name_that_fits(
+    tmp_path: Path, file_kind: str, existing: bool
+) -> None:
     name = "é" * 120 + ".dcm"  # 244 bytes in UTF-8: with the suffixes past NAME_MAX (255)
+    if existing:
+        (tmp_path / name).write_bytes(b"old")
     write_file(tmp_path / name, _dataset())
+    assert read_file(tmp_path / name).dataset == _dataset()
     assert _names(tmp_path) == [name]
 
 
 def test_relative_path_in_the_current_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_kind: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
     write_file("here.dcm", _dataset(), durable=True)
@@ -190,7 +216,7 @@ def test_relative_path_in_the_current_directory(
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
-def test_mode_follows_the_umask(tmp_path: Path, umask: int) -> None:
+def test_mode_follows_the_umask(tmp_path: Path, umask: int, file_kind: str) -> None:
     path = tmp_path / "mode.dcm"
     old = os.umask(umask)
     try:
@@ -200,7 +226,9 @@ def test_mode_follows_the_umask(tmp_path: Path, umask: int) -> None:
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
-def test_temporary_file_is_not_inherited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_temporary_file_is_not_inherited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_kind: str
+) -> None:
     seen: list[bool] = []
     real_writev = os.writev
 
@@ -213,31 +241,45 @@ def test_temporary_file_is_not_inherited(tmp_path: Path, monkeypatch: pytest.Mon
     assert seen == [False]
 
 
-def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls: list[int] = []
+def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records each fsync as "file" or "directory" (what the descriptor is)."""
+    calls: list[str] = []
     real_fsync = os.fsync
 
     def fsync(fd: int) -> None:
-        calls.append(fd)
+        calls.append("directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", fsync)
     return calls
 
 
+@pytest.mark.parametrize("existing", [False, True])
 def test_durable_fsyncs_the_file_and_its_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_kind: str, existing: bool
 ) -> None:
-    calls = _count_fsyncs(monkeypatch)
     path = tmp_path / "durable.dcm"
+    if existing:
+        path.write_bytes(b"old")
+    calls: list[tuple[str, bool]] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        # What is flushed, and whether the target already holds the new file by then.
+        what = "directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+        calls.append((what, path.exists() and path.stat().st_size > 3))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
     write_file(path, _dataset(), durable=True)
-    assert len(calls) == 2  # the file before the rename, the directory after it
+    # The file before it gets its name, the directory after.
+    assert calls == [("file", False), ("directory", True)]
     assert read_file(path).dataset == _dataset()
 
 
 @pytest.mark.parametrize("front_door", [True, False])
 def test_default_is_atomic_without_fsync(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, front_door: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, front_door: bool, file_kind: str
 ) -> None:
     calls = _count_fsyncs(monkeypatch)
     writer = dicompile.runtime.write_file if front_door else write_file
