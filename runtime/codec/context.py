@@ -14,7 +14,8 @@ they were read in (it is their :class:`~dicompile.runtime.core.element.ValueDeco
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable, Mapping
+from typing import ClassVar, Final
 
 import attrs
 
@@ -23,6 +24,11 @@ from dicompile.runtime.codec.vr_codecs import VR_CODECS
 from dicompile.runtime.core.element import ElementValue
 from dicompile.runtime.core.lookup import DEFAULT_LOOKUP, TagLookup
 from dicompile.runtime.core.vr import VR
+
+#: The decode function of each VR (one dict lookup per decoded element).
+_DECODERS: Final[dict[VR, Callable[[bytes, CodecContext], ElementValue]]] = {
+    vr: codec.decode for vr, codec in VR_CODECS.items()
+}
 
 
 @attrs.frozen(eq=False)
@@ -35,6 +41,9 @@ class CodecContext:
     #: Errors instead of warnings for data that breaks PS3.5 (lengths, VRs, values).
     strict: bool = False
     lookup: TagLookup = DEFAULT_LOOKUP
+
+    #: The decode function of each VR (the ValueDecoder protocol of core).
+    decoders: ClassVar[Mapping[VR, Callable[[bytes, CodecContext], ElementValue]]] = _DECODERS
 
     def decode_value(self, vr: VR, raw: bytes) -> ElementValue:
         """Decode ``raw`` bytes of VR ``vr`` (the ValueDecoder protocol of core)."""
@@ -58,9 +67,6 @@ class CodecContext:
         (same byte order and character set; VR explicitness does not change values)."""
         return self.little_endian == other.little_endian and self.text is other.text
 
-
-#: The decode function of each VR (one dict lookup per decoded element).
-_DECODERS: Final = {vr: codec.decode for vr, codec in VR_CODECS.items()}
 
 #: Explicit VR Little Endian, default character repertoire, lenient.
 EXPLICIT_LE = CodecContext()

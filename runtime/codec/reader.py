@@ -83,6 +83,19 @@ VR_HEADERS: Final[dict[bytes, tuple[VR, bool]]] = {
 
 _HEAD_LE: Final = struct.Struct("<HH2sH")
 _HEAD_BE: Final = struct.Struct(">HH2sH")
+# The parse loop reads the VR code as a 16-bit number in the stream's byte order: an int
+# key is cheaper to make and to hash than a new 2-byte bytes object per element.
+_CODED_HEAD_LE: Final = struct.Struct("<HHHH")
+_CODED_HEAD_BE: Final = struct.Struct(">HHHH")
+#: VR_HEADERS keyed by the VR code read as a little / big endian 16-bit number (one table
+#: per byte order: "LO" read one way is "OL" read the other).
+_VR_CODES: Final[dict[bool, dict[int, tuple[VR, bool]]]] = {
+    little: {
+        int.from_bytes(code, "little" if little else "big"): header
+        for code, header in VR_HEADERS.items()
+    }
+    for little in (True, False)
+}
 _IHEAD_LE: Final = struct.Struct("<HHL")
 _IHEAD_BE: Final = struct.Struct(">HHL")
 _U32_LE: Final = struct.Struct("<L")
@@ -156,11 +169,17 @@ _ITEM_UNDEFINED: Final = 2
 _SEQ_ROOT: Final = 3
 
 _Unpack: TypeAlias = Callable[[Buffer, int], tuple[Any, ...]]
-#: (element header explicit, element header implicit / item header, 32-bit length) per
-#: byte order (True: little endian).
-_UNPACKERS: Final[dict[bool, tuple[_Unpack, _Unpack, _Unpack]]] = {
-    True: (_HEAD_LE.unpack_from, _IHEAD_LE.unpack_from, _U32_LE.unpack_from),
-    False: (_HEAD_BE.unpack_from, _IHEAD_BE.unpack_from, _U32_BE.unpack_from),
+_VRCodes: TypeAlias = dict[int, tuple[VR, bool]]
+#: (element header explicit, element header implicit / item header, 32-bit length, VR
+#: codes) per byte order (True: little endian).
+_UNPACKERS: Final[dict[bool, tuple[_Unpack, _Unpack, _Unpack, _VRCodes]]] = {
+    little: (
+        (_CODED_HEAD_LE if little else _CODED_HEAD_BE).unpack_from,
+        (_IHEAD_LE if little else _IHEAD_BE).unpack_from,
+        (_U32_LE if little else _U32_BE).unpack_from,
+        _VR_CODES[little],
+    )
+    for little in (True, False)
 }
 _ITEM_HEADERS: Final[dict[bool, _Unpack]] = {
     True: _IHEAD_LE.unpack_from,
@@ -229,8 +248,10 @@ _Level: TypeAlias = tuple[
     _Unpack,
     _Unpack,
     _Unpack,
+    _VRCodes,
     int,
     int,
+    bool,
 ]
 
 
@@ -335,7 +356,6 @@ class _Reader:
         sequence element for _SEQ_ROOT).
         """
         buf = self.buf
-        headers = VR_HEADERS
         defer_size = self.defer_size
         cache = self.vr_cache
         fact_tags = _LEVEL_FACT_TAGS
@@ -346,18 +366,25 @@ class _Reader:
         undecoded = UNDECODED
         dataset_class = Dataset
         list_append = list.append
+        list_new = list.__new__
+        sequence_class = Sequence
+        frame_class = _SeqFrame
 
         elements: dict[int, DataElement] = {}
         last = -1
         in_order = True
         implicit = ctx.implicit_vr
-        unpack_e, unpack_i, unpack_u32 = _UNPACKERS[ctx.little_endian]
+        unpack_e, unpack_i, unpack_u32, headers = _UNPACKERS[ctx.little_endian]
         if mode == _TOP:
             stop_hi = self.stop_before if self.stop_before is not None else _NEVER
             # Tag 0 at the top level is checked for trailing zero padding (see below).
             stop_lo = self.stop_below if self.stop_below is not None else 1
         else:
             stop_hi, stop_lo = _NEVER, -1
+        # Items have no stop tags; `limited` spares them the two comparisons per element.
+        limited = mode == _TOP
+        # The deferral threshold for 16-bit lengths, kept a small int (faster to compare).
+        defer_short = min(defer_size, 0x10000)
         stack: list[_Level] = []
 
         while True:
@@ -366,13 +393,17 @@ class _Reader:
                 if pos + 8 <= end:
                     if implicit:
                         group, number, length = unpack_i(buf, pos)
-                        code = b""
+                        code = 0
                     else:
                         group, number, code, length = unpack_e(buf, pos)
                     tag = (group << 16) | number
                     if group != 0xFFFE:
-                        if (tag >= stop_hi or tag < stop_lo) and (
-                            tag != 0 or stop_lo != 1 or self._zero_padding(ctx, pos, end, path)
+                        if (
+                            limited
+                            and (tag >= stop_hi or tag < stop_lo)
+                            and (
+                                tag != 0 or stop_lo != 1 or self._zero_padding(ctx, pos, end, path)
+                            )
                         ):
                             return elements, pos, in_order, last, ctx, None
                         if implicit:
@@ -395,6 +426,30 @@ class _Reader:
                                     start = pos + 12
                                 else:
                                     start = pos + 8
+                                    stop = start + length
+                                    if (
+                                        tag > last
+                                        and stop <= end
+                                        and not length & 1
+                                        and length < defer_short
+                                    ):
+                                        # The common case, on its own: a 16-bit length
+                                        # is never undefined and the VR is neither SQ
+                                        # nor UN (both have 32-bit lengths), so only
+                                        # order, bounds, parity and deferral are checked.
+                                        element = new(element_class)
+                                        element.tag = tag
+                                        element.vr = vr
+                                        element._raw = buf[start:stop]
+                                        element._value = undecoded
+                                        element._ctx = ctx
+                                        elements[tag] = element
+                                        last = tag
+                                        pos = stop
+                                        # _LEVEL_FACT_TAGS as a constant tuple.
+                                        if tag in (0x00080005, 0x00280103):
+                                            ctx, facts = self._level_facts(tag, element, ctx, facts)
+                                        continue
                             else:
                                 # Not a VR: some writers put implicit-VR elements in an
                                 # explicit stream.
@@ -423,17 +478,30 @@ class _Reader:
                                 raise self.error(
                                     f"sequences nested deeper than {MAX_DEPTH}", pos, path, tag
                                 )
-                            seq = _SeqFrame(
-                                tag,
-                                sq,
-                                seq_end,
-                                length == UNDEFINED,
-                                ctx,
-                                depth,
-                                start,
-                                stack[-1][8].token if stack else None,  # type: ignore[union-attr]
-                                self.problems,
+                            # _SeqFrame(...) and Sequence._from_list(...), inline (two
+                            # Python calls less per sequence: SR trees hold hundreds).
+                            undefined = length == UNDEFINED
+                            items = list_new(sequence_class)
+                            items._undefined = undefined
+                            items._token = None
+                            items._encoded = None
+                            seq = new(frame_class)
+                            seq.tag = tag
+                            seq.vr = sq
+                            seq.start = start
+                            seq.token = (
+                                stack[-1][8].token  # type: ignore[union-attr]
+                                if stack
+                                else EditToken()
                             )
+                            seq.problems = self.problems
+                            seq.items = items
+                            seq.end = seq_end
+                            seq.undefined = undefined
+                            seq.item_ctx = ctx
+                            # The item header layout is the implicit element header's.
+                            seq.item_header = unpack_i
+                            seq.depth = depth
                             pos = start
                             continue
                         if length == UNDEFINED and vr is un:
@@ -514,8 +582,10 @@ class _Reader:
                     unpack_e,
                     unpack_i,
                     unpack_u32,
+                    headers,
                     stop_hi,
                     stop_lo,
+                    limited,
                 ) = stack.pop()
                 assert seq is not None
                 item._token = seq.token
@@ -574,8 +644,10 @@ class _Reader:
                             unpack_e,
                             unpack_i,
                             unpack_u32,
+                            headers,
                             stop_hi,
                             stop_lo,
+                            limited,
                         )
                     )
                     elements = {}
@@ -583,12 +655,12 @@ class _Reader:
                     in_order = True
                     ctx = item_ctx
                     implicit = item_ctx.implicit_vr
-                    unpack_e, unpack_i, unpack_u32 = _UNPACKERS[item_ctx.little_endian]
+                    unpack_e, unpack_i, unpack_u32, headers = _UNPACKERS[item_ctx.little_endian]
                     end = item_end
                     mode = item_mode
                     path = item_path
                     seq = None
-                    stop_hi, stop_lo = _NEVER, -1
+                    limited = False
                     pos += 8
                     continue
                 if item_tag == _SEQ_END:

@@ -13,10 +13,10 @@ inserted out of order, so iteration is always in tag order at no cost in the com
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import chain
 from typing import TypeAlias
 
 from dicompile.runtime.core.element import (
+    UNDECODED,
     DataElement,
     ElementValue,
     values_equal,
@@ -228,23 +228,42 @@ class Dataset:
         return list(self._ordered().values())
 
     def iter_all(self) -> Iterator[DataElement]:
-        """Every element, depth first: each element, then the elements of its items."""
-        # An explicit stack of iterators: nested generators would pass every element up
-        # through one generator frame per nesting level.  (Like any dict iteration, the
-        # tree must not change while this runs.)
-        stack = [iter(self._ordered().values())]
+        """Every element, depth first: each element, then the elements of its items.
+
+        The walk is done at once and the iterator runs over its result, so the tree may
+        change while the iterator is consumed (what it yields is the tree as it was).
+        """
+        # One loop over an explicit stack of iterators, collecting into a list: a generator
+        # (a frame resumed per element) or nested generators (every element passed up
+        # through one frame per nesting level) cost about twice as much on header-heavy
+        # trees (SR content trees hold more items than elements per item).
+        found: list[DataElement] = []
+        append = found.append
+        stack: list[Iterator[DataElement]] = []
+        push = stack.append
         sq = VR.SQ
         un = VR.UN
-        while stack:
-            for element in stack[-1]:
-                yield element
-                if element.vr is sq or element.vr is un:
-                    value = element.value
-                    if isinstance(value, Sequence) and value:
-                        stack.append(_items_elements(value))
+        undecoded = UNDECODED
+        sequence_class = Sequence
+        current = iter(self._ordered().values())
+        while True:
+            for element in current:
+                append(element)
+                vr = element.vr
+                if vr is sq or vr is un:
+                    value = element._value
+                    if value is undecoded:
+                        value = element.value
+                    if value and isinstance(value, sequence_class):
+                        push(current)
+                        # The items' iterators, the first on top.
+                        for item in reversed(value):
+                            elements = item._elements if item._sorted else item._ordered()
+                            push(iter(elements.values()))
                         break
-            else:
-                stack.pop()
+            if not stack:
+                return iter(found)
+            current = stack.pop()
 
     def group(self, group: int) -> list[DataElement]:
         """The elements of one group, in tag order."""
@@ -293,11 +312,6 @@ class Dataset:
         shown = ", ".join(format_tag(tag) for tag in list(self._ordered())[:6])
         more = ", ..." if len(self._elements) > 6 else ""
         return f"Dataset(<{len(self._elements)} elements: {shown}{more}>)"
-
-
-def _items_elements(sequence: Sequence) -> Iterator[DataElement]:
-    """The elements of a sequence's items, one item after another (for iter_all)."""
-    return chain.from_iterable([item._ordered().values() for item in sequence])
 
 
 __all__ = ["Dataset", "Key"]

@@ -7,7 +7,8 @@ PN                 :class:`PersonName`, :class:`ComponentGroup`
 DA, TM, DT         :class:`DA`, :class:`TM`, :class:`DT` (``.text``, ``.value``,
                    ``.precision``), :func:`parse_range` for range-matching keys
 DS, IS             :class:`DS` (a ``float``), :class:`IS` (an ``int``), both keeping their
-                   text; :func:`ds_values` / :func:`is_values` for bulk decoding
+                   text; :func:`ds_value` / :func:`is_value` and the bulk
+                   :func:`ds_values` / :func:`is_values` for fast decoding
 AS                 :class:`Age`, :func:`parse_age`
 AT                 :func:`unpack_at`, :func:`pack_at`, :func:`at_to_text`, :func:`at_from_text`
 UI                 :func:`check_uid`, :func:`uid_from_uuid`
@@ -34,9 +35,11 @@ from dicompile.runtime.core.values.dates import (
 from dicompile.runtime.core.values.numbers import (
     DS,
     IS,
+    ds_value,
     ds_values,
     format_ds,
     format_float32,
+    is_value,
     is_values,
     parse_ds,
     parse_is,
@@ -74,10 +77,12 @@ __all__ = [
     "at_from_text",
     "at_to_text",
     "check_uid",
+    "ds_value",
     "ds_values",
     "format_ds",
     "format_float32",
     "is_valid_uid",
+    "is_value",
     "is_values",
     "join_values",
     "pack_at",

@@ -150,6 +150,16 @@ def ds_values(texts: Iterable[str]) -> tuple[DS, ...]:
     return tuple(out)
 
 
+def ds_value(text: str) -> DS:
+    """One :class:`DS` for an already stripped text, the fast way (no ``__new__`` dispatch).
+
+    Raises ValueError (from ``float``) when ``text`` is not a number.
+    """
+    value = _float_new(DS, text)
+    value.text = text
+    return value
+
+
 def parse_ds(text: str) -> DS | None:
     """The DS for ``text``, or None when ``text`` is empty or not a number."""
     if not text:
@@ -234,6 +244,21 @@ def is_values(texts: Iterable[str]) -> tuple[IS, ...]:
                 value._original = text
         append(value)
     return tuple(out)
+
+
+def is_value(text: str) -> IS:
+    """One :class:`IS` for an already stripped text, the fast way (see :func:`is_values`).
+
+    Raises ValueError when ``text`` is not an integer.
+    """
+    try:
+        value = _int_new(IS, text)
+    except ValueError:
+        return IS(text)
+    common = text.isdigit() and text.isascii() and (text[0] != "0" or len(text) == 1)
+    if not common and not _is_canonical_int_text(text):
+        value._original = text
+    return value
 
 
 def parse_is(text: str) -> IS | None:

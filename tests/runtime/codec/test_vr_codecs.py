@@ -7,6 +7,8 @@ import struct
 import warnings
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dicompile.runtime.codec.context import CodecContext
 from dicompile.runtime.codec.vr_codecs import BULK_VALUES, VR_CODECS, format_ds, swap_bytes
@@ -87,6 +89,61 @@ def test_long_numeric_arrays_are_plain_numbers() -> None:
     assert type(value[0]) is float and value[0] == 1.5
     ints = decode(VR.IS, "\\".join(["7"] * (BULK_VALUES + 1)).encode())
     assert isinstance(ints, tuple) and type(ints[0]) is int
+
+
+def test_bulk_threshold() -> None:
+    # BULK_VALUES values keep their text; one more are plain numbers, however short.
+    kept = decode(VR.DS, "\\".join(["1"] * BULK_VALUES).encode())
+    assert isinstance(kept, tuple) and all(type(v) is DS for v in kept)
+    raw = "\\".join(["1"] * (BULK_VALUES + 1)).encode()
+    assert len(raw) == 2 * BULK_VALUES + 1  # the shortest long array
+    plain = decode(VR.DS, raw)
+    assert isinstance(plain, tuple) and len(plain) == BULK_VALUES + 1
+    assert all(type(v) is float for v in plain)
+    # A long array with NUL padding or an empty value takes the general path.
+    padded = decode(VR.DS, raw + b"\x00")
+    assert isinstance(padded, tuple) and padded[-1] == 1.0
+    holes = decode(VR.DS, raw + b"\\")
+    assert isinstance(holes, tuple) and holes[-2:] == (1.0, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [(b"1.50", "1.50"), (b" 1.50 ", "1.50"), (b"-2E3\x00", "-2E3"), (b".5 ", ".5")],
+)
+def test_one_ds_keeps_text(raw: bytes, text: str) -> None:
+    value = decode(VR.DS, raw)
+    assert type(value) is DS and value.text == text and value == float(text)
+    assert encode(VR.DS, value) == (text.encode() + b" ")[: len(text) + len(text) % 2]
+
+
+@pytest.mark.parametrize("vr", [VR.DS, VR.IS])
+@pytest.mark.parametrize("raw", [b"", b" ", b"  ", b"\x00\x00", b" \x00"])
+def test_empty_numeric_strings(vr: VR, raw: bytes) -> None:
+    assert decode(vr, raw) is None
+
+
+@given(st.from_regex(r" ?[+-]?[0-9]{1,5}(\.[0-9]{1,4})?[ \x00]?", fullmatch=True))
+def test_one_value_agrees_with_several(text: str) -> None:
+    # The one-value fast paths give what the general (multi-valued) path gives.
+    raw = text.encode()
+    for vr in (VR.DS, VR.IS):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DicomWarning)
+            one = decode(vr, raw)
+            pair = decode(vr, raw + b"\\" + raw)
+        assert isinstance(pair, tuple)
+        assert one == pair[0] and type(one) is type(pair[0])
+        assert getattr(one, "text", None) == getattr(pair[0], "text", None)
+
+
+def test_decoders_table_is_decode_value() -> None:
+    # DataElement.value calls ctx.decoders[vr](raw, ctx): the same as ctx.decode_value.
+    samples = {VR.DS: b"1.5\\2 ", VR.IS: b"7 ", VR.PN: b"Doe^J", VR.US: b"\x01\x00"}
+    for ctx in (LE, BE):
+        for vr, raw in samples.items():
+            assert ctx.decoders[vr](raw, ctx) == ctx.decode_value(vr, raw)
+    assert set(LE.decoders) == set(VR)
 
 
 def test_is_values_and_text() -> None:

@@ -92,6 +92,29 @@ def test_iter_all_walks_items_depth_first() -> None:
     ]
 
 
+def test_iter_all_is_a_snapshot() -> None:
+    # The walk is done when iter_all returns: changing the tree while consuming it is safe
+    # and does not change what is yielded.
+    first = Dataset([DataElement(0x00081150, VR.UI, "1.2")])
+    second = Dataset([DataElement(0x00081155, VR.UI, "1.3")])
+    ds = Dataset([DataElement(0x00081115, VR.SQ, [first, second])])
+    ds.set(0x00100010, "a", VR.PN)
+    walked = []
+    for element in ds.iter_all():
+        walked.append(element.tag)
+        ds.set(0x00100020, "id", VR.LO)
+        first.pop(0x00081150)
+    assert walked == [0x00081115, 0x00081150, 0x00081155, 0x00100010]
+    assert [e.tag for e in ds.iter_all()] == [0x00081115, 0x00081155, 0x00100010, 0x00100020]
+
+
+def test_iter_all_orders_items_and_skips_empty_sequences() -> None:
+    item = Dataset([DataElement(0x00200013, VR.IS, 1)])
+    item.add(DataElement(0x00081150, VR.UI, "1.2"))  # inserted out of order
+    ds = Dataset([DataElement(0x00081115, VR.SQ, [item]), DataElement(0x00081140, VR.SQ, [])])
+    assert [e.tag for e in ds.iter_all()] == [0x00081115, 0x00081150, 0x00200013, 0x00081140]
+
+
 def test_copy_is_deep_for_sequences() -> None:
     item = Dataset([DataElement(0x00081150, VR.UI, "1.2")])
     ds = Dataset([DataElement(0x00081115, VR.SQ, [item])])

@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from dicompile.runtime.core.values import (
     DS,
     IS,
+    ds_value,
     ds_values,
     format_ds,
+    is_value,
     is_values,
     parse_ds,
     parse_is,
@@ -66,6 +68,25 @@ def test_ds_text_round_trip(text: str) -> None:
     assert DS(text).text == text
     (bulk,) = ds_values([text])
     assert bulk.text == text and bulk == float(text) and type(bulk) is DS
+
+
+@given(st.from_regex(DS_TEXT, fullmatch=True))
+def test_ds_value_is_ds(text: str) -> None:
+    one = ds_value(text)
+    assert type(one) is DS and one.text == text and one == DS(text)
+
+
+@given(st.from_regex(r"[+-]?[0-9]{1,11}(\.0{1,2})?|x|1\.5", fullmatch=True))
+def test_is_value_is_is(text: str) -> None:
+    try:
+        expected = IS(text)
+    except ValueError:
+        with pytest.raises(ValueError):
+            is_value(text)
+        return
+    one = is_value(text)
+    assert type(one) is IS and one == expected and one.text == text
+    assert vars(one) == vars(expected)  # the text is stored exactly when IS() stores it
 
 
 @pytest.mark.parametrize(
