@@ -1,0 +1,251 @@
+"""Routes of C-MOVE and C-GET: the handler yields the instances, the runtime sends them.
+
+The handler's data sets are collected first (each Pending response carries the Remaining
+count), then each is sent with C-STORE -- on this association for C-GET, where the SCU
+granted us the SCU role (PS3.7 D.3.3.4), on a new association to the Move Destination for
+C-MOVE -- and a Pending response follows each sub-operation (PS3.4 C.4.2.1.6-9,
+C.4.3.1.5-8).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING
+
+import attrs
+
+from dicompile.runtime.errors import DecodeError, QueryError
+from dicompile.runtime.net.association import Association, RequestHandler
+from dicompile.runtime.net.dimse import (
+    CGetRQ,
+    CMoveRQ,
+    CStoreRQ,
+    Request,
+    Response,
+    StatusCategory,
+    status_category,
+)
+from dicompile.runtime.net.negotiation import AcceptedContext
+from dicompile.runtime.net.services.routes.context import (
+    CANCEL,
+    MOVE_DESTINATION_UNKNOWN,
+    PENDING,
+    SUBOPERATIONS_FAILED,
+    SUBOPERATIONS_WARNING,
+    SUCCESS,
+    UNABLE_TO_PROCESS,
+    RequestContext,
+    cut_comment,
+    decode,
+    offending_tags,
+)
+
+if TYPE_CHECKING:
+    from dicompile.generated.services.base import ServiceFailure
+    from dicompile.runtime.core.dataset import Dataset
+
+log = logging.getLogger("dicompile.net.dispatch")
+
+
+@attrs.define
+class _Tally:
+    """Sub-operation counts of a C-MOVE/C-GET (PS3.4 C.4.2.1.6-9, C.4.3.1.5-8)."""
+
+    remaining: int
+    completed: int = 0
+    warning: int = 0
+    failed_uids: list[str] = attrs.field(factory=list)
+
+
+def _native_context(association: Association, sop_class: str) -> AcceptedContext | None:
+    """An accepted context where we may send C-STORE for ``sop_class`` in a native syntax."""
+    from dicompile.runtime.codec.transfer_syntax import transfer_syntax
+
+    for context in association.negotiated.contexts.values():
+        if context.abstract_syntax != sop_class or not context.scu:
+            continue
+        with contextlib.suppress(Exception):
+            if transfer_syntax(context.transfer_syntax).is_native:
+                return context
+    return None
+
+
+async def _store(
+    target: Association, data_set: Dataset, originator: tuple[str, int] | None
+) -> tuple[str, int | None]:
+    """C-STORE one data set on ``target``: (its SOP Instance UID, status or None)."""
+    from dicompile.runtime.net.services.payload import encode_payload
+
+    sop_class = str(data_set.get_value("SOPClassUID") or "")
+    uid = str(data_set.get_value("SOPInstanceUID") or "")
+    context = _native_context(target, sop_class) if sop_class and uid else None
+    if context is None:
+        log.info("no storage context for %s (%s): sub-operation failed", uid, sop_class)
+        return uid, None
+    request = CStoreRQ(
+        message_id=target.next_message_id(),
+        affected_sop_class_uid=sop_class,
+        affected_sop_instance_uid=uid,
+        move_originator_application_entity_title=originator[0] if originator else None,
+        move_originator_message_id=originator[1] if originator else None,
+        data_set=encode_payload(data_set, context.transfer_syntax),
+    )
+    response = await target.request(request, context.context_id)
+    return uid, response.status
+
+
+def retrieve_route(
+    method: Callable[..., object],
+    failure: type[ServiceFailure],
+    destinations: Mapping[str, tuple[str, int]],
+) -> RequestHandler:
+    """C-GET and C-MOVE: the handler yields the data sets to send; the runtime sends them
+    (C-STORE on this association for C-GET, where the SCU granted us the SCU role; on a new
+    association to the Move Destination for C-MOVE), a Pending response with the counts
+    after each, then the final response.
+
+    References
+    ----------
+    PS3.4 C.4.2.2-C.4.2.3, C.4.3.2-C.4.3.3; PS3.7 §9.1.3, §9.1.4, D.3.3.4.
+    """
+
+    async def handle(
+        association: Association, context: AcceptedContext, request: Request
+    ) -> Response:
+        from dicompile.runtime.net.association import associate
+        from dicompile.runtime.net.dimse import CGetRSP, CMoveRSP
+        from dicompile.runtime.net.negotiation import ProposedContext
+
+        assert isinstance(request, CGetRQ | CMoveRQ)
+        cls = CMoveRSP if isinstance(request, CMoveRQ) else CGetRSP
+        syntax = context.transfer_syntax
+
+        def answer(
+            status: int,
+            tally: _Tally | None = None,
+            comment: str | None = None,
+            offending: tuple[int, ...] | None = None,
+        ) -> Response:
+            data = None
+            pending = status == PENDING
+            if tally is not None and tally.failed_uids and not pending:
+                from dicompile.runtime.core.dataset import Dataset
+                from dicompile.runtime.core.element import DataElement
+                from dicompile.runtime.core.vr import VR
+                from dicompile.runtime.net.services.payload import encode_payload
+
+                failed = Dataset()
+                failed.add(DataElement(0x00080058, VR.UI, tuple(tally.failed_uids)))
+                data = encode_payload(failed, syntax)
+            return cls(
+                message_id_being_responded_to=request.message_id,
+                status=status,
+                affected_sop_class_uid=request.affected_sop_class_uid,
+                # Remaining only in Pending and Cancel responses (PS3.4 C.4.2.1.6).
+                number_of_remaining_suboperations=(
+                    tally.remaining if tally is not None and status in (PENDING, CANCEL) else None
+                ),
+                number_of_completed_suboperations=tally.completed if tally else None,
+                number_of_failed_suboperations=len(tally.failed_uids) if tally else None,
+                number_of_warning_suboperations=tally.warning if tally else None,
+                error_comment=cut_comment(comment),
+                offending_element=offending,
+                data_set=data,
+            )
+
+        ctx = RequestContext(
+            association, context, request.affected_sop_class_uid, request.message_id
+        )
+        try:
+            identifier = decode(request.data_set, syntax)
+        except DecodeError as exc:
+            return answer(UNABLE_TO_PROCESS, None, f"undecodable identifier: {exc}")
+        destination = request.move_destination.strip() if isinstance(request, CMoveRQ) else ""
+        if isinstance(request, CMoveRQ) and destination not in destinations:
+            return answer(
+                MOVE_DESTINATION_UNKNOWN, None, f"unknown Move Destination {destination!r}"
+            )
+        arguments = (
+            (identifier, destination, ctx) if isinstance(request, CMoveRQ) else (identifier, ctx)
+        )
+        # Every data set first: the Pending responses carry the Remaining count.
+        data_sets: list[Dataset] = []
+        returned = method(*arguments)
+        try:
+            if not isinstance(returned, AsyncIterator):
+                raise TypeError(f"{request.MESSAGE} handler returned {returned!r}")
+            async for data_set in returned:
+                data_sets.append(data_set)
+                if ctx.cancelled:
+                    return answer(CANCEL, _Tally(0))
+        except failure as exc:
+            return answer(exc.status, None, exc.comment or None)
+        except QueryError as exc:
+            return answer(exc.status, None, str(exc), offending_tags(exc))
+        except Exception as exc:
+            log.exception("%r: %s handler failed", association, request.MESSAGE)
+            return answer(UNABLE_TO_PROCESS, None, f"{type(exc).__name__}: {exc}")
+        tally = _Tally(len(data_sets))
+        if not data_sets:
+            return answer(SUCCESS, tally)
+        target = association
+        if isinstance(request, CMoveRQ):
+            host, port = destinations[destination]
+            classes = sorted({str(d.get_value("SOPClassUID") or "") for d in data_sets} - {""})
+            from dicompile.runtime.net.ae import UNCOMPRESSED
+
+            try:
+                target = await associate(
+                    association.ae,
+                    host,
+                    port,
+                    called_ae_title=destination,
+                    contexts=[ProposedContext(uid, UNCOMPRESSED) for uid in classes[:128]],
+                )
+            except Exception as exc:
+                log.warning("C-MOVE to %s at %s:%d: %s", destination, host, port, exc)
+                tally.failed_uids = [str(d.get_value("SOPInstanceUID") or "") for d in data_sets]
+                tally.remaining = 0
+                return answer(SUBOPERATIONS_FAILED, tally, f"cannot associate with {destination}")
+        originator = (
+            (ctx.calling_ae_title, request.message_id) if target is not association else None
+        )
+        try:
+            for data_set in data_sets:
+                if ctx.cancelled:
+                    return answer(CANCEL, tally)
+                tally.remaining -= 1
+                try:
+                    uid, status = await _store(target, data_set, originator)
+                except Exception as exc:  # the sub-operation failed, not the C-GET
+                    log.info("sub-operation failed: %s", exc)
+                    uid, status = str(data_set.get_value("SOPInstanceUID") or ""), None
+                category = status_category(status) if status is not None else None
+                if category is StatusCategory.SUCCESS:
+                    tally.completed += 1
+                elif category is StatusCategory.WARNING:
+                    tally.warning += 1
+                else:
+                    tally.failed_uids.append(uid)
+                if tally.remaining:
+                    await association.send_message(answer(PENDING, tally), context.context_id)
+                    await asyncio.sleep(0)
+        finally:
+            if target is not association:
+                if target.is_established:
+                    await target.release()
+                else:
+                    await target.wait_ended()
+        if not tally.failed_uids and not tally.warning:
+            return answer(SUCCESS, tally)
+        if not tally.completed and not tally.warning:
+            return answer(SUBOPERATIONS_FAILED, tally)
+        return answer(SUBOPERATIONS_WARNING, tally)
+
+    return handle
+
+
+__all__ = ["retrieve_route"]
