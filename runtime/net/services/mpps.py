@@ -2,7 +2,9 @@
 
 Theory of operation
 -------------------
-SCP (:class:`MPPSProvider`, :func:`mpps_service`): each instance lives in the archive's
+SCP (:class:`MPPSProvider`, served as the generated ``ModalityPerformedProcedureStepSCP``
+protocol by :class:`MPPSService` through the typed dispatch, :func:`mpps_service`): each
+instance lives in the archive's
 :class:`~dicompile.runtime.archive.procedure_steps.ProcedureStepStore`.
 
 N-CREATE (PS3.4 F.7.2.1.3), checked in this order, the first failure answered:
@@ -55,15 +57,21 @@ from dicompile.runtime.archive.procedure_steps import ProcedureStepStore
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.sequence import Sequence
 from dicompile.runtime.core.values.uid import is_valid_uid, uid_from_uuid
-from dicompile.runtime.errors import DecodeError, LocalProtocolError
+from dicompile.runtime.errors import LocalProtocolError
 from dicompile.runtime.net.ae import UNCOMPRESSED, SupportedContext
 from dicompile.runtime.net.association import Association, RequestHandler
-from dicompile.runtime.net.dimse import NCreateRQ, NCreateRSP, NSetRQ, NSetRSP, Request, Response
+from dicompile.runtime.net.dimse import NCreateRQ, NCreateRSP, NSetRQ, NSetRSP, Request
 from dicompile.runtime.net.negotiation import AcceptedContext, ProposedContext
-from dicompile.runtime.net.services.payload import decode_payload, encode_payload
+from dicompile.runtime.net.services.payload import encode_payload
 
 if TYPE_CHECKING:
-    from dicompile.generated.services.base import AttributeRequirement, AttributeTable
+    from dicompile.generated.dimse_commands import StatusCode
+    from dicompile.generated.services.base import (
+        AttributeRequirement,
+        AttributeTable,
+        ServiceContext,
+    )
+    from dicompile.generated.services.base import Outcome as GeneratedOutcome
 
 log = logging.getLogger("dicompile.net.mpps")
 
@@ -305,101 +313,78 @@ def _comment(text: str) -> str:
     return text if len(text) <= 64 else text[:61] + "..."
 
 
+class MPPSService:
+    """The ``ModalityPerformedProcedureStepSCP`` protocol over an :class:`MPPSProvider`,
+    served by :mod:`~dicompile.runtime.net.services.dispatch`: a refusal is raised as a
+    :class:`~dicompile.runtime.net.services.routes.context.StatusFailure` carrying Error ID
+    and Attribute Identifier List (PS3.7 C.5.13, Table F.7.2-2).
+
+    References
+    ----------
+    PS3.4 F.7.2.1.3, F.7.2.2.3; PS3.7 §10.1.2, §10.1.5.
+    """
+
+    def __init__(self, provider: MPPSProvider) -> None:
+        self.provider = provider
+
+    async def handle_n_create(
+        self, sop_instance_uid: str | None, attributes: Dataset | None, context: ServiceContext
+    ) -> GeneratedOutcome[StatusCode]:
+        """N-CREATE (module text, steps 2-4; step 1 is the dispatch's)."""
+        from dicompile.generated.services.base import Outcome as Answer
+
+        outcome = self.provider.create(
+            sop_instance_uid, attributes or Dataset(), context.calling_ae_title
+        )
+        _log("N-CREATE", outcome.sop_instance_uid, context, outcome.problem, "created")
+        _raise(outcome.problem)
+        return Answer(SUCCESS, sop_instance_uid=outcome.sop_instance_uid)
+
+    async def handle_n_set(
+        self, sop_instance_uid: str, modifications: Dataset, context: ServiceContext
+    ) -> GeneratedOutcome[StatusCode]:
+        """N-SET (module text)."""
+        from dicompile.generated.services.base import Outcome as Answer
+
+        outcome = self.provider.set(sop_instance_uid, modifications)
+        _log("N-SET", sop_instance_uid, context, outcome.problem, "updated")
+        _raise(outcome.problem)
+        return Answer(SUCCESS)
+
+
+def _log(
+    what: str, uid: str | None, context: ServiceContext, problem: Problem | None, done: str
+) -> None:
+    result = f"{problem.status:04X}H {problem.comment}" if problem else done
+    log.info("%s %s from %s: %s", what, uid, context.calling_ae_title, result)
+
+
+def _raise(problem: Problem | None) -> None:
+    from dicompile.runtime.net.services.routes.context import StatusFailure
+
+    if problem is not None:
+        raise StatusFailure(
+            problem.status,
+            _comment(problem.comment),
+            error_id=problem.error_id,
+            attribute_identifier_list=problem.tags,
+        )
+
+
 def mpps_service(
     folder: str | Path | ProcedureStepStore,
 ) -> tuple[tuple[SupportedContext, ...], dict[type[Request], RequestHandler]]:
     """The MPPS SCP for an archive folder: the context to accept and the N-CREATE and
-    N-SET handlers.
+    N-SET handlers (:class:`MPPSService` through the typed dispatch).
 
     References
     ----------
     PS3.4 F.7.2.1.3, F.7.2.2.3, Table F.7.2-2; PS3.7 §10.1.2, §10.1.5.
     """
+    from dicompile.runtime.net.services.dispatch import scp_handlers
+
     store = folder if isinstance(folder, ProcedureStepStore) else ProcedureStepStore(folder)
-    provider = MPPSProvider(store)
-
-    async def handle_create(
-        association: Association, context: AcceptedContext, request: Request
-    ) -> Response:
-        assert isinstance(request, NCreateRQ)
-
-        def answer(outcome: Outcome) -> NCreateRSP:
-            problem = outcome.problem
-            return NCreateRSP(
-                message_id_being_responded_to=request.message_id,
-                status=problem.status if problem else SUCCESS,
-                affected_sop_class_uid=request.affected_sop_class_uid,
-                affected_sop_instance_uid=outcome.sop_instance_uid,
-                error_comment=_comment(problem.comment) if problem else None,
-                error_id=problem.error_id if problem else None,
-                attribute_identifier_list=problem.tags or None if problem else None,
-            )
-
-        if request.affected_sop_class_uid != context.abstract_syntax:
-            return answer(
-                Outcome(
-                    request.affected_sop_instance_uid,
-                    Problem(SOP_CLASS_NOT_SUPPORTED, "SOP Class differs from the context's"),
-                )
-            )
-        try:
-            attributes = decode_payload(request.data_set, context.transfer_syntax)
-        except DecodeError as exc:
-            problem = Problem(PROCESSING_FAILURE, f"undecodable attribute list: {exc}")
-            return answer(Outcome(request.affected_sop_instance_uid, problem))
-        outcome = provider.create(
-            request.affected_sop_instance_uid, attributes, association.negotiated.peer_ae_title
-        )
-        log.info(
-            "N-CREATE %s from %s: %s",
-            outcome.sop_instance_uid,
-            association.negotiated.peer_ae_title,
-            f"{outcome.problem.status:04X}H {outcome.problem.comment}"
-            if outcome.problem
-            else "created",
-        )
-        return answer(outcome)
-
-    async def handle_set(
-        association: Association, context: AcceptedContext, request: Request
-    ) -> Response:
-        assert isinstance(request, NSetRQ)
-
-        def answer(outcome: Outcome) -> NSetRSP:
-            problem = outcome.problem
-            return NSetRSP(
-                message_id_being_responded_to=request.message_id,
-                status=problem.status if problem else SUCCESS,
-                affected_sop_class_uid=request.requested_sop_class_uid,
-                affected_sop_instance_uid=request.requested_sop_instance_uid,
-                error_comment=_comment(problem.comment) if problem else None,
-                error_id=problem.error_id if problem else None,
-                attribute_identifier_list=problem.tags or None if problem else None,
-            )
-
-        if request.requested_sop_class_uid != context.abstract_syntax:
-            return answer(
-                Outcome(None, Problem(SOP_CLASS_NOT_SUPPORTED, "SOP Class differs from context"))
-            )
-        try:
-            modifications = decode_payload(request.data_set, context.transfer_syntax)
-        except DecodeError as exc:
-            return answer(Outcome(None, Problem(PROCESSING_FAILURE, f"undecodable: {exc}")))
-        outcome = provider.set(request.requested_sop_instance_uid, modifications)
-        log.info(
-            "N-SET %s from %s: %s",
-            request.requested_sop_instance_uid,
-            association.negotiated.peer_ae_title,
-            f"{outcome.problem.status:04X}H {outcome.problem.comment}"
-            if outcome.problem
-            else "updated",
-        )
-        return answer(outcome)
-
-    handlers: dict[type[Request], RequestHandler] = {
-        NCreateRQ: handle_create,
-        NSetRQ: handle_set,
-    }
+    handlers = scp_handlers(MPPSService(MPPSProvider(store)), [MPPS_SOP_CLASS])
     return (MPPS_SCP_CONTEXT,), handlers
 
 
@@ -548,6 +533,7 @@ __all__ = [
     "MPPS_SCP_CONTEXT",
     "MPPS_SOP_CLASS",
     "MPPSProvider",
+    "MPPSService",
     "Outcome",
     "Problem",
     "StepResult",

@@ -2,7 +2,8 @@
 
 Theory of operation
 -------------------
-SCP (:func:`storage_commitment_service`):
+SCP (:func:`storage_commitment_service`: :class:`CommitmentProvider` as the generated
+``StorageCommitmentPushModelSCP`` protocol, served by the typed dispatch):
 
 * N-ACTION-RQ (J.3.2.1.3) on the well-known SOP Instance 1.2.840.10008.1.20.1.1 (J.3.5;
   another instance gets 0112H No Such SOP Instance, PS3.7 C.5.19), Action Type ID 1 (else
@@ -21,8 +22,10 @@ SCP (:func:`storage_commitment_service`):
   2 otherwise, with the Referenced SOP Sequence of the committed ones (Type 1C: only when
   there are some) and the Failed SOP Sequence (J.3.3.1.2, Table J.3-2); Retrieve AE Title
   (0008,0054) is our AE title, outside the sequence, when some were committed.
-* The N-EVENT-REPORT-RQ goes on the same association while it is established; else (the
-  SCU released, or the report failed) on a new association to the requestor's address,
+* The N-EVENT-REPORT-RQ goes, through the dispatch's
+  :class:`~dicompile.runtime.net.services.routes.events.EventNotifier`, on the same
+  association while it is established; else (the SCU released, or the report failed) on a
+  new association to the requestor's address,
   found by its AE title in ``peers`` (``--peer AET@HOST:PORT``), as the same AE title,
   proposing the SCP role by SCP/SCU Role Selection (J.3.3.1.2; PS3.7 D.3.3.4).  A result
   that could not be delivered stays "unreported" in the store.
@@ -40,7 +43,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Final, TypeAlias
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 import attrs
 
@@ -54,7 +57,7 @@ from dicompile.runtime.core.values.uid import uid_from_uuid
 from dicompile.runtime.core.vr import VR
 from dicompile.runtime.errors import DecodeError, LocalProtocolError, NetworkError
 from dicompile.runtime.net.ae import UNCOMPRESSED, ApplicationEntity, SupportedContext
-from dicompile.runtime.net.association import Association, RequestHandler, associate
+from dicompile.runtime.net.association import Association, RequestHandler
 from dicompile.runtime.net.dimse import (
     NActionRQ,
     NActionRSP,
@@ -64,6 +67,12 @@ from dicompile.runtime.net.dimse import (
     Response,
 )
 from dicompile.runtime.net.negotiation import AcceptedContext, ProposedContext
+
+if TYPE_CHECKING:
+    from dicompile.generated.dimse_commands import StatusCode
+    from dicompile.generated.services.base import Outcome as GeneratedOutcome
+    from dicompile.generated.services.base import ServiceContext
+    from dicompile.runtime.net.services.routes.events import EventNotifier
 from dicompile.runtime.net.services.payload import decode_payload, encode_payload
 from dicompile.runtime.net.services.storage import probe, safe_file_stem
 
@@ -108,8 +117,6 @@ COMMITMENT_CONTEXT: Final = ProposedContext(STORAGE_COMMITMENT, UNCOMPRESSED)
 COMMITMENT_LISTENER_CONTEXT: Final = SupportedContext(
     STORAGE_COMMITMENT, UNCOMPRESSED, scu=True, scp=False
 )
-#: The SCP's proposal on a new association: SCP role only (J.3.3.1.2).
-_REPORT_CONTEXT: Final = ProposedContext(STORAGE_COMMITMENT, UNCOMPRESSED, scu=False, scp=True)
 
 InstanceLookup: TypeAlias = Callable[[str], str | None]
 """SOP Instance UID -> the SOP Class UID it is kept under, or None when it is not kept."""
@@ -424,68 +431,45 @@ class CommitmentProvider:
             return result
         return attrs.evolve(result, retrieve_ae_title=self.ae.ae_title)
 
-    async def report(
-        self,
-        association: Association | None,
-        requestor: str,
-        result: CommitmentResult,
-    ) -> bool:
-        """Deliver ``result``: on ``association`` if still established, else on a new one.
+    def notifier(self, requestor: str, association: Association | None = None) -> EventNotifier:
+        """The dispatch's N-EVENT-REPORT sender to ``requestor``: on ``association`` while
+        established, else on a new one to its ``peers`` address (none without ``ae``)."""
+        from dicompile.runtime.net.services.routes.events import EventNotifier
 
-        Returns whether the requestor answered the N-EVENT-REPORT.
+        if self.ae is None and association is None:
+            raise LocalProtocolError("no AE to report storage commitment results with")
+        ae = self.ae if self.ae is not None else association.ae  # type: ignore[union-attr]
+        peers = self.peers if self.ae is not None else {}
+        return EventNotifier(ae, requestor, STORAGE_COMMITMENT, peers, association=association)
+
+    async def report(self, notifier: EventNotifier, result: CommitmentResult) -> bool:
+        """Deliver ``result`` with ``notifier`` (the request's association while established,
+        else a new one, PS3.4 J.3.3.1.2).  Returns whether the requestor answered the
+        N-EVENT-REPORT.
         """
-        if association is not None and association.is_established:
-            context = association.negotiated.find(STORAGE_COMMITMENT, scu=False)
-            if context is not None:
-                try:
-                    status = await send_result(association, context, result)
-                except (NetworkError, LocalProtocolError) as exc:
-                    log.info("report on the same association failed (%s); reconnecting", exc)
-                else:
-                    log.info(
-                        "N-EVENT-REPORT %s to %s: status %04XH",
-                        result.transaction_uid,
-                        requestor,
-                        status,
-                    )
-                    return True
-        address = self.peers.get(requestor)
-        if address is None or self.ae is None:
+        try:
+            outcome = await notifier.n_event_report(
+                STORAGE_COMMITMENT_INSTANCE, result.event_type_id, event_information(result)
+            )
+        except NetworkError as exc:
             log.warning(
-                "no address for %s (--peer %s@HOST:PORT): result of %s not delivered",
-                requestor,
-                requestor,
+                "result of %s to %s not delivered: %s",
                 result.transaction_uid,
+                notifier.peer_ae_title,
+                exc,
             )
             return False
-        try:
-            async with await associate(
-                self.ae,
-                address[0],
-                address[1],
-                called_ae_title=requestor,
-                contexts=[_REPORT_CONTEXT],
-            ) as report_association:
-                context = report_association.negotiated.find(STORAGE_COMMITMENT, scu=False)
-                if context is None:
-                    log.warning("%s refused the SCP role for Storage Commitment", requestor)
-                    return False
-                status = await send_result(report_association, context, result)
-        except NetworkError as exc:
-            log.warning("report of %s to %s failed: %s", result.transaction_uid, requestor, exc)
-            return False
         log.info(
-            "N-EVENT-REPORT %s to %s on a new association: status %04XH",
+            "N-EVENT-REPORT %s to %s: status %04XH",
             result.transaction_uid,
-            requestor,
-            status,
+            notifier.peer_ae_title,
+            outcome.status,
         )
         return True
 
     async def process(
         self,
-        association: Association | None,
-        requestor: str,
+        notifier: EventNotifier,
         transaction_uid: str,
         references: Sequence[Reference],
         duplicate: bool,
@@ -499,42 +483,39 @@ class CommitmentProvider:
             self.store.record_result(
                 transaction_uid, result.event_type_id, event_information(result)
             )
-        if await self.report(association, requestor, result) and not duplicate:
+        if await self.report(notifier, result) and not duplicate:
             self.store.mark_reported(transaction_uid)
         return result
 
-    async def handle_action(
-        self, association: Association, context: AcceptedContext, request: Request
-    ) -> Response:
-        """Answer an N-ACTION-RQ (J.3.2.1.3) and start the result's task."""
-        assert isinstance(request, NActionRQ)
+    async def handle_n_action(
+        self,
+        sop_instance_uid: str,
+        action_type: int,
+        information: Dataset | None,
+        context: ServiceContext,
+    ) -> GeneratedOutcome[StatusCode]:
+        """The ``StorageCommitmentPushModelSCP`` handler: check and record an N-ACTION-RQ
+        (J.3.2.1.3), answer Success, and start the task that reports the result.
 
-        def answer(status: int, comment: str | None = None, tags: tuple[int, ...] = ()) -> Response:
-            return NActionRSP(
-                message_id_being_responded_to=request.message_id,
-                status=status,
-                affected_sop_class_uid=request.requested_sop_class_uid,
-                affected_sop_instance_uid=request.requested_sop_instance_uid,
-                action_type_id=request.action_type_id if status == SUCCESS else None,
-                error_comment=comment[:64] if comment else None,
-                attribute_identifier_list=tags or None,
-            )
+        References
+        ----------
+        PS3.4 J.3.2.1.3, J.3.5, Table J.3-1; PS3.7 §10.1.4, C.5.19, C.5.24.
+        """
+        from dicompile.generated.services.base import Outcome as Answer
+        from dicompile.runtime.net.services.routes.context import RequestContext, StatusFailure
 
-        if request.requested_sop_class_uid != context.abstract_syntax:
-            return answer(SOP_CLASS_NOT_SUPPORTED, "SOP Class differs from the context's")
-        if request.requested_sop_instance_uid != STORAGE_COMMITMENT_INSTANCE:
-            return answer(NO_SUCH_SOP_INSTANCE, "not the well-known instance (PS3.4 J.3.5)")
-        if request.action_type_id != REQUEST_STORAGE_COMMITMENT:
-            return answer(NO_SUCH_ACTION_TYPE, f"Action Type ID {request.action_type_id}")
-        try:
-            information = decode_payload(request.data_set, context.transfer_syntax)
-        except DecodeError as exc:
-            return answer(PROCESSING_FAILURE, f"undecodable: {exc}")
+        if sop_instance_uid != STORAGE_COMMITMENT_INSTANCE:
+            raise StatusFailure(NO_SUCH_SOP_INSTANCE, "not the well-known instance (PS3.4 J.3.5)")
+        if action_type != REQUEST_STORAGE_COMMITMENT:
+            raise StatusFailure(NO_SUCH_ACTION_TYPE, f"Action Type ID {action_type}")
+        information = information or Dataset()
         problem = check_request(information)
         if problem is not None:
-            return answer(problem.status, problem.comment, problem.tags)
+            raise StatusFailure(
+                problem.status, problem.comment, attribute_identifier_list=problem.tags
+            )
         transaction_uid = _text(information, TRANSACTION_UID) or ""
-        requestor = association.negotiated.peer_ae_title
+        requestor = context.calling_ae_title
         duplicate = not self.store.add_commitment(transaction_uid, requestor, information)
         references = _references(information, REFERENCED_SOP_SEQUENCE, with_reason=False)
         log.info(
@@ -544,25 +525,24 @@ class CommitmentProvider:
             len(references),
             " (duplicate Transaction UID)" if duplicate else "",
         )
+        association = context.association if isinstance(context, RequestContext) else None
+        notifier = self.notifier(requestor, association)
         # The task runs after this response is written: the serve loop takes the send lock
         # before the task first runs (asyncio runs it only at our next suspension).
-        task = asyncio.create_task(
-            self._run(association, requestor, transaction_uid, references, duplicate)
-        )
+        task = asyncio.create_task(self._run(notifier, transaction_uid, references, duplicate))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
-        return answer(SUCCESS)
+        return Answer(SUCCESS)
 
     async def _run(
         self,
-        association: Association,
-        requestor: str,
+        notifier: EventNotifier,
         transaction_uid: str,
         references: Sequence[Reference],
         duplicate: bool,
     ) -> None:
         try:
-            await self.process(association, requestor, transaction_uid, references, duplicate)
+            await self.process(notifier, transaction_uid, references, duplicate)
         except Exception:
             log.exception("storage commitment %s failed", transaction_uid)
 
@@ -578,7 +558,7 @@ class CommitmentProvider:
         delivered = 0
         for stored in self.store.unreported():
             requestor = stored.requestor_ae_title
-            if requestor not in self.peers:
+            if requestor not in self.peers or self.ae is None:
                 continue
             if stored.event_type_id is None or stored.event_information is None:
                 references = _references(
@@ -593,7 +573,7 @@ class CommitmentProvider:
                 )
             else:
                 result = parse_result(stored.event_type_id, stored.event_information)
-            if await self.report(None, requestor, result):
+            if await self.report(self.notifier(requestor), result):
                 self.store.mark_reported(stored.transaction_uid)
                 delivered += 1
         return delivered
@@ -628,7 +608,8 @@ def storage_commitment_service(
     peers: Mapping[str, tuple[str, int]] | None = None,
 ) -> tuple[tuple[SupportedContext, ...], dict[type[Request], RequestHandler], CommitmentProvider]:
     """The Storage Commitment SCP for an archive folder: the context to accept, the
-    N-ACTION handler, and the provider (for its reports under way).
+    N-ACTION handler (the provider's ``handle_n_action`` through the typed dispatch), and
+    the provider (for its reports under way).
 
     ``lookup`` defaults to :func:`folder_lookup` over the folder.
 
@@ -640,8 +621,14 @@ def storage_commitment_service(
         store, path = folder, folder.folder
     else:
         store, path = ProcedureStepStore(folder), Path(folder)
+    from dicompile.runtime.net.services.dispatch import scp_handlers
+
     provider = CommitmentProvider(store, lookup or folder_lookup(path), ae, peers)
-    handlers: dict[type[Request], RequestHandler] = {NActionRQ: provider.handle_action}
+    handlers = scp_handlers(
+        provider,
+        [STORAGE_COMMITMENT],
+        destinations=provider.peers if ae is not None else None,
+    )
     return (COMMITMENT_SCP_CONTEXT,), handlers, provider
 
 

@@ -67,7 +67,11 @@ def find_route(
             )
 
         ctx = RequestContext(
-            association, context, request.affected_sop_class_uid, request.message_id
+            association,
+            context,
+            request.affected_sop_class_uid,
+            request.message_id,
+            destinations,
         )
         try:
             identifier = decode(request.data_set, context.transfer_syntax)
@@ -144,7 +148,11 @@ def echo_route(
             )
 
         ctx = RequestContext(
-            association, context, request.affected_sop_class_uid, request.message_id
+            association,
+            context,
+            request.affected_sop_class_uid,
+            request.message_id,
+            destinations,
         )
         try:
             result = method(ctx)
@@ -197,7 +205,11 @@ def store_route(
             )
 
         ctx = RequestContext(
-            association, context, request.affected_sop_class_uid, request.message_id
+            association,
+            context,
+            request.affected_sop_class_uid,
+            request.message_id,
+            destinations,
         )
         try:
             data_set = decode_payload(request.data_set, context.transfer_syntax, source="C-STORE")
@@ -218,4 +230,27 @@ def store_route(
     return handle
 
 
-__all__ = ["echo_route", "find_route", "store_route"]
+def received_store_route(
+    method: Callable[..., object],
+    failure: type[ServiceFailure],
+    destinations: Mapping[str, tuple[str, int]],
+) -> RequestHandler:
+    """C-STORE passed through undecoded: ``await method(instance)`` with the
+    :class:`~dicompile.runtime.net.services.storage.ReceivedInstance` (the data set's bytes
+    as received, in the context's syntax) gives a ``StoreOutcome``.
+
+    For an implementation with a ``receive_instance`` method beside ``handle_store`` (an
+    archive writing each instance as a Part 10 file from the received bytes, PS3.10 §7.1):
+    the status mapping is :func:`~dicompile.runtime.net.services.storage.storage_handler`'s
+    (an ``OSError`` is A700H Out of Resources or 0110H, PS3.4 Table B.2-1).
+
+    References
+    ----------
+    PS3.4 B.2.3, B.4.2; PS3.7 §9.1.1.
+    """
+    from dicompile.runtime.net.services.storage import StoreHandler, storage_handler
+
+    return storage_handler(cast(StoreHandler, method))
+
+
+__all__ = ["echo_route", "find_route", "received_store_route", "store_route"]

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Final, TypeAlias
 
 import attrs
 
-from dicompile.runtime.errors import QueryError
+from dicompile.runtime.errors import DicomError, QueryError
 from dicompile.runtime.net.association import Association, RequestHandler
 from dicompile.runtime.net.negotiation import AcceptedContext
 
 if TYPE_CHECKING:
     from dicompile.generated.services.base import ServiceFailure
     from dicompile.runtime.core.dataset import Dataset
+    from dicompile.runtime.net.services.routes.events import EventNotifier
 
 SUCCESS: Final = 0x0000
 PENDING: Final = 0xFF00
@@ -50,6 +51,9 @@ class RequestContext:
     presentation_context: AcceptedContext
     sop_class_uid: str
     message_id: int
+    #: AE title -> (host, port): C-MOVE destinations, and where N-EVENT-REPORTs go when
+    #: the requestor's association is gone (``scp_handlers(destinations=...)``).
+    destinations: Mapping[str, tuple[str, int]] = attrs.field(factory=dict, repr=False)
 
     @property
     def calling_ae_title(self) -> str:
@@ -69,6 +73,51 @@ class RequestContext:
     def cancelled(self) -> bool:
         """True once the peer sent a C-CANCEL-RQ for this operation (PS3.7 §9.3.2.3)."""
         return self.association.cancel_requested(self.message_id)
+
+    def notifier(self) -> EventNotifier:
+        """Sends N-EVENT-REPORTs of this SOP class to the requestor, as its SCP: on this
+        association while established, else on a new one (a generated ``...Notifier``).
+
+        References
+        ----------
+        PS3.7 §10.1.1; PS3.4 J.3.3.1.2 (Storage Commitment results).
+        """
+        from dicompile.runtime.net.services.routes.events import EventNotifier
+
+        return EventNotifier(
+            self.association.ae,
+            self.calling_ae_title,
+            self.sop_class_uid,
+            self.destinations,
+            association=self.association,
+        )
+
+
+class StatusFailure(DicomError):
+    """Raised by a handler: the final status with the PS3.7 Annex C fields a generated
+    ``ServiceFailure`` cannot carry -- Error ID (0000,0903), Attribute Identifier List
+    (0000,1005), Offending Element (0000,0901).
+
+    References
+    ----------
+    PS3.7 C.4 (Error Comment, Error ID), C.5.13-C.5.14 (Attribute Identifier List).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        comment: str = "",
+        *,
+        error_id: int | None = None,
+        attribute_identifier_list: tuple[int, ...] = (),
+        offending_element: tuple[int, ...] = (),
+    ) -> None:
+        super().__init__(f"status {status:04X}H{': ' + comment if comment else ''}")
+        self.status = status
+        self.comment = comment
+        self.error_id = error_id
+        self.attribute_identifier_list = attribute_identifier_list
+        self.offending_element = offending_element
 
 
 #: Builds the handler of one DIMSE service for one implementation method.
@@ -131,6 +180,7 @@ __all__ = [
     "UNABLE_TO_PROCESS",
     "RequestContext",
     "Route",
+    "StatusFailure",
     "cut_comment",
     "decode",
     "offending_tags",

@@ -2,7 +2,11 @@
 
 The handler gets the SOP Instance UID and the decoded Attribute List, Modification List or
 Action Information (N-ACTION also the Action Type ID, N-GET the Attribute Identifier
-List); the ``Outcome`` it returns gives the response (PS3.7 §10.1).
+List); the ``Outcome`` it returns gives the response (PS3.7 §10.1).  A
+:class:`~.context.StatusFailure` it raises adds Error ID and Attribute Identifier List to
+the failure (PS3.7 C.4, C.5.13).  The data set is decoded as a DIMSE payload
+(:func:`~dicompile.runtime.net.services.payload.decode_payload`).  The N-ACTION response
+carries the Action Type ID only when successful (PS3.7 §10.1.4.1.3).
 """
 
 from __future__ import annotations
@@ -29,10 +33,11 @@ from dicompile.runtime.net.dimse import (
     status_category,
 )
 from dicompile.runtime.net.negotiation import AcceptedContext
+from dicompile.runtime.net.services.payload import decode_payload
 from dicompile.runtime.net.services.routes.context import (
     RequestContext,
+    StatusFailure,
     cut_comment,
-    decode,
     offending_tags,
     sop_class_of,
     status_code,
@@ -52,7 +57,10 @@ def _n_arguments(
     if isinstance(request, NCreateRQ):
         return (request.affected_sop_instance_uid, data), request.affected_sop_instance_uid, None
     if isinstance(request, NSetRQ):
-        assert data is not None
+        if data is None:
+            from dicompile.runtime.core.dataset import Dataset
+
+            data = Dataset()
         return (request.requested_sop_instance_uid, data), request.requested_sop_instance_uid, None
     if isinstance(request, NActionRQ):
         instance = request.requested_sop_instance_uid
@@ -89,6 +97,8 @@ def n_route(
             instance: str | None = None,
             data: bytes | None = None,
             offending: tuple[int, ...] | None = None,
+            error_id: int | None = None,
+            attribute_identifiers: tuple[int, ...] = (),
         ) -> Response:
             fields: dict[str, object] = {
                 "message_id_being_responded_to": request.message_id,
@@ -98,15 +108,18 @@ def n_route(
                 "error_comment": cut_comment(comment),
                 "offending_element": offending,
                 "data_set": data,
+                "error_id": error_id,
+                "attribute_identifier_list": attribute_identifiers or None,
             }
-            if isinstance(request, NActionRQ):
+            if isinstance(request, NActionRQ) and status_category(status) in _SUCCESSFUL:
+                # PS3.7 §10.1.4.1.3: in the success response only (Table 10.1-4, C(=)).
                 fields["action_type_id"] = request.action_type_id
             return cls(**fields)  # type: ignore[arg-type]
 
-        ctx = RequestContext(association, context, sop_class, request.message_id)
+        ctx = RequestContext(association, context, sop_class, request.message_id, destinations)
         raw = getattr(request, "data_set", None)
         try:
-            data = decode(raw, syntax) if raw else None
+            data = decode_payload(raw, syntax) if raw else None
         except DecodeError as exc:
             return answer(PROCESSING_FAILURE, f"undecodable data set: {exc}")
         arguments, instance, _ = _n_arguments(request, data)
@@ -129,6 +142,15 @@ def n_route(
             return answer(status, outcome.error_comment, instance, encoded)
         except failure as exc:
             return answer(exc.status, exc.comment or None, instance)
+        except StatusFailure as exc:
+            return answer(
+                exc.status,
+                exc.comment or None,
+                instance,
+                offending=exc.offending_element or None,
+                error_id=exc.error_id,
+                attribute_identifiers=exc.attribute_identifier_list,
+            )
         except QueryError as exc:
             return answer(exc.status, str(exc), instance, offending=offending_tags(exc))
         except Exception as exc:
@@ -138,6 +160,7 @@ def n_route(
     return handle
 
 
+_SUCCESSFUL: Final = frozenset({StatusCategory.SUCCESS, StatusCategory.WARNING})
 _N_RESPONSES: Final[Mapping[type[Request], type[Response]]] = {
     NCreateRQ: NCreateRSP,
     NSetRQ: NSetRSP,

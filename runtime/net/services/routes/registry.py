@@ -31,7 +31,12 @@ from dicompile.runtime.net.dimse import (
     Response,
 )
 from dicompile.runtime.net.negotiation import AcceptedContext
-from dicompile.runtime.net.services.routes.composite import echo_route, find_route, store_route
+from dicompile.runtime.net.services.routes.composite import (
+    echo_route,
+    find_route,
+    received_store_route,
+    store_route,
+)
 from dicompile.runtime.net.services.routes.context import (
     SOP_CLASS_NOT_SUPPORTED,
     Route,
@@ -52,6 +57,10 @@ _ROUTES: Final[Mapping[str, tuple[type[Request], str, Route]]] = {
     "N-ACTION": (NActionRQ, "handle_n_action", n_route),
     "N-GET": (NGetRQ, "handle_n_get", n_route),
 }
+
+
+#: The optional C-STORE method taking the received instance undecoded.
+_RECEIVE: Final = "receive_instance"
 
 
 def _service_modules() -> Iterable[ModuleType]:
@@ -147,6 +156,9 @@ def scp_handlers(
             if route is None:
                 continue
             kind, name, build = route
+            if operation == "C-STORE" and callable(getattr(implementation, _RECEIVE, None)):
+                # Pass-through storage: the bytes as received, not decoded (composite.py).
+                name, build = _RECEIVE, received_store_route
             method = getattr(implementation, name, None)
             if not callable(method):  # an operation its protocol leaves to another party
                 continue
