@@ -268,14 +268,19 @@ class CharacterSet:
     PS3.5 §6.1; PS3.3 C.12.1.1.2.
     """
 
-    __slots__ = ("problems", "terms")
+    __slots__ = ("problems", "single_codec", "terms")
 
     terms: tuple[str, ...]
     problems: tuple[str, ...]
+    #: The Python codec that decodes any value in one ``bytes.decode`` call (what
+    #: :meth:`decode` does first), or None when code extensions need the ISO 2022 state
+    #: machine.  Lets the VR codecs skip a call per value on the common path.
+    single_codec: str | None
 
     def __init__(self, terms: tuple[str, ...], problems: tuple[str, ...] = ()) -> None:
         self.terms = terms
         self.problems = problems
+        self.single_codec = None
 
     @staticmethod
     def from_values(
@@ -383,6 +388,7 @@ class _SingleCharacterSet(CharacterSet):
     def __init__(self, terms: tuple[str, ...], problems: tuple[str, ...], codec: str) -> None:
         super().__init__(terms, problems)
         self._codec = codec
+        self.single_codec = codec
         self._what = (terms[0] if terms and terms[0] else "the default repertoire") + (
             f" ({codec})"
         )

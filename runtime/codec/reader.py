@@ -169,15 +169,20 @@ _ITEM_UNDEFINED: Final = 2
 _SEQ_ROOT: Final = 3
 
 _Unpack: TypeAlias = Callable[[Buffer, int], tuple[Any, ...]]
-_VRCodes: TypeAlias = dict[int, tuple[VR, bool]]
-#: (element header explicit, element header implicit / item header, 32-bit length, VR
-#: codes) per byte order (True: little endian).
-_UNPACKERS: Final[dict[bool, tuple[_Unpack, _Unpack, _Unpack, _VRCodes]]] = {
+_ShortVRs: TypeAlias = dict[int, VR]
+#: The VRs with a 16-bit length (the 8-byte explicit header), by code as in _VR_CODES.
+_SHORT_VRS: Final[dict[bool, _ShortVRs]] = {
+    little: {code: vr for code, (vr, long_header) in codes.items() if not long_header}
+    for little, codes in _VR_CODES.items()
+}
+#: (element header explicit, element header implicit / item header, 32-bit length, short
+#: VR codes) per byte order (True: little endian).
+_UNPACKERS: Final[dict[bool, tuple[_Unpack, _Unpack, _Unpack, _ShortVRs]]] = {
     little: (
         (_CODED_HEAD_LE if little else _CODED_HEAD_BE).unpack_from,
         (_IHEAD_LE if little else _IHEAD_BE).unpack_from,
         (_U32_LE if little else _U32_BE).unpack_from,
-        _VR_CODES[little],
+        _SHORT_VRS[little],
     )
     for little in (True, False)
 }
@@ -248,7 +253,7 @@ _Level: TypeAlias = tuple[
     _Unpack,
     _Unpack,
     _Unpack,
-    _VRCodes,
+    _ShortVRs,
     int,
     int,
     bool,
@@ -374,7 +379,7 @@ class _Reader:
         last = -1
         in_order = True
         implicit = ctx.implicit_vr
-        unpack_e, unpack_i, unpack_u32, headers = _UNPACKERS[ctx.little_endian]
+        unpack_e, unpack_i, unpack_u32, short_vrs = _UNPACKERS[ctx.little_endian]
         if mode == _TOP:
             stop_hi = self.stop_before if self.stop_before is not None else _NEVER
             # Tag 0 at the top level is checked for trailing zero padding (see below).
@@ -396,6 +401,35 @@ class _Reader:
                         code = 0
                     else:
                         group, number, code, length = unpack_e(buf, pos)
+                        vr = short_vrs.get(code)
+                        if vr is not None and group != 0xFFFE:
+                            tag = (group << 16) | number
+                            start = pos + 8
+                            stop = start + length
+                            if (
+                                tag > last
+                                and stop <= end
+                                and not length & 1
+                                and length < defer_short
+                                and (not limited or stop_lo <= tag < stop_hi)
+                            ):
+                                # The common case, on its own: a 16-bit length is never
+                                # undefined and the VR is neither SQ nor UN (both have
+                                # 32-bit lengths), so only order, bounds, parity,
+                                # deferral and the stop tags (top level) are checked.
+                                element = new(element_class)
+                                element.tag = tag
+                                element.vr = vr
+                                element._raw = buf[start:stop]
+                                element._value = undecoded
+                                element._ctx = ctx
+                                elements[tag] = element
+                                last = tag
+                                pos = stop
+                                # _LEVEL_FACT_TAGS, as two int comparisons.
+                                if tag == 0x00080005 or tag == 0x00280103:
+                                    ctx, facts = self._level_facts(tag, element, ctx, facts)
+                                continue
                     tag = (group << 16) | number
                     if group != 0xFFFE:
                         if (
@@ -414,7 +448,7 @@ class _Reader:
                                 vr = self.implicit_vr(ctx, tag, facts)
                             start = pos + 8
                         else:
-                            header = headers.get(code)
+                            header = _VR_CODES[ctx.little_endian].get(code)
                             if header is not None:
                                 vr, long_header = header
                                 if long_header:
@@ -426,30 +460,6 @@ class _Reader:
                                     start = pos + 12
                                 else:
                                     start = pos + 8
-                                    stop = start + length
-                                    if (
-                                        tag > last
-                                        and stop <= end
-                                        and not length & 1
-                                        and length < defer_short
-                                    ):
-                                        # The common case, on its own: a 16-bit length
-                                        # is never undefined and the VR is neither SQ
-                                        # nor UN (both have 32-bit lengths), so only
-                                        # order, bounds, parity and deferral are checked.
-                                        element = new(element_class)
-                                        element.tag = tag
-                                        element.vr = vr
-                                        element._raw = buf[start:stop]
-                                        element._value = undecoded
-                                        element._ctx = ctx
-                                        elements[tag] = element
-                                        last = tag
-                                        pos = stop
-                                        # _LEVEL_FACT_TAGS as a constant tuple.
-                                        if tag in (0x00080005, 0x00280103):
-                                            ctx, facts = self._level_facts(tag, element, ctx, facts)
-                                        continue
                             else:
                                 # Not a VR: some writers put implicit-VR elements in an
                                 # explicit stream.
@@ -582,7 +592,7 @@ class _Reader:
                     unpack_e,
                     unpack_i,
                     unpack_u32,
-                    headers,
+                    short_vrs,
                     stop_hi,
                     stop_lo,
                     limited,
@@ -644,7 +654,7 @@ class _Reader:
                             unpack_e,
                             unpack_i,
                             unpack_u32,
-                            headers,
+                            short_vrs,
                             stop_hi,
                             stop_lo,
                             limited,
@@ -653,9 +663,12 @@ class _Reader:
                     elements = {}
                     last = -1
                     in_order = True
-                    ctx = item_ctx
-                    implicit = item_ctx.implicit_vr
-                    unpack_e, unpack_i, unpack_u32, headers = _UNPACKERS[item_ctx.little_endian]
+                    if item_ctx is not ctx:
+                        ctx = item_ctx
+                        implicit = item_ctx.implicit_vr
+                        unpack_e, unpack_i, unpack_u32, short_vrs = _UNPACKERS[
+                            item_ctx.little_endian
+                        ]
                     end = item_end
                     mode = item_mode
                     path = item_path

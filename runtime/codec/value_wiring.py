@@ -27,6 +27,10 @@ class TextCodec(Protocol):
         """The defined terms of (0008,0005) this codec is for (``()``: default repertoire)."""
         ...
 
+    #: A Python codec such that ``raw.decode(single_codec)``, when it does not raise, is
+    #: what :meth:`decode` returns for any VR; None if there is none.
+    single_codec: str | None
+
     def decode(self, raw: bytes, vr: VR) -> str: ...
 
     def encode(self, text: str, vr: VR) -> bytes: ...

@@ -102,7 +102,19 @@ class StringCodec:
         # The common case -- one value, no factory -- inline: this runs once per element.
         if not raw:
             return None
-        text = ctx.text.decode(raw, self.vr) if self._charset else raw.decode("latin-1")
+        if self._charset:
+            text_codec = ctx.text
+            single = text_codec.single_codec
+            if single is None:
+                text = text_codec.decode(raw, self.vr)
+            else:
+                # The text codec's own fast path, without the call.
+                try:
+                    text = raw.decode(single)
+                except UnicodeDecodeError:
+                    text = text_codec.decode(raw, self.vr)  # lenient, with a warning
+        else:
+            text = raw.decode("latin-1")
         text = text.rstrip(" \x00")
         if not text:
             return None

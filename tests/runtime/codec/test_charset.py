@@ -255,6 +255,40 @@ def test_single_byte_set_as_code_extension_matches_single_value(term: str) -> No
         assert extended.decode(single.encode(text, VR.LT), VR.LT) == text
 
 
+@pytest.mark.parametrize(
+    "terms", [[], ["ISO_IR 100"], ["ISO_IR 192"], ["GB18030"], ["ISO_IR 144"], ["ISO_IR 166"]]
+)
+def test_single_codec_is_the_decode_fast_path(terms: list[str]) -> None:
+    # The VR codecs decode with single_codec directly when it does not raise; that must be
+    # what decode() gives, for every byte pair.
+    charset = CharacterSet.from_values(terms)
+    assert charset.single_codec is not None
+    for first in range(0x20, 0x100, 7):
+        for second in range(0x20, 0x100, 5):
+            raw = bytes([first, second])
+            try:
+                fast = raw.decode(charset.single_codec)
+            except UnicodeDecodeError:
+                continue
+            assert charset.decode(raw, VR.LO) == fast
+
+
+def test_code_extensions_have_no_single_codec() -> None:
+    assert CharacterSet.from_values(["", "ISO 2022 IR 87"]).single_codec is None
+
+
+def test_string_codec_falls_back_to_lenient_decoding() -> None:
+    from dicompile.runtime.codec.context import CodecContext
+    from dicompile.runtime.codec.vr_codecs import VR_CODECS
+
+    ctx = CodecContext(text=CharacterSet.from_values("ISO_IR 192"))
+    assert VR_CODECS[VR.LO].decode("Grüße ".encode(), ctx) == "Grüße"
+    with pytest.warns(DicomWarning):
+        assert VR_CODECS[VR.LO].decode(b"A\xff", ctx) == "A\ufffd"
+    iso2022 = CodecContext(text=CharacterSet.from_values(H31_TERMS))
+    assert VR_CODECS[VR.PN].decode(H31_BYTES, iso2022) == H31_TEXT
+
+
 def test_text_vr_outside_charset_vrs_is_ascii() -> None:
     charset = CharacterSet.from_values("ISO_IR 100")
     assert charset.decode(b"ORIGINAL\\PRIMARY", VR.CS) == "ORIGINAL\\PRIMARY"
