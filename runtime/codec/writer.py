@@ -40,6 +40,7 @@ from typing import BinaryIO, Final, TypeAlias
 import attrs
 
 from dicompile.runtime.codec.context import CodecContext
+from dicompile.runtime.codec.value_wiring import TextCodec, text_codec
 from dicompile.runtime.codec.vr_codecs import VR_CODECS, swap_bytes
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement, DeferredSource, Encapsulated
@@ -120,7 +121,9 @@ class SwappedSource:
             yield carry
 
 
-Piece: TypeAlias = bytearray | DeferredSource
+#: A piece of the output: bytes in memory (a ``bytearray`` the writer filled, or the
+#: ``bytes`` of a sequence copied as read) or a deferred value still in its file.
+Piece: TypeAlias = bytearray | bytes | DeferredSource
 
 
 class _Format:
@@ -144,6 +147,12 @@ _FORMATS: Final = {
 _CODES: Final = {vr: vr.value.encode("ascii") for vr in VR}
 
 
+#: Kept sequence bytes at least this long become a piece of their own instead of being
+#: copied into the buffer: the file writer hands them to ``writev`` as they are, and the
+#: copy (a pass over memory the size of the file, for a header-heavy file) is saved.
+_OWN_PIECE: Final = 1 << 12
+
+
 class _Writer:
     """One encoding run: the pieces made so far and the pending length patches."""
 
@@ -165,6 +174,15 @@ class _Writer:
         self.flushed += source.length
         self.buf = bytearray()
 
+    def add_bytes(self, data: bytes) -> None:
+        """``data`` as a piece of its own, after what the buffer holds (no copy)."""
+        if self.buf:
+            self.pieces.append(self.buf)
+            self.flushed += len(self.buf)
+            self.buf = bytearray()
+        self.pieces.append(data)
+        self.flushed += len(data)
+
     def finish(self) -> list[Piece]:
         if self.buf:
             self.pieces.append(self.buf)
@@ -177,7 +195,10 @@ class _Writer:
     def dataset(self, ds: Dataset, ctx: CodecContext) -> None:
         charset = ds._elements.get(_SPECIFIC_CHARACTER_SET)
         if charset is not None:
-            ctx = ctx.with_charset(_terms(charset))
+            # CodecContext.with_charset, with the derived context made once per pair.
+            codec = text_codec(_terms(charset), strict=ctx.strict)
+            if codec is not ctx.text:
+                ctx = _with_text(ctx, codec)
         fmt = _FORMATS[(ctx.little_endian, ctx.implicit_vr)]
         implicit = fmt.implicit
         pack_short = fmt.short.pack
@@ -364,7 +385,10 @@ class _Writer:
                         self.buf += fmt.item.pack(tag >> 16, tag & 0xFFFF, length)
                     else:
                         self.buf += fmt.long.pack(tag >> 16, tag & 0xFFFF, b"SQ", length)
-                    self.buf += data
+                    if len(data) >= _OWN_PIECE:
+                        self.add_bytes(data)  # written from where it is, not copied
+                    else:
+                        self.buf += data
                     return
         if vr is VR.UN:
             undefined = True
@@ -403,6 +427,27 @@ class _Writer:
         return self.lengths is LengthPolicy.UNDEFINED
 
 
+#: Contexts derived for a Specific Character Set, by (context, id of the text codec).
+_DERIVED: Final[dict[tuple[CodecContext, int], CodecContext]] = {}
+
+
+def _with_text(ctx: CodecContext, codec: TextCodec) -> CodecContext:
+    """``ctx`` with the text codec of a data set's Specific Character Set (PS3.5 §6.1).
+
+    Contexts never change, so the derived one is made once per (context, codec) and shared:
+    making it anew for every data set (``attrs.evolve``) was a tenth of encoding a small
+    file.  The contexts of :func:`~dicompile.runtime.media.part10.encode_file` are shared
+    too, so the cache holds a handful of entries (it is emptied past 64).
+    """
+    key = (ctx, id(codec))
+    derived = _DERIVED.get(key)
+    if derived is None or derived.text is not codec:  # an id may be reused
+        if len(_DERIVED) >= 64:
+            _DERIVED.clear()
+        derived = _DERIVED[key] = attrs.evolve(ctx, text=codec)
+    return derived
+
+
 def _terms(element: DataElement) -> tuple[str, ...]:
     value = element.value
     if isinstance(value, str):
@@ -429,7 +474,7 @@ def encode_dataset(ds: Dataset, ctx: CodecContext, options: WriteOptions | None 
     PS3.5 §7.1 (elements), §7.5 (sequences), §7.3 (byte order), Annex A.
     """
     return b"".join(
-        piece if isinstance(piece, bytearray) else piece.read()
+        piece if isinstance(piece, bytes | bytearray) else piece.read()
         for piece in encode_pieces(ds, ctx, options)
     )
 
@@ -443,10 +488,10 @@ def write_pieces(pieces: list[Piece], stream: BinaryIO, chunk_size: int = STREAM
     than the system call saved.
     """
     written = 0
-    pending: list[bytearray] = []
+    pending: list[bytes | bytearray] = []
     pending_size = 0
     for piece in pieces:
-        if isinstance(piece, bytearray):
+        if isinstance(piece, bytes | bytearray):
             if len(piece) >= _JOIN_LIMIT:
                 if pending:
                     written += _flush(pending, stream)
@@ -475,7 +520,7 @@ def write_pieces(pieces: list[Piece], stream: BinaryIO, chunk_size: int = STREAM
 _JOIN_LIMIT: Final = 1 << 16
 
 
-def _flush(pieces: list[bytearray], stream: BinaryIO) -> int:
+def _flush(pieces: list[bytes | bytearray], stream: BinaryIO) -> int:
     data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
     stream.write(data)
     return len(data)
