@@ -42,7 +42,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import ssl
 
+    from dicompile.runtime.cli.cmd_qr import ArchiveServices
+    from dicompile.runtime.cli.cmd_workflow import WorkflowServices
     from dicompile.runtime.net.ae import ApplicationEntity
+    from dicompile.runtime.net.association import RequestHandler
+    from dicompile.runtime.net.dimse import Request
     from dicompile.runtime.net.services.storage import Instance, StoreResult
 
 
@@ -415,6 +419,25 @@ def _serve(args: argparse.Namespace) -> int:
         return ExitCode.NO_ASSOCIATION
 
 
+def serve_handlers(
+    archive: ArchiveServices, workflow: WorkflowServices
+) -> dict[type[Request], RequestHandler]:
+    """The request handlers of ``dicompile serve``: every service as its generated SCP
+    protocol through one typed dispatch, by SOP class (services/dispatch.py) --
+    Verification, Storage, Q/R C-FIND, C-MOVE and C-GET, the Worklist, MPPS, and Storage
+    Commitment with its results as N-EVENT-REPORT."""
+    from dicompile.runtime.net.services.archive_scp import archive_handlers
+
+    return archive_handlers(
+        archive.qr,
+        workflow.worklist,
+        {},
+        store=archive.store,
+        mpps=workflow.mpps,
+        commitment=workflow.commitment,
+    )
+
+
 async def _serve_async(
     args: argparse.Namespace, ae: ApplicationEntity, ssl_context: ssl.SSLContext | None
 ) -> int:
@@ -425,11 +448,8 @@ async def _serve_async(
     from dicompile.runtime.cli.cmd_qr import ArchiveServices
     from dicompile.runtime.cli.cmd_workflow import WorkflowServices
     from dicompile.runtime.net.association import Association
-    from dicompile.runtime.net.dimse import CEchoRQ
     from dicompile.runtime.net.server import Server
-    from dicompile.runtime.net.services.archive_scp import archive_handlers
     from dicompile.runtime.net.services.storage import ReceivedInstance
-    from dicompile.runtime.net.services.verification import handle_echo
 
     log = logging.getLogger("dicompile.serve")
 
@@ -451,17 +471,9 @@ async def _serve_async(
     # Worklist, MPPS and Storage Commitment (results to --peer when reconnecting).
     peers = {title: (peer_host, peer_port) for title, peer_host, peer_port in args.peer}
     workflow = WorkflowServices(Path(args.storage), ae, peers, archive.index)
-    # Verification and the C-FIND of Q/R and of the Worklist are served as the generated SCP
-    # protocols (services/dispatch.py, by SOP class); storage, C-MOVE, C-GET, MPPS and
-    # Storage Commitment by the request handlers behind them.
-    handlers = archive_handlers(
-        archive.qr,
-        workflow.worklist,
-        {CEchoRQ: handle_echo, **archive.handlers_with(workflow.handlers)},
-    )
     server = Server(
         ae,
-        handlers,
+        serve_handlers(archive, workflow),
         ssl_context=ssl_context,
         on_association=ended,
     )

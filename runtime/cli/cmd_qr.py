@@ -402,6 +402,8 @@ class ArchiveServices:
             relational=not args.hierarchical_only,
         )
         self.qr = qr
+        #: The archive's C-STORE store (files fsynced and indexed before Success).
+        self.store = store
         self.handlers: dict[type[Request], RequestHandler] = {
             CStoreRQ: storage_handler(store),
             **qr.handlers(),

@@ -624,7 +624,7 @@ class WorkflowServices:
         index: InstanceIndex | None = None,
     ) -> None:
         from dicompile.runtime.archive.procedure_steps import ProcedureStepStore
-        from dicompile.runtime.net.services.mpps import mpps_service
+        from dicompile.runtime.net.services.mpps import MPPSProvider, mpps_service
         from dicompile.runtime.net.services.storage_commitment import (
             index_lookup,
             storage_commitment_service,
@@ -632,6 +632,8 @@ class WorkflowServices:
         from dicompile.runtime.net.services.worklist import open_worklist, worklist_service
 
         self.store = ProcedureStepStore(folder)
+        #: The MPPS rules over the store (``dicompile serve`` serves it by the dispatch).
+        self.mpps = MPPSProvider(self.store)
         self.worklist = open_worklist(folder)
         _, worklist_handlers = worklist_service(self.worklist)
         _, mpps_handlers = mpps_service(self.store)

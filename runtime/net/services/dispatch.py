@@ -85,17 +85,29 @@ Theory of operation
   runtime collects them (so that each Pending response carries the Remaining count), then
   sends each with C-STORE -- C-GET on this association where the SCU granted us the SCU
   role (PS3.7 D.3.3.4), C-MOVE on a new association to the Move Destination of
-  ``destinations`` (else A801H), with the Move Originator AE title and Message ID -- in a
-  native transfer syntax, a Pending response with the counts after each; the final status
-  is 0000H, B000H when some failed or warned, A702H when all failed, with the Failed SOP
-  Instance UID List (0008,0058); C-CANCEL gives FE00H with the counts.
+  ``destinations`` (else A801H, checked once the handler produced its first item), with
+  the Move Originator AE title and Message ID -- in a native transfer syntax, a Pending
+  response with the counts after each; the final status is 0000H, B000H when some failed
+  or warned, A702H when all failed, with the Failed SOP Instance UID List (0008,0058);
+  C-CANCEL gives FE00H with the counts.  An implementation with ``move_instances`` /
+  ``get_instances`` (preferred to the protocol's methods) may also yield stored files
+  (``storage.Instance``: sent as stored, transcoded only when needed) and
+  ``routes.retrieve.Unavailable`` (a failed sub-operation).
 * C-STORE (PS3.4 B.2.3): the handler gets the data set decoded in the context's syntax and
-  returns the Outcome; a data set that does not decode is C000H (Cannot understand).
-* Not yet dispatched: N-DELETE and N-EVENT-REPORT (received by an SCU, e.g. a Storage
+  returns the Outcome; a data set that does not decode is C000H (Cannot understand).  An
+  implementation with ``receive_instance(ReceivedInstance)`` gets the bytes undecoded
+  instead (pass-through to a Part 10 file, ``storage.storage_handler``'s statuses).
+* DIMSE-N failures with Error ID or Attribute Identifier List: raise
+  ``routes.context.StatusFailure``.  N-EVENT-REPORT sent by an SCP (a Storage Commitment
+  result, PS3.4 J.3.3): :meth:`RequestContext.notifier` reports on the request's
+  association while established, else on a new one to the requestor's address in
+  ``destinations`` (``routes/events.py``).
+* Not yet dispatched: N-DELETE and N-EVENT-REPORT received (by an SCU, e.g. a Storage
   Commitment result); give their handlers in ``fallback``.
 
 The code lives in :mod:`.routes`, one job per module (request context, composite routes,
-retrieve routes, normalized routes, the registry); this module re-exports its public names.
+retrieve routes, normalized routes, event reports, the registry); this module re-exports
+its public names.
 The runtime imports the generated modules lazily (inside :func:`scp_handlers`), never at
 import time: generated code may import the runtime, not the other way round.
 """
@@ -112,7 +124,9 @@ from dicompile.runtime.net.services.routes.context import (
     SUCCESS,
     UNABLE_TO_PROCESS,
     RequestContext,
+    StatusFailure,
 )
+from dicompile.runtime.net.services.routes.events import EventNotifier
 from dicompile.runtime.net.services.routes.registry import scp_handlers, served_sop_classes
 
 __all__ = [
@@ -124,7 +138,9 @@ __all__ = [
     "SUBOPERATIONS_WARNING",
     "SUCCESS",
     "UNABLE_TO_PROCESS",
+    "EventNotifier",
     "RequestContext",
+    "StatusFailure",
     "scp_handlers",
     "served_sop_classes",
 ]

@@ -57,11 +57,9 @@ from dicompile.runtime.errors import (
     DecodeError,
     EncodeError,
     LocalProtocolError,
-    NetworkError,
-    QueryError,
 )
 from dicompile.runtime.net.ae import UNCOMPRESSED, ApplicationEntity, SupportedContext
-from dicompile.runtime.net.association import Association, RequestHandler, associate
+from dicompile.runtime.net.association import Association, RequestHandler
 from dicompile.runtime.net.dimse import (
     CFindRQ,
     CFindRSP,
@@ -78,16 +76,11 @@ from dicompile.runtime.net.dimse import (
 )
 from dicompile.runtime.net.negotiation import AcceptedContext, ProposedContext
 from dicompile.runtime.net.services.storage import (
-    Instance,
     StoreHandler,
-    StoreResult,
     accepted_transfer_syntaxes,
     deflate,
-    plan_contexts,
-    probe,
     storage_handler,
     storage_sop_classes,
-    store_instance,
 )
 
 log = logging.getLogger("dicompile.net.qr")
@@ -484,203 +477,14 @@ class QueryRetrieveSCP:
         goes to them; the merged map replaces both (the dispatch is by SOP class, PS3.7
         §9.1.2.1.2, since one Server maps each request type to one handler).
         """
-        own: dict[type[Request], RequestHandler] = {
-            CFindRQ: self.handle_find,
-            CMoveRQ: self.handle_move,
-            CGetRQ: self.handle_get,
-        }
-        merged = dict(others or {})
-        for kind, handler in own.items():
-            other = merged.get(kind)
-            merged[kind] = handler if other is None else _by_sop_class(handler, other)
-        return merged
+        from dicompile.runtime.net.services.archive_scp import ArchiveQueryRetrieve
+        from dicompile.runtime.net.services.dispatch import scp_handlers
 
-    def _model(self, context: AcceptedContext, sop_class: str, operation: Operation) -> QueryModel:
-        found = SOP_CLASS_MODELS.get(sop_class)
-        if found is None or found[1] is not operation or sop_class != context.abstract_syntax:
-            raise IdentifierProblem(
-                SOP_CLASS_NOT_SUPPORTED, f"{sop_class} is not a {operation.value} SOP class here"
-            )
-        return found[0]
-
-    def _identifier(
-        self, context: AcceptedContext, data: bytes, model: QueryModel
-    ) -> tuple[Dataset, Level]:
-        try:
-            identifier = decode_identifier(data, context.transfer_syntax)
-        except DecodeError as exc:
-            raise IdentifierProblem(UNABLE_TO_PROCESS, f"undecodable identifier: {exc}") from None
-        return identifier, check_identifier(identifier, model, relational=self.relational)
-
-    # -- C-FIND ------------------------------------------------------------------------------
-
-    async def handle_find(
-        self, association: Association, context: AcceptedContext, request: Request
-    ) -> Response:
-        """Answer a C-FIND-RQ: Pending per match, then Success, Cancel or a failure.
-
-        References
-        ----------
-        PS3.4 C.4.1.2, C.4.1.3; PS3.7 §9.1.2, §9.3.2.
-        """
-        assert isinstance(request, CFindRQ)
-
-        def final(
-            status: int, comment: str | None = None, offending: Sequence[int] = ()
-        ) -> CFindRSP:
-            return CFindRSP(
-                message_id_being_responded_to=request.message_id,
-                status=status,
-                affected_sop_class_uid=request.affected_sop_class_uid,
-                error_comment=comment[:64] if comment else None,
-                offending_element=tuple(offending) or None,
-            )
-
-        try:
-            model = self._model(context, request.affected_sop_class_uid, Operation.FIND)
-            identifier, level = self._identifier(context, request.data_set, model)
-            # The query itself runs in a worker thread: other associations go on meanwhile.
-            matches = await asyncio.to_thread(
-                self.archive.find, level, identifier, model, relational=self.relational
-            )
-        except IdentifierProblem as problem:
-            return final(problem.status, problem.comment, problem.offending)
-        except QueryError as exc:
-            return final(exc.status, str(exc), _offending(exc))
-        except Exception as exc:  # the archive failed: say so, never Success
-            log.exception("%r: C-FIND query failed", association)
-            return final(UNABLE_TO_PROCESS, f"{type(exc).__name__}: {exc}")
-        try:
-            for match in matches:
-                if association.cancel_requested(request.message_id):
-                    return final(CANCEL)
-                answer, supported = response_identifier(
-                    identifier, match, retrieve_ae_title=association.negotiated.local_ae_title
-                )
-                await association.send_message(
-                    CFindRSP(
-                        message_id_being_responded_to=request.message_id,
-                        status=PENDING if supported else PENDING_KEYS_UNSUPPORTED,
-                        affected_sop_class_uid=request.affected_sop_class_uid,
-                        data_set=encode_identifier(answer, context.transfer_syntax),
-                    ),
-                    context.context_id,
-                )
-                # Let the read task register a C-CANCEL that arrived meanwhile.
-                await asyncio.sleep(0)
-        except QueryError as exc:
-            return final(exc.status, str(exc), _offending(exc))
-        except (DecodeError, EncodeError, ValueError, LookupError, OSError) as exc:
-            log.warning("%r: C-FIND failed: %s", association, exc)
-            return final(UNABLE_TO_PROCESS, f"{type(exc).__name__}: {exc}")
-        if association.cancel_requested(request.message_id):
-            return final(CANCEL)
-        return final(SUCCESS)
-
-    # -- C-MOVE / C-GET ------------------------------------------------------------------------
-
-    async def handle_move(
-        self, association: Association, context: AcceptedContext, request: Request
-    ) -> Response:
-        """Answer a C-MOVE-RQ: C-STORE sub-operations on a new association to the Move
-        Destination, a Pending response after each, then the final response.
-
-        References
-        ----------
-        PS3.4 C.4.2.2, C.4.2.3; PS3.7 §9.1.4, §9.3.4.
-        """
-        assert isinstance(request, CMoveRQ)
-        destination = request.move_destination.strip()
-        try:
-            model = self._model(context, request.affected_sop_class_uid, Operation.MOVE)
-            identifier, level = self._identifier(context, request.data_set, model)
-            if destination not in self.destinations:
-                raise IdentifierProblem(
-                    MOVE_DESTINATION_UNKNOWN, f"unknown Move Destination {destination!r}"
-                )
-            paths = await asyncio.to_thread(self._locate, model, level, identifier)
-        except IdentifierProblem as problem:
-            return _retrieve_response(
-                CMoveRSP,
-                request,
-                problem.status,
-                None,
-                problem.comment,
-                offending=problem.offending,
-            )
-        except QueryError as exc:
-            return _retrieve_response(
-                CMoveRSP, request, exc.status, None, str(exc), offending=_offending(exc)
-            )
-        except Exception as exc:
-            log.exception("%r: C-MOVE query failed", association)
-            return _retrieve_response(CMoveRSP, request, UNABLE_TO_PROCESS, None, str(exc))
-        instances, unreadable = _probe_all(paths)
-        if not instances:
-            counts = Counts(failed=len(unreadable))
-            return _final_retrieve(CMoveRSP, request, counts, unreadable, context.transfer_syntax)
-        host, port = self.destinations[destination]
-        try:
-            sub = await associate(
-                self.ae,
-                host,
-                port,
-                called_ae_title=destination,
-                contexts=plan_contexts(instances),
-            )
-        except NetworkError as exc:
-            log.warning("C-MOVE to %s at %s:%d: %s", destination, host, port, exc)
-            failed = len(instances) + len(unreadable)
-            uids = [i.sop_instance_uid for i in instances] + unreadable
-            return _retrieve_response(
-                CMoveRSP,
-                request,
-                UNABLE_TO_PERFORM_SUBOPERATIONS,
-                Counts(failed=failed),
-                f"cannot associate with {destination}: {exc}",
-                uids,
-                context.transfer_syntax,
-            )
-        originator = (association.negotiated.peer_ae_title, request.message_id)
-        try:
-            return await self._sub_operations(
-                CMoveRSP, association, context, request, sub, instances, unreadable, originator
-            )
-        finally:
-            if sub.is_established:
-                await sub.release()
-            else:
-                await sub.wait_ended()
-
-    async def handle_get(
-        self, association: Association, context: AcceptedContext, request: Request
-    ) -> Response:
-        """Answer a C-GET-RQ: C-STORE sub-operations on this association (where the SCU
-        granted us the SCU role for the storage SOP class), Pending after each, then final.
-
-        References
-        ----------
-        PS3.4 C.4.3.2, C.4.3.3; PS3.7 §9.1.3, §9.3.3, D.3.3.4.
-        """
-        assert isinstance(request, CGetRQ)
-        try:
-            model = self._model(context, request.affected_sop_class_uid, Operation.GET)
-            identifier, level = self._identifier(context, request.data_set, model)
-            paths = await asyncio.to_thread(self._locate, model, level, identifier)
-        except IdentifierProblem as problem:
-            return _retrieve_response(
-                CGetRSP, request, problem.status, None, problem.comment, offending=problem.offending
-            )
-        except QueryError as exc:
-            return _retrieve_response(
-                CGetRSP, request, exc.status, None, str(exc), offending=_offending(exc)
-            )
-        except Exception as exc:
-            log.exception("%r: C-GET query failed", association)
-            return _retrieve_response(CGetRSP, request, UNABLE_TO_PROCESS, None, str(exc))
-        instances, unreadable = _probe_all(paths)
-        return await self._sub_operations(
-            CGetRSP, association, context, request, association, instances, unreadable, None
+        return scp_handlers(
+            ArchiveQueryRetrieve(self),
+            sorted(SOP_CLASS_MODELS),
+            fallback=others,
+            destinations=self.destinations,
         )
 
     def locate(self, model: QueryModel, level: Level, identifier: Dataset) -> list[str]:
@@ -717,142 +521,6 @@ class QueryRetrieveSCP:
             if not uids:
                 return []
         return list(self.archive.locate(level, uids))
-
-    async def _sub_operations(
-        self,
-        cls: type[CMoveRSP] | type[CGetRSP],
-        association: Association,
-        context: AcceptedContext,
-        request: CMoveRQ | CGetRQ,
-        target: Association,
-        instances: Sequence[Instance],
-        unreadable: list[str],
-        originator: tuple[str, int] | None,
-    ) -> Response:
-        completed = warning = 0
-        failed_uids = list(unreadable)
-        for index, instance in enumerate(instances):
-            if association.cancel_requested(request.message_id):
-                counts = Counts(len(instances) - index, completed, len(failed_uids), warning)
-                return _retrieve_response(
-                    cls, request, CANCEL, counts, None, failed_uids, context.transfer_syntax
-                )
-            try:
-                result = await store_instance(target, instance, move_originator=originator)
-            except NetworkError as exc:
-                result = StoreResult(instance.path, instance.sop_instance_uid, None, str(exc))
-            category = status_category(result.status) if result.status is not None else None
-            if category is StatusCategory.SUCCESS:
-                completed += 1
-            elif category is StatusCategory.WARNING:
-                warning += 1
-            else:
-                failed_uids.append(instance.sop_instance_uid)
-                log.info(
-                    "sub-operation for %s failed: %s",
-                    instance.sop_instance_uid,
-                    result.error or f"status {result.status}",
-                )
-            remaining = len(instances) - index - 1
-            if remaining:
-                await association.send_message(
-                    _retrieve_response(
-                        cls,
-                        request,
-                        PENDING,
-                        Counts(remaining, completed, len(failed_uids), warning),
-                    ),
-                    context.context_id,
-                )
-        counts = Counts(0, completed, len(failed_uids), warning)
-        return _final_retrieve(cls, request, counts, failed_uids, context.transfer_syntax)
-
-
-def _offending(error: QueryError) -> tuple[int, ...]:
-    """The first tag of a QueryError's tag path, as Offending Element."""
-    path = error.tag_path or ""
-    if len(path) >= 11 and path[0] == "(" and path[10] == ")":
-        try:
-            return (int(path[1:5] + path[6:10], 16),)
-        except ValueError:
-            return ()
-    return ()
-
-
-def _by_sop_class(qr: RequestHandler, other: RequestHandler) -> RequestHandler:
-    """``qr`` for requests of the Q/R SOP classes, ``other`` for the rest."""
-
-    async def handle(
-        association: Association, context: AcceptedContext, request: Request
-    ) -> Response:
-        sop_class = getattr(request, "affected_sop_class_uid", None)
-        chosen = qr if sop_class in SOP_CLASS_MODELS else other
-        return await chosen(association, context, request)
-
-    return handle
-
-
-def _probe_all(paths: Iterable[str]) -> tuple[list[Instance], list[str]]:
-    instances: list[Instance] = []
-    unreadable: list[str] = []
-    for path in paths:
-        try:
-            instances.append(probe(path))
-        except (OSError, DecodeError) as exc:
-            log.warning("archive file %s unreadable: %s", path, exc)
-            unreadable.append(str(path))
-    return instances, unreadable
-
-
-def _final_retrieve(
-    cls: type[CMoveRSP] | type[CGetRSP],
-    request: CMoveRQ | CGetRQ,
-    counts: Counts,
-    failed_uids: Sequence[str],
-    transfer_syntax_uid: str | None = None,
-) -> Response:
-    if counts.failed == 0 and counts.warning == 0:
-        status = SUCCESS
-    elif counts.completed == 0 and counts.warning == 0:
-        status = UNABLE_TO_PERFORM_SUBOPERATIONS
-    else:
-        status = SUBOPERATIONS_WARNING
-    return _retrieve_response(cls, request, status, counts, None, failed_uids, transfer_syntax_uid)
-
-
-def _retrieve_response(
-    cls: type[CMoveRSP] | type[CGetRSP],
-    request: CMoveRQ | CGetRQ,
-    status: int,
-    counts: Counts | None,
-    comment: str | None = None,
-    failed_uids: Sequence[str] = (),
-    transfer_syntax_uid: str | None = None,
-    *,
-    offending: Sequence[int] = (),
-) -> Response:
-    """A C-MOVE/C-GET response; Remaining only when Pending or Cancel (PS3.4 C.4.2.1.6,
-    C.4.3.1.5)."""
-    data: bytes | None = None
-    if failed_uids and transfer_syntax_uid is not None and status != PENDING:
-        failed = Dataset()
-        failed.add(DataElement(FAILED_SOP_INSTANCE_UID_LIST, VR.UI, tuple(failed_uids)))
-        data = encode_identifier(failed, transfer_syntax_uid)
-    pending_or_cancel = status in (PENDING, CANCEL)
-    return cls(
-        message_id_being_responded_to=request.message_id,
-        status=status,
-        affected_sop_class_uid=request.affected_sop_class_uid,
-        number_of_remaining_suboperations=(
-            counts.remaining if counts is not None and pending_or_cancel else None
-        ),
-        number_of_completed_suboperations=counts.completed if counts is not None else None,
-        number_of_failed_suboperations=counts.failed if counts is not None else None,
-        number_of_warning_suboperations=counts.warning if counts is not None else None,
-        error_comment=comment[:64] if comment else None,
-        offending_element=tuple(offending) or None,
-        data_set=data,
-    )
 
 
 # --------------------------------------------------------------------------------------

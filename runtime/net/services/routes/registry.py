@@ -59,8 +59,14 @@ _ROUTES: Final[Mapping[str, tuple[type[Request], str, Route]]] = {
 }
 
 
-#: The optional C-STORE method taking the received instance undecoded.
-_RECEIVE: Final = "receive_instance"
+#: Optional methods preferred to the protocol's: C-STORE of the received bytes undecoded
+#: (``receive_instance(ReceivedInstance)``), C-MOVE and C-GET yielding stored files
+#: (``storage.Instance``) or ``Unavailable`` besides data sets.
+_PREFERRED: Final[Mapping[str, tuple[str, Route]]] = {
+    "C-STORE": ("receive_instance", received_store_route),
+    "C-MOVE": ("move_instances", retrieve_route),
+    "C-GET": ("get_instances", retrieve_route),
+}
 
 
 def _service_modules() -> Iterable[ModuleType]:
@@ -84,6 +90,11 @@ def _protocols(sop_class: str | None = None) -> Iterable[tuple[str, type, tuple[
         for uid, name in scp_protocols.items():
             if sop_class is None or uid == sop_class:
                 yield uid, getattr(module, name), tuple(operations.get(uid, ()))
+
+
+def has_protocol(sop_class: str) -> bool:
+    """Whether the generated modules give ``sop_class`` an SCP protocol."""
+    return any(True for _ in _protocols(sop_class))
 
 
 def served_sop_classes(
@@ -123,6 +134,7 @@ def scp_handlers(
     *,
     fallback: Mapping[type[Request], RequestHandler] | None = None,
     destinations: Mapping[str, tuple[str, int]] | None = None,
+    untyped: Mapping[str, tuple[str, ...]] | None = None,
 ) -> dict[type[Request], RequestHandler]:
     """The request handlers that serve ``implementation``'s generated SCP protocols.
 
@@ -135,7 +147,12 @@ def scp_handlers(
     fallback
         Handlers for requests of SOP classes (or request types) it does not serve.
     destinations
-        C-MOVE: Move Destination AE title -> (host, port); another title is A801H.
+        C-MOVE: Move Destination AE title -> (host, port); another title is A801H.  Also
+        where N-EVENT-REPORTs go when the requestor's association is gone.
+    untyped
+        SOP classes the generated modules give no SCP protocol (retired storage classes
+        absent from the SOP class tables) -> the DIMSE services ``implementation`` serves
+        for them with the same methods.
 
     Raises
     ------
@@ -148,7 +165,10 @@ def scp_handlers(
     """
     from dicompile.generated.services.base import ServiceFailure
 
-    served = served_sop_classes(implementation, sop_classes)
+    served: dict[str, tuple[type | None, tuple[str, ...]]] = {
+        uid: (None, tuple(operations)) for uid, operations in (untyped or {}).items()
+    }
+    served.update(served_sop_classes(implementation, sop_classes))
     by_type: dict[type[Request], dict[str, RequestHandler]] = {}
     for uid, (_, operations) in served.items():
         for operation in operations:
@@ -156,9 +176,10 @@ def scp_handlers(
             if route is None:
                 continue
             kind, name, build = route
-            if operation == "C-STORE" and callable(getattr(implementation, _RECEIVE, None)):
-                # Pass-through storage: the bytes as received, not decoded (composite.py).
-                name, build = _RECEIVE, received_store_route
+            preferred = _PREFERRED.get(operation)
+            if preferred is not None and callable(getattr(implementation, preferred[0], None)):
+                # Stored files rather than decoded data sets (composite.py, retrieve.py).
+                name, build = preferred
             method = getattr(implementation, name, None)
             if not callable(method):  # an operation its protocol leaves to another party
                 continue
@@ -207,6 +228,7 @@ def _by_sop_class(
 
 __all__ = [
     "SOP_CLASS_NOT_SUPPORTED",
+    "has_protocol",
     "scp_handlers",
     "served_sop_classes",
 ]
