@@ -238,7 +238,8 @@ class _SeqFrame:
         self.depth = depth
 
 
-#: A saved data set level (see _Reader.parse).
+#: A saved data set level (see _Reader.parse): what an item's level replaces.  The stop
+#: tags never change, and the syntax locals (implicit, unpackers) follow from the context.
 _Level: TypeAlias = tuple[
     dict[int, DataElement],
     int,
@@ -249,13 +250,6 @@ _Level: TypeAlias = tuple[
     int,
     Path,
     "_SeqFrame | None",
-    bool,
-    _Unpack,
-    _Unpack,
-    _Unpack,
-    _ShortVRs,
-    int,
-    int,
     bool,
 ]
 
@@ -578,6 +572,7 @@ class _Reader:
                 item._sorted = in_order
                 item._last = last
                 item._undefined = mode == _ITEM_UNDEFINED
+                item_ctx = ctx
                 (
                     elements,
                     last,
@@ -588,15 +583,11 @@ class _Reader:
                     mode,
                     path,
                     seq,
-                    implicit,
-                    unpack_e,
-                    unpack_i,
-                    unpack_u32,
-                    short_vrs,
-                    stop_hi,
-                    stop_lo,
                     limited,
                 ) = stack.pop()
+                if ctx is not item_ctx:
+                    implicit = ctx.implicit_vr
+                    unpack_e, unpack_i, unpack_u32, short_vrs = _UNPACKERS[ctx.little_endian]
                 assert seq is not None
                 item._token = seq.token
                 list_append(seq.items, item)
@@ -650,13 +641,6 @@ class _Reader:
                             mode,
                             path,
                             seq,
-                            implicit,
-                            unpack_e,
-                            unpack_i,
-                            unpack_u32,
-                            short_vrs,
-                            stop_hi,
-                            stop_lo,
                             limited,
                         )
                     )

@@ -256,10 +256,16 @@ class Dataset:
                         value = element.value
                     if value and isinstance(value, sequence_class):
                         push(current)
-                        # The items' iterators, the first on top.
-                        for item in reversed(value):
+                        # The items' iterators, the first on top (most sequences have
+                        # one item: no reversed() for them).
+                        if len(value) == 1:
+                            item = value[0]
                             elements = item._elements if item._sorted else item._ordered()
                             push(iter(elements.values()))
+                        else:
+                            for item in reversed(value):
+                                elements = item._elements if item._sorted else item._ordered()
+                                push(iter(elements.values()))
                         break
             if not stack:
                 return iter(found)
