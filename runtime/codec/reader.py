@@ -251,6 +251,7 @@ _Level: TypeAlias = tuple[
     Path,
     "_SeqFrame | None",
     bool,
+    bool,
 ]
 
 
@@ -340,7 +341,7 @@ class _Reader:
         path: Path,
         mode: int,
         seq: _SeqFrame | None = None,
-    ) -> tuple[dict[int, DataElement], int, bool, int, CodecContext, DataElement | None]:
+    ) -> tuple[dict[int, DataElement], int, bool, int, CodecContext, DataElement | None, bool]:
         """Parse a data set (``mode`` _TOP, _ITEM_DEFINED, _ITEM_UNDEFINED) from ``pos`` up to
         ``end``, or the items of one sequence (_SEQ_ROOT with ``seq``).
 
@@ -352,7 +353,7 @@ class _Reader:
         of the current level).  Entering an item pushes the current level; ending it pops.
 
         Returns (elements, end position, tags ascended, last tag, context at the end, the
-        sequence element for _SEQ_ROOT).
+        sequence element for _SEQ_ROOT, whether an SQ or UN element is among the elements).
         """
         buf = self.buf
         defer_size = self.defer_size
@@ -382,6 +383,8 @@ class _Reader:
             stop_hi, stop_lo = _NEVER, -1
         # Items have no stop tags; `limited` spares them the two comparisons per element.
         limited = mode == _TOP
+        # Whether an SQ or UN element was added to this level (Dataset._nested).
+        nested = False
         # The deferral threshold for 16-bit lengths, kept a small int (faster to compare).
         defer_short = min(defer_size, 0x10000)
         stack: list[_Level] = []
@@ -433,7 +436,7 @@ class _Reader:
                                 tag != 0 or stop_lo != 1 or self._zero_padding(ctx, pos, end, path)
                             )
                         ):
-                            return elements, pos, in_order, last, ctx, None
+                            return elements, pos, in_order, last, ctx, None, nested
                         if implicit:
                             choices = cache.get(tag)
                             if choices is not None and len(choices) == 1:
@@ -541,6 +544,9 @@ class _Reader:
                                 element._ctx = ctx
                             pos = stop
                         elements[tag] = element
+                        vr = element.vr
+                        if vr is sq or vr is un:
+                            nested = True
                         if tag in fact_tags:
                             ctx, facts = self._level_facts(tag, element, ctx, facts)
                         continue
@@ -557,7 +563,7 @@ class _Reader:
                         self._trailing(ctx, pos, end, path, mode == _TOP)
                         pos = end
                     if mode == _TOP or not stack:
-                        return elements, pos, in_order, last, ctx, None
+                        return elements, pos, in_order, last, ctx, None, nested
                     if mode == _ITEM_UNDEFINED:
                         self.problem(
                             ctx,
@@ -572,6 +578,7 @@ class _Reader:
                 item._sorted = in_order
                 item._last = last
                 item._undefined = mode == _ITEM_UNDEFINED
+                item._nested = nested
                 item_ctx = ctx
                 (
                     elements,
@@ -584,6 +591,7 @@ class _Reader:
                     path,
                     seq,
                     limited,
+                    nested,
                 ) = stack.pop()
                 if ctx is not item_ctx:
                     implicit = ctx.implicit_vr
@@ -642,11 +650,13 @@ class _Reader:
                             path,
                             seq,
                             limited,
+                            nested,
                         )
                     )
                     elements = {}
                     last = -1
                     in_order = True
+                    nested = False
                     if item_ctx is not ctx:
                         ctx = item_ctx
                         implicit = item_ctx.implicit_vr
@@ -701,8 +711,9 @@ class _Reader:
                 element._value = items
                 element._ctx = None
                 if mode == _SEQ_ROOT and not stack:
-                    return elements, pos, in_order, last, ctx, element
+                    return elements, pos, in_order, last, ctx, element, True
                 elements[seq.tag] = element
+                nested = True
                 seq = None
 
     # -- pieces of the loops ------------------------------------------------------------------
@@ -997,13 +1008,13 @@ def read_dataset(
     if paused:
         gc.disable()
     try:
-        elements, pos, in_order, last, final_ctx, _ = reader.parse(
+        elements, pos, in_order, last, final_ctx, _, nested = reader.parse(
             offset, stop, ctx, _NO_FACTS, None, _TOP
         )
     finally:
         if paused:
             gc.enable()
-    return Dataset._from_dict(elements, in_order, last, None), pos, final_ctx
+    return Dataset._from_dict(elements, in_order, last, None, nested), pos, final_ctx
 
 
 def read_element_header(

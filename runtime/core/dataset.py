@@ -29,6 +29,9 @@ from dicompile.runtime.core.vr import VR, dictionary_vr
 
 _new = object.__new__
 
+_SQ = VR.SQ
+_UN = VR.UN
+
 #: How elements are addressed: a tag as int, or a PS3.6 keyword.
 Key: TypeAlias = int | str
 
@@ -40,7 +43,7 @@ class Dataset:
     had undefined length (PS3.5 §7.5.2), so that writers can preserve it; None otherwise.
     """
 
-    __slots__ = ("_elements", "_last", "_sorted", "_token", "_undefined")
+    __slots__ = ("_elements", "_last", "_nested", "_sorted", "_token", "_undefined")
 
     #: Shared with the other objects of a subtree read from a stream (edit tracking, see
     #: runtime/core/sequence.py); None for data sets made in memory.
@@ -48,6 +51,9 @@ class Dataset:
 
     def __init__(self, elements: object = ()) -> None:
         self._elements: dict[int, DataElement] = {}
+        #: False only while no SQ or UN element is here (then no element has items, and
+        #: iter_all takes the elements in one C-level step); set by _put, never cleared.
+        self._nested = False
         self._sorted = True
         self._last = -1
         self._undefined: bool | None = None
@@ -66,11 +72,13 @@ class Dataset:
         in_order: bool,
         last: int,
         undefined_length: bool | None,
+        nested: bool = True,
     ) -> Dataset:
         """A dataset over a reader's dict (no copy); ``in_order`` if keys ascend, ``last``
-        the largest tag (-1 when empty)."""
+        the largest tag (-1 when empty), ``nested`` unless surely no element is SQ or UN."""
         ds = _new(cls)
         ds._elements = elements
+        ds._nested = nested
         ds._sorted = in_order
         ds._last = last
         ds._undefined = undefined_length
@@ -175,6 +183,9 @@ class Dataset:
         if token is not None:
             token.edited = True
         tag = element.tag
+        vr = element.vr
+        if vr is _SQ or vr is _UN:
+            self._nested = True
         if tag <= self._last and tag not in self._elements:
             self._sorted = False
         elif tag > self._last:
@@ -236,16 +247,21 @@ class Dataset:
         # One loop over an explicit stack of iterators, collecting into a list: a generator
         # (a frame resumed per element) or nested generators (every element passed up
         # through one frame per nesting level) cost about twice as much on header-heavy
-        # trees (SR content trees hold more items than elements per item).
+        # trees (SR content trees hold more items than elements per item).  Data sets with
+        # no SQ or UN element (most items: codes, contours) are taken whole by list.extend.
+        top = self._ordered()
+        if not self._nested:
+            return iter(list(top.values()))
         found: list[DataElement] = []
         append = found.append
+        extend = found.extend
         stack: list[Iterator[DataElement]] = []
         push = stack.append
         sq = VR.SQ
         un = VR.UN
         undecoded = UNDECODED
         sequence_class = Sequence
-        current = iter(self._ordered().values())
+        current: Iterator[DataElement] = iter(top.values())
         while True:
             for element in current:
                 append(element)
@@ -255,17 +271,22 @@ class Dataset:
                     if value is undecoded:
                         value = element.value
                     if value and isinstance(value, sequence_class):
-                        push(current)
-                        # The items' iterators, the first on top (most sequences have
-                        # one item: no reversed() for them).
-                        if len(value) == 1:
-                            item = value[0]
+                        # Leading items without sequences are taken whole; the first item
+                        # with some is walked next, then the items after it, then the rest
+                        # of this data set.
+                        items = iter(value)
+                        for item in items:
                             elements = item._elements if item._sorted else item._ordered()
-                            push(iter(elements.values()))
+                            if item._nested:
+                                break
+                            extend(elements.values())
                         else:
-                            for item in reversed(value):
-                                elements = item._elements if item._sorted else item._ordered()
-                                push(iter(elements.values()))
+                            continue
+                        push(current)
+                        for other in reversed(list(items)):
+                            others = other._elements if other._sorted else other._ordered()
+                            push(iter(others.values()))
+                        push(iter(elements.values()))
                         break
             if not stack:
                 return iter(found)
@@ -298,7 +319,9 @@ class Dataset:
             if element.vr is VR.SQ and isinstance(element.value, Sequence):
                 element = DataElement(tag, VR.SQ, element.value.copy())
             copied[tag] = element
-        return Dataset._from_dict(copied, True, max(copied, default=-1), self.undefined_length)
+        return Dataset._from_dict(
+            copied, True, max(copied, default=-1), self.undefined_length, self._nested
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Dataset):

@@ -168,3 +168,19 @@ def test_private_group_full() -> None:
     ds = Dataset([DataElement(0x00090000 | xx, VR.LO, f"C{xx}") for xx in range(0x10, 0x100)])
     with pytest.raises(ValueError, match="no free private block"):
         ds.private_block(0x0009, "ONE MORE", create=True)
+
+
+def test_nesting_hint_follows_additions() -> None:
+    item = Dataset([DataElement(0x00081150, VR.UI, "1.2")])
+    ds = Dataset([DataElement(0x00100010, VR.PN, "a")])
+    assert [e.tag for e in ds.iter_all()] == [0x00100010]
+    ds.add(DataElement(0x00081115, VR.SQ, [item]))  # now nested: its items are walked
+    assert [e.tag for e in ds.iter_all()] == [0x00081115, 0x00081150, 0x00100010]
+    ds[0x00081115].value.append(Dataset([DataElement(0x00081199, VR.SQ, [item])]))
+    assert [e.tag for e in ds.iter_all()] == [
+        0x00081115,
+        0x00081150,
+        0x00081199,
+        0x00081150,
+        0x00100010,
+    ]
