@@ -7,6 +7,8 @@ buffer with ``struct.unpack_from`` and dict lookups, nesting sequences and items
 explicit stack instead of recursing (:meth:`_Reader.parse`), and it makes exactly one small
 object per element: a :class:`DataElement` holding the value's raw bytes (decoded later, on
 access; runtime/core/element.py).  The cycle collector is paused while the tree is built.
+It also records the elements in depth-first order as it meets them, which the data set's
+``iter_all`` returns while nothing in the tree has changed (runtime/core/dataset.py).
 It follows the same grammar as the token stream of :mod:`dicompile.runtime.codec.parser`
 (which tools use to look at the structure of a stream without building a tree); a test
 checks that the two agree on every file of the test corpus.  It does not consume tokens
@@ -207,6 +209,7 @@ class _SeqFrame:
         "token",
         "undefined",
         "vr",
+        "walk_at",
     )
 
     def __init__(
@@ -236,6 +239,8 @@ class _SeqFrame:
         self.item_ctx = item_ctx
         self.item_header = _ITEM_HEADERS[item_ctx.little_endian]
         self.depth = depth
+        #: Index of the sequence element in the reader's walk (set by the parse loop).
+        self.walk_at = -1
 
 
 #: A saved data set level (see _Reader.parse): what an item's level replaces.  The stop
@@ -256,7 +261,7 @@ _Level: TypeAlias = tuple[
 
 
 class _Reader:
-    """One read of one buffer; holds the buffer and the policy, no other state."""
+    """One read of one buffer: the buffer, the policy, the problem count and the walk."""
 
     __slots__ = (
         "buf",
@@ -268,6 +273,8 @@ class _Reader:
         "stop_before",
         "stop_below",
         "vr_cache",
+        "walk",
+        "walk_tokens",
     )
 
     def __init__(self, buf: Buffer, options: ReadOptions) -> None:
@@ -285,6 +292,10 @@ class _Reader:
         self.vr_cache: dict[int, tuple[VR, ...]] = {}
         #: Deviations met so far (a sequence with none keeps its bytes).
         self.problems = 0
+        #: Every element of the top-level parse in iter_all order (depth first), and the
+        #: edit tokens of the top-level sequences (see Dataset.iter_all).
+        self.walk: list[DataElement | None] = []
+        self.walk_tokens: list[EditToken] = []
 
     # -- problems -----------------------------------------------------------------------------
 
@@ -388,6 +399,10 @@ class _Reader:
         # The deferral threshold for 16-bit lengths, kept a small int (faster to compare).
         defer_short = min(defer_size, 0x10000)
         stack: list[_Level] = []
+        # Elements in depth-first order, as iter_all gives them (a sequence's slot is
+        # reserved when it starts: its element is made when it ends).
+        walk = self.walk if mode == _TOP else []
+        walk_append = walk.append
 
         while True:
             if seq is None:
@@ -421,6 +436,7 @@ class _Reader:
                                 element._value = undecoded
                                 element._ctx = ctx
                                 elements[tag] = element
+                                walk_append(element)
                                 last = tag
                                 pos = stop
                                 # _LEVEL_FACT_TAGS, as two int comparisons.
@@ -509,12 +525,16 @@ class _Reader:
                             # The item header layout is the implicit element header's.
                             seq.item_header = unpack_i
                             seq.depth = depth
+                            seq.walk_at = len(walk)
+                            walk_append(None)
                             pos = start
                             continue
                         if length == UNDEFINED and vr is un:
                             seq = self._start_sequence(
                                 tag, vr, start, length, end, ctx, path, stack
                             )
+                            seq.walk_at = len(walk)
+                            walk_append(None)
                             pos = start
                             continue
                         if length == UNDEFINED:
@@ -523,6 +543,8 @@ class _Reader:
                                 seq = self._start_sequence(
                                     tag, sq, start, length, end, ctx, path, stack
                                 )
+                                seq.walk_at = len(walk)
+                                walk_append(None)
                                 pos = start
                                 continue
                             element, pos = found
@@ -544,6 +566,7 @@ class _Reader:
                                 element._ctx = ctx
                             pos = stop
                         elements[tag] = element
+                        walk_append(element)
                         vr = element.vr
                         if vr is sq or vr is un:
                             nested = True
@@ -579,6 +602,7 @@ class _Reader:
                 item._last = last
                 item._undefined = mode == _ITEM_UNDEFINED
                 item._nested = nested
+                item._walk = None
                 item_ctx = ctx
                 (
                     elements,
@@ -713,6 +737,9 @@ class _Reader:
                 if mode == _SEQ_ROOT and not stack:
                     return elements, pos, in_order, last, ctx, element, True
                 elements[seq.tag] = element
+                walk[seq.walk_at] = element
+                if seq.depth == 1:
+                    self.walk_tokens.append(seq.token)
                 nested = True
                 seq = None
 
@@ -1014,7 +1041,11 @@ def read_dataset(
     finally:
         if paused:
             gc.enable()
-    return Dataset._from_dict(elements, in_order, last, None, nested), pos, final_ctx
+    dataset = Dataset._from_dict(elements, in_order, last, None, nested)
+    if not reader.problems:
+        # Nothing was out of order, repeated or re-read: the walk is iter_all's order.
+        dataset._walk = (reader.walk, tuple(reader.walk_tokens))  # type: ignore[assignment]
+    return dataset, pos, final_ctx
 
 
 def read_element_header(

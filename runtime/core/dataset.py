@@ -43,11 +43,15 @@ class Dataset:
     had undefined length (PS3.5 §7.5.2), so that writers can preserve it; None otherwise.
     """
 
-    __slots__ = ("_elements", "_last", "_nested", "_sorted", "_token", "_undefined")
+    __slots__ = ("_elements", "_last", "_nested", "_sorted", "_token", "_undefined", "_walk")
 
     #: Shared with the other objects of a subtree read from a stream (edit tracking, see
     #: runtime/core/sequence.py); None for data sets made in memory.
     _token: EditToken | None
+    #: For a data set just read: every element in iter_all order, recorded by the reader,
+    #: and the edit tokens of its top-level sequences.  Valid while none of them is edited
+    #: and this data set is not changed (its mutators drop it); None otherwise.
+    _walk: tuple[list[DataElement], tuple[EditToken, ...]] | None
 
     def __init__(self, elements: object = ()) -> None:
         self._elements: dict[int, DataElement] = {}
@@ -58,6 +62,7 @@ class Dataset:
         self._last = -1
         self._undefined: bool | None = None
         self._token = None
+        self._walk = None
         if not isinstance(elements, (list, tuple)):
             raise TypeError("Dataset() takes a list or tuple of DataElements")
         for element in elements:
@@ -83,6 +88,7 @@ class Dataset:
         ds._last = last
         ds._undefined = undefined_length
         ds._token = None
+        ds._walk = None
         return ds
 
     # -- keys ---------------------------------------------------------------------------------
@@ -182,6 +188,7 @@ class Dataset:
         token = self._token
         if token is not None:
             token.edited = True
+        self._walk = None
         tag = element.tag
         vr = element.vr
         if vr is _SQ or vr is _UN:
@@ -195,6 +202,7 @@ class Dataset:
     def __delitem__(self, key: Key) -> None:
         tag = self.tag_of(key)
         self._edited()
+        self._walk = None
         try:
             del self._elements[tag]
         except KeyError:
@@ -207,6 +215,7 @@ class Dataset:
         except KeyError:
             return default
         self._edited()
+        self._walk = None
         return self._elements.pop(tag, default)
 
     def __contains__(self, key: object) -> bool:
@@ -249,6 +258,15 @@ class Dataset:
         # through one frame per nesting level) cost about twice as much on header-heavy
         # trees (SR content trees hold more items than elements per item).  Data sets with
         # no SQ or UN element (most items: codes, contours) are taken whole by list.extend.
+        recorded = self._walk
+        if recorded is not None:
+            walk, tokens = recorded
+            for token in tokens:
+                if token.edited:
+                    self._walk = None
+                    break
+            else:
+                return iter(walk)
         top = self._ordered()
         if not self._nested:
             return iter(list(top.values()))

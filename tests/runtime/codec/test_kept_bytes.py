@@ -8,6 +8,7 @@ copy of the tree (which has no kept bytes and is encoded element by element).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 from hypothesis import given, settings
@@ -20,6 +21,7 @@ from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement
 from dicompile.runtime.core.sequence import Sequence
 from dicompile.runtime.core.vr import VR
+from dicompile.runtime.errors import DicomWarning
 
 CTX = CodecContext()
 
@@ -128,6 +130,49 @@ def test_any_edit_anywhere_discards_the_kept_bytes(data: st.DataObject) -> None:
         assert encode_dataset(ds, CTX, options) == encode_dataset(ds.copy(), CTX, options)
 
 
+def _reference_walk(ds: Dataset) -> list[DataElement]:
+    found: list[DataElement] = []
+    for element in ds.elements():
+        found.append(element)
+        if isinstance(element.value, Sequence):
+            for item in element.value:
+                found += _reference_walk(item)
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_edit_anywhere_discards_the_recorded_walk(data: st.DataObject) -> None:
+    # The reader records iter_all's order (Dataset._walk); after any edits it must still
+    # give the tree as it now is.
+    ds = _read()
+    assert ds._walk is not None
+    assert list(ds.iter_all()) == _reference_walk(ds)
+    datasets, sequences = _containers(ds)
+    for _ in range(data.draw(st.integers(1, 3))):
+        if data.draw(st.booleans()):
+            target = data.draw(st.sampled_from(datasets))
+            data.draw(st.sampled_from(_DATASET_EDITS))(target)
+        else:
+            seq = data.draw(st.sampled_from(sequences))
+            data.draw(st.sampled_from(_SEQUENCE_EDITS))(seq)
+        walked = list(ds.iter_all())
+        assert [id(e) for e in walked] == [id(e) for e in _reference_walk(ds)]
+
+
+def test_no_walk_is_recorded_for_a_stream_with_problems() -> None:
+    # Out of order tags: the data set is sorted on access, so the stream order is not
+    # the walk; a repeated tag keeps the last one.
+    first = encode_dataset(Dataset([DataElement(0x00100010, VR.PN, "A")]), CTX)
+    second = encode_dataset(Dataset([DataElement(0x00080020, VR.DA, "20240101")]), CTX)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DicomWarning)
+        for source in (first + second, first + first):
+            ds = read_dataset(source, CTX)[0]
+            assert ds._walk is None
+            assert list(ds.iter_all()) == _reference_walk(ds)
+
+
 def test_an_item_moved_to_another_tree_still_invalidates_its_first_tree() -> None:
     first = _read()
     second = _read()
@@ -138,6 +183,7 @@ def test_an_item_moved_to_another_tree_still_invalidates_its_first_tree() -> Non
     item.add(DataElement(0x00100020, VR.LO, "changed in both"))
     for tree in (first, second):
         assert encode_dataset(tree, CTX) == encode_dataset(tree.copy(), CTX)
+        assert list(tree.iter_all()) == _reference_walk(tree)
     assert b"changed in both" in encode_dataset(first, CTX)
 
 
