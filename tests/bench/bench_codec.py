@@ -280,53 +280,68 @@ def _batches(paths: Sequence[Path], size: int) -> Iterator[tuple[int, Sequence[P
         yield start, paths[start : start + size]
 
 
+@dataclass(frozen=True)
+class Writer:
+    """One timed way of writing: whose loaded data sets it takes, and how it saves one."""
+
+    library: str
+    save: Saver
+    #: Write over existing files (each target made, untimed, as a copy of its source).
+    overwriting: bool = False
+    #: fsyncs: run after the others of each batch, so that its writeback slows none.
+    syncs: bool = False
+
+
 def measure_writes(
-    load: Callable[[Path], object],
-    savers: dict[str, Saver],
+    loaders: dict[str, Callable[[Path], object]],
+    writers: dict[str, Writer],
     paths: Sequence[Path],
     out: Path,
     repeat: int,
-    *,
-    overwriting: frozenset[str] = frozenset(),
 ) -> dict[str, Rate]:
-    """Best of ``repeat`` per saver: the time to write every data set, read beforehand.
+    """Best of ``repeat`` per writer: the time to write every data set, read beforehand.
 
-    Data sets are read (untimed) ``WRITE_BATCH`` at a time by ``load``; every saver then
-    writes the same batch, timed, into a folder of its own (the savers of one library
-    share the loading; writing does not change the data sets).
+    Data sets are read (untimed) ``WRITE_BATCH`` at a time by each library's loader; every
+    writer then writes the same batch, timed, into a folder of its own.  The writers of
+    both libraries take turns batch by batch (in alternating order), so that a slow spell
+    of the shared machine (other engineers' tests, writeback) falls on both sides alike
+    rather than on whichever library ran during it.
 
     Writing N files means creating N files: each data set gets a name of its own (its
     index in ``paths``) in a folder emptied (and the disk synced) before each repeat, so
-    every saver creates a new file each time.  Reusing names across batches made later
+    every writer creates a new file each time.  Reusing names across batches made later
     batches overwrite earlier files, which is another operation: a plain ``open("wb")``
     truncates the old inode in place while an atomic writer must create a new inode and
     rename it over the old one -- and ext4 (auto_da_alloc) starts writing a file's data
     out when it replaces another by rename, so that case measured the disk rather than
-    the writer.  Savers named in ``overwriting`` measure that case on purpose: before
-    their timed batch, each target is created (untimed) as a copy of its source file.
+    the writer.  Writers marked ``overwriting`` measure that case on purpose.
     """
-    best = dict.fromkeys(savers, float("inf"))
-    folders = {who: out / who.replace(" ", "_").replace(",", "") for who in savers}
+    best = dict.fromkeys(writers, float("inf"))
+    folders = {who: out / who.replace(" ", "_").replace(",", "") for who in writers}
+    plain = [who for who, writer in writers.items() if not writer.syncs]
+    syncing = [who for who, writer in writers.items() if writer.syncs]
     for _ in range(repeat):
         for folder in folders.values():
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
         os.sync()  # every repeat starts from a clean page cache, whoever ran before
-        totals = dict.fromkeys(savers, 0.0)
-        for first, batch in _batches(paths, WRITE_BATCH):
-            loaded = [load(path) for path in batch]
-            for who, save in savers.items():
+        totals = dict.fromkeys(writers, 0.0)
+        for number, (first, batch) in enumerate(_batches(paths, WRITE_BATCH)):
+            loaded = {name: [load(path) for path in batch] for name, load in loaders.items()}
+            turn = (lambda names: names) if number % 2 == 0 else (lambda names: names[::-1])
+            for who in [*turn(plain), *turn(syncing)]:
+                writer = writers[who]
                 targets = [folders[who] / f"{first + n:05d}.dcm" for n in range(len(batch))]
-                if who in overwriting:
+                if writer.overwriting:
                     for source, target in zip(batch, targets, strict=True):
                         shutil.copyfile(source, target)
                 gc.collect()
                 start = time.perf_counter()
-                for dataset, target in zip(loaded, targets, strict=True):
-                    save(dataset, target)
+                for dataset, target in zip(loaded[writer.library], targets, strict=True):
+                    writer.save(dataset, target)
                 totals[who] += time.perf_counter() - start
             del loaded
-        best = {who: min(best[who], totals[who]) for who in savers}
+        best = {who: min(best[who], totals[who]) for who in writers}
     shutil.rmtree(out, ignore_errors=True)
     return {who: Rate(who, len(paths), seconds) for who, seconds in best.items()}
 
@@ -403,30 +418,23 @@ def _write_reports(
     defer_size: int | None,
 ) -> bool:
     rates = measure_writes(
-        _dicompile_load(defer_size, decode),
+        {"dicompile": _dicompile_load(defer_size, decode), "pydicom": _pydicom_load(decode)},
         {
-            "dicompile write_file": _dicompile_write_file,
-            "dicompile, no fsync": _dicompile_plain_write,
-            "dicompile write_file, overwriting": _dicompile_write_file,
-            # Last, as pydicom's fsync saver: its writeback must not slow the others.
-            "dicompile write_file durable": _dicompile_write_durable,
+            "dicompile write_file": Writer("dicompile", _dicompile_write_file),
+            "pydicom": Writer("pydicom", _pydicom_save),
+            "dicompile, no fsync": Writer("dicompile", _dicompile_plain_write),
+            "dicompile write_file, overwriting": Writer(
+                "dicompile", _dicompile_write_file, overwriting=True
+            ),
+            "pydicom, overwriting": Writer("pydicom", _pydicom_save, overwriting=True),
+            "dicompile write_file durable": Writer(
+                "dicompile", _dicompile_write_durable, syncs=True
+            ),
+            "pydicom + fsync": Writer("pydicom", _pydicom_save_fsync, syncs=True),
         },
         paths,
-        work / "dicompile",
+        work,
         repeat,
-        overwriting=frozenset({"dicompile write_file, overwriting"}),
-    )
-    rates |= measure_writes(
-        _pydicom_load(decode),
-        {
-            "pydicom": _pydicom_save,
-            "pydicom, overwriting": _pydicom_save,
-            "pydicom + fsync": _pydicom_save_fsync,
-        },
-        paths,
-        work / "pydicom",
-        repeat,
-        overwriting=frozenset({"pydicom, overwriting"}),
     )
     met = report(
         f"{title}: dicompile write_file (atomic, no fsync) against pydicom save_as, new files",
