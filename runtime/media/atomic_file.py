@@ -21,7 +21,8 @@ Two kinds of unseen file, chosen per file:
 
 1. Linux (3.11+, on file systems that support it: ext4, xfs, btrfs, tmpfs...): an unnamed
    inode in the target's directory, ``open(directory, O_TMPFILE)``, later given its name by
-   ``linkat`` of ``/proc/self/fd/N`` with ``AT_SYMLINK_FOLLOW`` (linkat(2)).  Creating a
+   ``linkat`` of ``/proc/self/fd/N`` with ``AT_SYMLINK_FOLLOW`` (linkat(2); the path is
+   resolved at each call, so threads and forked children need nothing special).  Creating a
    new file costs one directory operation (the link) instead of two (create the temporary
    name, rename it), and a crash leaves no stray file: measured on ext4, writing 3000 new
    files of 4 KB took 26 us each this way against 38 us with a named temporary file (60 KB
@@ -43,7 +44,6 @@ import contextlib
 import errno
 import itertools
 import os
-import threading
 from collections.abc import Iterator, Sequence
 from typing import Final, TypeAlias
 
@@ -56,8 +56,8 @@ _MODE: Final = 0o666
 _NAMED_FLAGS: Final = (
     os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 )
-#: An unnamed file in a directory (Linux); 0 where the system has none.
-_UNNAMED_FLAGS: Final = os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC if hasattr(os, "O_TMPFILE") else 0
+#: Where a process finds its open files by number (Linux procfs).
+_PROC_FDS: Final = "/proc/self/fd"
 #: open(O_TMPFILE) errors that mean "not here" rather than "cannot write here" (open(2)).
 _NO_TMPFILE: Final = frozenset({errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL})
 #: Longest target name (UTF-8 bytes) kept in a temporary name; longer ones are cut so the
@@ -70,44 +70,16 @@ _temp_serial: Final = itertools.count()
 IOV_MAX: Final = 1024
 
 
-class _ProcFd:
-    """A directory descriptor of ``/proc/self/fd``, opened once per process.
-
-    ``os.link`` calls ``linkat`` (which can follow the ``/proc`` magic link) only when given
-    a directory descriptor; keeping this one open saves an open and a close per file.  It
-    names the fds of the process that opened it, so a forked child drops its copy and opens
-    its own.  ``-1`` records that ``/proc`` is not there (no unnamed files then).
-    """
-
-    def __init__(self) -> None:
-        self._fd: int | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> int:
-        fd = self._fd
-        if fd is not None:
-            return fd
-        with self._lock:
-            if self._fd is None:
-                try:
-                    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | getattr(os, "O_PATH", 0)
-                    self._fd = os.open("/proc/self/fd", flags)
-                except OSError:
-                    self._fd = -1
-            return self._fd
-
-    def forget(self) -> None:
-        """In a forked child: the inherited descriptor names the parent's files."""
-        if self._fd is not None and self._fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-        self._fd = None
-        self._lock = threading.Lock()
+def _unnamed_flags(proc_fds: str = _PROC_FDS) -> int:
+    """The open flags of an unnamed file, or 0 where one could not be given a name later:
+    no ``O_TMPFILE`` (not Linux), or no ``/proc`` to name its descriptor by."""
+    if not hasattr(os, "O_TMPFILE") or not os.path.isdir(proc_fds):
+        return 0
+    return os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC
 
 
-_PROC_FD: Final = _ProcFd()
-if _UNNAMED_FLAGS:
-    os.register_at_fork(after_in_child=_PROC_FD.forget)
+#: See :func:`_unnamed_flags`; looked up once (neither changes while a process runs).
+_UNNAMED_FLAGS: Final = _unnamed_flags()
 
 
 def _temporary_names(directory: str, name: str) -> Iterator[str]:
@@ -144,15 +116,14 @@ class NewFile:
         True for an ``O_TMPFILE`` inode, False for a named temporary file.
     """
 
-    __slots__ = ("_closed", "_directory", "_name", "_proc_fd", "_temp", "fd", "unnamed")
+    __slots__ = ("_closed", "_directory", "_name", "_temp", "fd", "unnamed")
 
-    def __init__(self, fd: int, directory: str, name: str, temp: str | None, proc_fd: int) -> None:
+    def __init__(self, fd: int, directory: str, name: str, temp: str | None) -> None:
         self.fd = fd
         self.unnamed = temp is None
         self._directory = directory
         self._name = name
         self._temp = temp
-        self._proc_fd = proc_fd
         self._closed = False
 
     def __enter__(self) -> NewFile:
@@ -174,7 +145,11 @@ class NewFile:
             ``target`` exists; it is untouched and the file can be linked elsewhere.
         """
         if self._temp is None:
-            os.link(str(self.fd), target, src_dir_fd=self._proc_fd, follow_symlinks=True)
+            # linkat(AT_SYMLINK_FOLLOW) of the /proc link to the open file.  os.link calls
+            # linkat only when given a directory descriptor, and plain link(2) does not
+            # follow the /proc link (EXDEV); the path is absolute, so linkat ignores the
+            # descriptor given (linkat(2)) -- this file's own will do.
+            os.link(f"{_PROC_FDS}/{self.fd}", target, src_dir_fd=self.fd, follow_symlinks=True)
         else:
             os.link(self._temp, target)
 
@@ -232,21 +207,19 @@ def new_file(directory: str | os.PathLike[str], name: str) -> NewFile:
     """
     folder = os.fspath(directory)
     if _UNNAMED_FLAGS:
-        proc_fd = _PROC_FD.get()
-        if proc_fd >= 0:
-            try:
-                fd = os.open(folder or os.curdir, _UNNAMED_FLAGS, _MODE)
-            except OSError as exc:
-                if exc.errno not in _NO_TMPFILE:
-                    raise
-            else:
-                return NewFile(fd, folder, name, None, proc_fd)
+        try:
+            fd = os.open(folder or os.curdir, _UNNAMED_FLAGS, _MODE)
+        except OSError as exc:
+            if exc.errno not in _NO_TMPFILE:
+                raise
+        else:
+            return NewFile(fd, folder, name, None)
     for temp in _temporary_names(folder, name):
         try:
             fd = os.open(temp, _NAMED_FLAGS, _MODE)
         except FileExistsError:
             continue
-        return NewFile(fd, folder, name, temp, -1)
+        return NewFile(fd, folder, name, temp)
     raise _no_free_name(folder, name)
 
 

@@ -57,20 +57,24 @@ def test_fallback_when_the_file_system_refuses_o_tmpfile(
     assert (tmp_path / "x.dcm").read_bytes() == b"data"
 
 
-def test_fallback_without_proc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_unnamed_files_without_proc_or_o_tmpfile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without /proc an O_TMPFILE inode could be written but never named: not even tried.
+    assert atomic_file._unnamed_flags(str(tmp_path / "no-proc")) == 0
+    if atomic_file._UNNAMED_FLAGS:
+        assert atomic_file._unnamed_flags() == atomic_file._UNNAMED_FLAGS
     real_open = os.open
     tried: list[bool] = []
 
-    def no_proc(path: str, flags: int, mode: int = 0o777, **kw: int | None) -> int:
-        if os.fspath(path) == "/proc/self/fd":
-            raise FileNotFoundError(errno.ENOENT, "No such file or directory", path)
+    def recording_open(path: str, flags: int, mode: int = 0o777, **kw: int | None) -> int:
         tried.append(is_unnamed_open(flags))
         return real_open(path, flags, mode, **kw)
 
-    monkeypatch.setattr(os, "open", no_proc)
-    monkeypatch.setattr(atomic_file, "_PROC_FD", atomic_file._ProcFd())
+    monkeypatch.setattr(os, "open", recording_open)
+    monkeypatch.setattr(atomic_file, "_UNNAMED_FLAGS", 0)
     _write(tmp_path, "x.dcm", b"no proc")
-    assert tried == [False]  # O_TMPFILE never tried: its inode could not be linked
+    assert tried == [False]
     assert (tmp_path / "x.dcm").read_bytes() == b"no proc"
     assert _names(tmp_path) == ["x.dcm"]
 
@@ -250,7 +254,7 @@ def test_fsync_directory_reports_errors_but_not_einval(
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_links_its_own_files(tmp_path: Path) -> None:
-    # The cached /proc/self/fd descriptor names the parent's fds: the child must not use it.
+    # /proc/self names the calling process: a forked child links its own file.
     _write(tmp_path, "parent.dcm", b"parent")
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
