@@ -327,6 +327,11 @@ class NumberCodec:
 
     def decode(self, raw: bytes, ctx: CodecContext) -> ElementValue:
         size = self._size
+        if len(raw) == size:
+            # One value (the common case), inline.
+            unpack = (self._one_le if ctx.little_endian else self._one_be).unpack
+            number: ScalarValue = unpack(raw)[0]
+            return number
         count, extra = divmod(len(raw), size)
         if extra:
             _problem(
