@@ -97,9 +97,13 @@ def index_received(index: InstanceIndex, instance: ReceivedInstance, path: Path)
     when it cannot be decoded or indexed.
 
     A data set larger than :data:`_COPY_LIMIT` is read from the file instead (mapped, up to
-    its pixel data), rather than copied whole behind its File Meta Information.
+    its pixel data), rather than copied whole behind its File Meta Information; so is a
+    data set that was streamed to its file (``streamed_length`` set, no bytes held): the
+    file holds exactly the bytes received, and reading its elements up to the pixel data
+    indexes every attribute, where a bounded prefix could cut an element or miss the
+    attributes after a large one.
     """
-    if len(instance.data_set) > _COPY_LIMIT:
+    if instance.streamed_length is not None or len(instance.data_set) > _COPY_LIMIT:
         return index_file(index, path)
     try:
         with warnings.catch_warnings():

@@ -32,6 +32,12 @@ Rules:
    raises into the read task.
 4. A release request from the peer is answered only after every request received before it
    has been answered (the responses may still be sent in Sta8, PS3.8 AR-7).
+5. Streamed data sets: while :meth:`serve` runs, a handler that is a
+   :class:`StreamingRequestHandler` is asked, as each request of its type arrives, for a
+   :class:`~dicompile.runtime.net.dimse.DataSink` taking the data set's fragments as they
+   come (a Storage SCP writing them to the unpublished file); the request is then handled
+   by :meth:`StreamingRequestHandler.handle_streamed` with that sink.  A sink whose request
+   is never handled (the association ended first) is discarded.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ import logging
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Final, TypeAlias
+from typing import Final, Protocol, TypeAlias, runtime_checkable
 
 import attrs
 
@@ -66,6 +72,8 @@ from dicompile.runtime.net.dimse import (
     CMoveRSP,
     CStoreRQ,
     CStoreRSP,
+    DataSink,
+    DimseMessage,
     NActionRQ,
     NActionRSP,
     NCreateRQ,
@@ -129,6 +137,38 @@ UNRECOGNIZED_OPERATION: Final = 0x0211
 RequestHandler: TypeAlias = Callable[["Association", AcceptedContext, Request], Awaitable[Response]]
 """Answers one request received on an accepted context (see :meth:`Association.serve`)."""
 
+
+@runtime_checkable
+class StreamingRequestHandler(Protocol):
+    """A request handler that may take a request's data set without holding it in memory.
+
+    :meth:`data_sink` is called once the request's command set is whole (the request
+    decoded with an empty data set), before any data fragment; when it returns a sink,
+    the request is answered by :meth:`handle_streamed`, which owns the sink from then on.
+    Otherwise the handler is called as any :data:`RequestHandler`.
+
+    References
+    ----------
+    PS3.8 Annex E (fragments); PS3.7 §9.3.1 (C-STORE-RQ).
+    """
+
+    def __call__(
+        self, association: Association, context: AcceptedContext, request: Request
+    ) -> Awaitable[Response]: ...
+
+    def data_sink(
+        self, association: Association, context: AcceptedContext, request: Request
+    ) -> DataSink | None: ...
+
+    def handle_streamed(
+        self,
+        association: Association,
+        context: AcceptedContext,
+        request: Request,
+        sink: DataSink,
+    ) -> Awaitable[Response]: ...
+
+
 AssociationHook: TypeAlias = Callable[
     [AAssociateIndication, Acceptance | AAssociateRejectResponse],
     Acceptance | AAssociateRejectResponse,
@@ -164,6 +204,8 @@ class Ending(enum.Enum):
 class _Received:
     context: AcceptedContext
     message: Request
+    #: Where the data set went, when it was streamed (see rule 5); else None.
+    sink: DataSink | None = None
 
 
 class _Release:
@@ -336,6 +378,7 @@ class Association:
                 continue
             message = received.message
             context = self.negotiated.contexts[received.context_id]
+            sink = received.data_sink
             if isinstance(message, Response):
                 self._on_response(message)
             elif isinstance(message, CCancelRQ):
@@ -346,6 +389,8 @@ class Association:
             elif not (context.scu if isinstance(message, NEventReportRQ) else context.scp):
                 # N-EVENT-REPORT is invoked by the SOP class's SCP and received by its SCU
                 # (e.g. PS3.4 J.3.3: the Storage Commitment SCU receives the result).
+                if sink is not None:
+                    sink.discard()
                 self._abort_now(
                     f"{message.MESSAGE} on presentation context {context.context_id}, where we"
                     f" are not {'SCU' if isinstance(message, NEventReportRQ) else 'SCP'}"
@@ -353,7 +398,7 @@ class Association:
                 )
                 return
             else:
-                self._requests.put_nowait(_Received(context, message))
+                self._requests.put_nowait(_Received(context, message, sink))
 
     def _on_response(self, message: Response) -> None:
         queue = self._pending.get(message.message_id_being_responded_to)
@@ -374,6 +419,8 @@ class Association:
         if self._ended.is_set():
             return
         self._ended.set()
+        # A data set being streamed will never be handled: its unpublished file goes.
+        self._reassembler.abandon()
         if not self._answers.done():
             self._answers.set_result(APAbortIndication(Reserved(0), detail or how.value))
         error = AssociationAbortedError(
@@ -522,6 +569,41 @@ class Association:
         PS3.7 §9.1, §10.1, Annex C.
         """
         self._serving = True
+        self._reassembler.sink_factory = self._sink_factory(handlers)
+        try:
+            await self._serve(handlers)
+        finally:
+            self._reassembler.sink_factory = None
+            self._discard_queued_sinks()
+        await self.wait_ended()
+
+    def _sink_factory(
+        self, handlers: Mapping[type[Request], RequestHandler]
+    ) -> Callable[[int, DimseMessage], DataSink | None] | None:
+        streaming = {
+            kind: handler
+            for kind, handler in handlers.items()
+            if isinstance(handler, StreamingRequestHandler)
+        }
+        if not streaming:
+            return None
+
+        def factory(context_id: int, message: DimseMessage) -> DataSink | None:
+            handler = streaming.get(type(message))  # type: ignore[arg-type]
+            context = self.negotiated.contexts.get(context_id)
+            if handler is None or context is None or not isinstance(message, Request):
+                return None
+            return handler.data_sink(self, context, message)
+
+        return factory
+
+    def _discard_queued_sinks(self) -> None:
+        while not self._requests.empty():
+            item = self._requests.get_nowait()
+            if isinstance(item, _Received) and item.sink is not None:
+                item.sink.discard()
+
+    async def _serve(self, handlers: Mapping[type[Request], RequestHandler]) -> None:
         idle = self.ae.timeouts.idle
         while True:
             item = await self._next_request(idle)
@@ -537,7 +619,16 @@ class Association:
                 continue
             handler = handlers.get(type(message))
             response: Response | None
-            if handler is None:
+            if item.sink is not None:
+                # Only a streaming handler's factory makes sinks (rule 5).
+                assert isinstance(handler, StreamingRequestHandler)
+                try:
+                    response = await handler.handle_streamed(self, item.context, message, item.sink)
+                except Exception:
+                    item.sink.discard()
+                    log.exception("%r: handler for %s failed", self, message.MESSAGE)
+                    response = failure_response(message, PROCESSING_FAILURE)
+            elif handler is None:
                 response = failure_response(message, UNRECOGNIZED_OPERATION)
             else:
                 try:
@@ -551,7 +642,6 @@ class Association:
                 await self.send_message(response, item.context.context_id)
             except AssociationAbortedError:
                 break
-        await self.wait_ended()
 
     async def _next_request(self, idle: float | None) -> _QueueItem:
         while True:

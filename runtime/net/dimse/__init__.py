@@ -14,8 +14,10 @@ from dicompile.runtime.net.dimse.command_set import (
 )
 from dicompile.runtime.net.dimse.fragment import (
     MIN_MAX_PDU_LENGTH,
+    DataSink,
     Reassembler,
     ReceivedMessage,
+    SinkFactory,
     fragment,
     fragment_message,
 )
@@ -84,6 +86,7 @@ __all__ = [
     "CStoreRSP",
     "CommandValue",
     "DataSetPresence",
+    "DataSink",
     "DimseMessage",
     "NActionRQ",
     "NActionRSP",
@@ -102,6 +105,7 @@ __all__ = [
     "ReceivedMessage",
     "Request",
     "Response",
+    "SinkFactory",
     "StatusCategory",
     "StatusInfo",
     "decode_command",

@@ -32,12 +32,21 @@ contexts) until the current message is complete.  Rules enforced, each a
 Empty PDVs and consecutive PDVs of the same kind are accepted: E.1 asks receivers to cope.
 The sender may end a data set early (the "early failed response" of PS3.7 §9.3.1.3); the
 receiver cannot tell, and passes on what it got.
+
+Data sinks: by default the data fragments of a message are joined in memory.  A
+``sink_factory`` (set by the association for a handler that can take a data set it never
+holds, e.g. a Storage SCP writing each instance to its file) is asked, once a command set
+announcing a data set is whole, for a :class:`DataSink` that takes the fragments as they
+come.  At the last fragment :meth:`DataSink.finish` says whether the sink kept the bytes
+(then the message carries them as usual) or streamed them away (then the message's data
+set is empty and :attr:`ReceivedMessage.data_sink` holds the sink).  On any error, or
+:meth:`Reassembler.abandon` when the association ends, an unfinished sink is discarded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from typing import Final, Protocol
+from collections.abc import Callable, Collection, Iterator
+from typing import Final, Protocol, TypeAlias
 
 import attrs
 
@@ -180,12 +189,39 @@ def fragment_message(
     )
 
 
+class DataSink(Protocol):
+    """Takes the data fragments of one message instead of memory (see the module text)."""
+
+    def write(self, fragment: bytes) -> None:
+        """Take the next fragment (even length, possibly empty); must not raise for a
+        local failure (e.g. a full disk): remember it, and report it when the message is
+        handled."""
+
+    def finish(self) -> bytes | None:
+        """The last fragment came: the whole data set if the sink kept it in memory, or
+        None when it streamed it elsewhere (the sink then travels with the message)."""
+
+    def discard(self) -> None:
+        """Drop what was received (the message will never be handled); idempotent."""
+
+
+#: Chooses the sink of a message from its context ID and its request decoded with an empty
+#: data set (None: keep the data set in memory).
+SinkFactory: TypeAlias = Callable[[int, DimseMessage], DataSink | None]
+
+
 @attrs.frozen
 class ReceivedMessage:
-    """A complete DIMSE message and the presentation context it came on."""
+    """A complete DIMSE message and the presentation context it came on.
+
+    ``data_sink`` is set when the data set went to a sink rather than into ``message``
+    (whose data set is then empty); whoever takes the message then owns the sink (and
+    must :meth:`DataSink.discard` it if it is not used).
+    """
 
     context_id: int
     message: DimseMessage
+    data_sink: DataSink | None = None
 
 
 class Reassembler:
@@ -198,6 +234,9 @@ class Reassembler:
         (for tests, or when the upper layer checks already).
     max_command_length, max_data_set_length
         Local limits on a received command set and data set (None: no limit).
+    sink_factory
+        Chooses a :class:`DataSink` for a message's data set (see the module text); may
+        be changed between messages through the attribute of that name.
 
     References
     ----------
@@ -210,13 +249,24 @@ class Reassembler:
         *,
         max_command_length: int = DEFAULT_MAX_COMMAND_LENGTH,
         max_data_set_length: int | None = DEFAULT_MAX_DATA_SET_LENGTH,
+        sink_factory: SinkFactory | None = None,
     ) -> None:
         self._context_ids = frozenset(context_ids) if context_ids is not None else None
         self._max_command = max_command_length
         self._max_data = max_data_set_length
+        self.sink_factory = sink_factory
+        self._sink: DataSink | None = None
+        self._header: DimseMessage | None = None
+        self._reset()
+
+    def abandon(self) -> None:
+        """Drop the message in progress, discarding its sink (the association ended)."""
         self._reset()
 
     def _reset(self) -> None:
+        sink, self._sink, self._header = self._sink, None, None
+        if sink is not None:
+            sink.discard()
         self._context: int | None = None
         self._command: list[bytes] = []
         self._command_length = 0
@@ -324,6 +374,13 @@ class Reassembler:
                 tag=COMMAND_DATA_SET_TYPE,
             )
         self._elements = elements
+        if self.sink_factory is not None:
+            # Decoded now (with an empty data set) so that the factory can read its fields;
+            # a bad command set is refused before any data fragment.
+            header = decode_message(elements, b"", context_id=pdv.context_id)
+            self._sink = self.sink_factory(pdv.context_id, header)
+            if self._sink is not None:
+                self._header = header
         return None
 
     def _data_fragment(self, pdv: PresentationDataValue) -> ReceivedMessage | None:
@@ -340,10 +397,21 @@ class Reassembler:
         self._data_length += len(pdv.fragment)
         if self._max_data is not None and self._data_length > self._max_data:
             raise self._fail(pdv, f"data set longer than the local limit of {self._max_data} bytes")
-        self._data.append(pdv.fragment)
+        if self._sink is not None:
+            self._sink.write(pdv.fragment)
+        else:
+            self._data.append(pdv.fragment)
         if not pdv.header.is_last:
             return None
-        return self._complete(pdv.context_id, self._elements, b"".join(self._data))
+        if self._sink is None:
+            return self._complete(pdv.context_id, self._elements, b"".join(self._data))
+        sink, header, self._sink, self._header = self._sink, self._header, None, None
+        kept = sink.finish()
+        if kept is not None:
+            return self._complete(pdv.context_id, self._elements, kept)
+        self._reset()
+        assert header is not None
+        return ReceivedMessage(pdv.context_id, header, sink)
 
     def _complete(
         self, context_id: int, elements: dict[int, CommandValue], data_set: bytes | None

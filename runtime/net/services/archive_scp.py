@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from dicompile.runtime.errors import DecodeError, QueryError
 from dicompile.runtime.net.association import RequestHandler
-from dicompile.runtime.net.dimse import Request
+from dicompile.runtime.net.dimse import DataSink, Request
 from dicompile.runtime.net.services.query_retrieve import (
     PENDING,
     PENDING_KEYS_UNSUPPORTED,
@@ -53,6 +53,7 @@ from dicompile.runtime.net.services.storage import (
     ReceivedInstance,
     StoreHandler,
     StoreOutcome,
+    StreamingStore,
     probe,
 )
 
@@ -210,6 +211,21 @@ class ArchiveStorage:
     def receive_instance(self, instance: ReceivedInstance) -> Awaitable[StoreOutcome]:
         """Store one received instance undecoded (the pass-through C-STORE route)."""
         return self.store(instance)
+
+    def open_stream(self, instance: ReceivedInstance) -> DataSink | None:
+        """The store's sink for a data set streamed to its file, if the store streams
+        (:class:`~dicompile.runtime.net.services.storage.StreamingStore`; the pass-through
+        route then writes large data sets as they arrive)."""
+        if isinstance(self.store, StreamingStore):
+            return self.store.open_stream(instance)
+        return None
+
+    def publish_stream(self, instance: ReceivedInstance, sink: DataSink) -> Awaitable[StoreOutcome]:
+        """Publish a data set :meth:`open_stream`'s sink received (the store's own)."""
+        if not isinstance(self.store, StreamingStore):
+            sink.discard()
+            raise TypeError(f"{self.store!r} takes no streamed data sets")
+        return self.store.publish_stream(instance, sink)
 
     async def handle_store(
         self, data_set: Dataset, context: ServiceContext

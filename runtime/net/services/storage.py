@@ -33,7 +33,15 @@ SCP (:class:`FileStore`, :func:`storage_handler`):
   Resources, PS3.4 B.2.3) when the disk or a system limit is exhausted, 0110H (Processing
   Failure, PS3.7 C.4.3) for any other error; 0122H (SOP Class Not Supported) when the
   Affected SOP Class is not the context's abstract syntax.  A partly received data set
-  (abort, lost connection) is never written at all: the message is handed over only whole.
+  (abort, lost connection) is never published: see below.
+* Large data sets are streamed (:mod:`~dicompile.runtime.net.services.spool`): the
+  handler of :func:`storage_handler` is a
+  :class:`~dicompile.runtime.net.association.StreamingRequestHandler`; for a store that can
+  take a stream (:class:`StreamingStore`, e.g. :class:`FileStore`), each data set past the
+  store's ``stream_threshold`` is written to its unpublished file fragment by fragment as
+  it arrives, and published once whole (memory per association stays bounded, as
+  dcmtk's storescp).  An abort or a malformed message mid-data-set closes the file, which
+  vanishes.  Smaller data sets are received whole in memory, as before.
 * An application replaces or wraps the file writer with any :class:`StoreHandler`: an
   ``async`` callable taking a :class:`ReceivedInstance` and returning a
   :class:`StoreOutcome`.
@@ -52,7 +60,7 @@ import warnings
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final, Protocol, runtime_checkable
 
 import attrs
 
@@ -63,13 +71,20 @@ from dicompile.runtime.codec.writer import encode_dataset
 from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.core.element import DataElement
 from dicompile.runtime.core.vr import VR
-from dicompile.runtime.errors import DecodeError, DicomWarning, EncodeError, NetworkError
+from dicompile.runtime.errors import (
+    DecodeError,
+    DicomWarning,
+    EncodeError,
+    LocalProtocolError,
+    NetworkError,
+)
 from dicompile.runtime.media.atomic_file import NewFile, fsync_directory, new_file, writev_all
 from dicompile.runtime.net.ae import UNCOMPRESSED, SupportedContext
 from dicompile.runtime.net.association import Association, RequestHandler
 from dicompile.runtime.net.dimse import (
     CStoreRQ,
     CStoreRSP,
+    DataSink,
     Priority,
     Request,
     Response,
@@ -77,6 +92,7 @@ from dicompile.runtime.net.dimse import (
     status_category,
 )
 from dicompile.runtime.net.negotiation import AcceptedContext, ProposedContext
+from dicompile.runtime.net.services.spool import DEFAULT_STREAM_THRESHOLD, FileSpool
 
 log = logging.getLogger("dicompile.net.storage")
 
@@ -443,7 +459,12 @@ async def store_instances(
 
 @attrs.frozen
 class ReceivedInstance:
-    """One SOP instance received with C-STORE, as the bytes came, with its context."""
+    """One SOP instance received with C-STORE, as the bytes came, with its context.
+
+    ``streamed_length`` is None when ``data_set`` holds the data set; for a data set that
+    was streamed to its file (:class:`FileStore`'s ``stream_threshold``) it is the data
+    set's length, and ``data_set`` is empty: the bytes are only in the stored file.
+    """
 
     sop_class_uid: str
     sop_instance_uid: str
@@ -454,6 +475,12 @@ class ReceivedInstance:
     message_id: int
     move_originator_ae_title: str | None = None
     move_originator_message_id: int | None = None
+    streamed_length: int | None = None
+
+    @property
+    def data_set_length(self) -> int:
+        """The data set's length in bytes, whether held or streamed."""
+        return len(self.data_set) if self.streamed_length is None else self.streamed_length
 
     def file_meta(self) -> Dataset:
         """The File Meta Information of this instance (PS3.10 §7.1, Table 7.1-1)."""
@@ -498,8 +525,15 @@ class ReceivedInstance:
         ------
         DecodeError
             The bytes are no valid data set in the context's transfer syntax.
+        LocalProtocolError
+            The data set was streamed to its file (read the file instead).
         """
         from dicompile.runtime.media.part10 import read_bytes
+
+        if self.streamed_length is not None:
+            raise LocalProtocolError(
+                f"{self.sop_instance_uid}: the data set was streamed to its file, not held"
+            )
 
         return read_bytes(self.file_prefix() + self.data_set, source=self.sop_instance_uid).dataset
 
@@ -543,6 +577,29 @@ class StoreHandler(Protocol):
     def __call__(self, instance: ReceivedInstance) -> Awaitable[StoreOutcome]: ...
 
 
+@runtime_checkable
+class StreamingStore(Protocol):
+    """A store that can also take a data set streamed to its file as it arrives.
+
+    :meth:`open_stream` is called once the C-STORE-RQ's command set is whole (the
+    instance's ``data_set`` is then empty): a sink for its fragments, or None to receive
+    the data set in memory and call the store as a :class:`StoreHandler`.  Once the data
+    set is whole, :meth:`publish_stream` gets the instance (with ``streamed_length``) and
+    the sink; it must answer Success only once the file is in place, and leaves the sink
+    discarded (published or not).
+
+    References
+    ----------
+    PS3.4 B.2.3, B.4.2.
+    """
+
+    def open_stream(self, instance: ReceivedInstance) -> DataSink | None: ...
+
+    def publish_stream(
+        self, instance: ReceivedInstance, sink: DataSink
+    ) -> Awaitable[StoreOutcome]: ...
+
+
 _VALID_UID: Final = re.compile(r"[0-9]+(\.[0-9]+)*")
 _UNSAFE: Final = re.compile(r"[^0-9A-Za-z._-]")
 
@@ -574,7 +631,13 @@ class FileStore:
     on_stored
         Called with each instance and its path once it is durable: in a worker thread
         with ``fsync``, in the event loop's thread without (the file is then written
-        there too, as a page-cache write is shorter than a thread hand-over).
+        there too, as a page-cache write is shorter than a thread hand-over).  For a
+        streamed instance ``data_set`` is empty (``streamed_length`` says how long it
+        is): read the file.
+    stream_threshold
+        A received data set longer than this is streamed to its file as it arrives
+        rather than held in memory (:mod:`~dicompile.runtime.net.services.spool`; 0:
+        always, None: never).
     """
 
     def __init__(
@@ -583,11 +646,57 @@ class FileStore:
         *,
         fsync: bool = True,
         on_stored: Callable[[ReceivedInstance, Path], None] | None = None,
+        stream_threshold: int | None = DEFAULT_STREAM_THRESHOLD,
     ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.fsync = fsync
         self.on_stored = on_stored
+        self.stream_threshold = stream_threshold
+
+    def open_stream(self, instance: ReceivedInstance) -> DataSink | None:
+        """A :class:`~dicompile.runtime.net.services.spool.FileSpool` for ``instance``'s
+        data set in this folder, or None when streaming is off."""
+        if self.stream_threshold is None:
+            return None
+        stem = safe_file_stem(instance.sop_instance_uid)
+        return FileSpool(
+            self.directory,
+            f"{stem}.dcm",
+            instance.file_prefix,
+            threshold=self.stream_threshold,
+        )
+
+    async def publish_stream(self, instance: ReceivedInstance, sink: DataSink) -> StoreOutcome:
+        """Publish the file a :meth:`open_stream` sink wrote (fsynced first, as
+        :meth:`write`), and return Success; the file is removed on any failure.
+
+        Raises
+        ------
+        OSError
+            Nothing was stored (the sink's write error, or the publishing's).
+        """
+        if not isinstance(sink, FileSpool):
+            sink.discard()
+            raise TypeError(f"not a sink of this store: {sink!r}")
+        if not self.fsync:
+            return StoreOutcome(SUCCESS, self._publish(instance, sink))
+        path = await asyncio.to_thread(self._publish, instance, sink)
+        return StoreOutcome(SUCCESS, path)
+
+    def _publish(self, instance: ReceivedInstance, spool: FileSpool) -> Path:
+        try:
+            pending = spool.file
+            if self.fsync:
+                pending.sync()
+            target = self._link(pending, safe_file_stem(instance.sop_instance_uid))
+        finally:
+            spool.discard()
+        if self.fsync:
+            fsync_directory(self.directory)
+        if self.on_stored is not None:
+            self.on_stored(instance, target)
+        return target
 
     async def __call__(self, instance: ReceivedInstance) -> StoreOutcome:
         if not self.fsync:
@@ -631,55 +740,122 @@ class FileStore:
         raise OSError(errno.EEXIST, f"no free file name for {stem} in {self.directory}")
 
 
-def storage_handler(store: StoreHandler) -> RequestHandler:
+def storage_handler(
+    store: StoreHandler, *, streaming: StreamingStore | None = None
+) -> RequestHandler:
     """A C-STORE request handler for :meth:`Association.serve` around ``store``.
+
+    The handler is a :class:`~dicompile.runtime.net.association.StreamingRequestHandler`:
+    when ``streaming`` (by default ``store`` itself, if it is a :class:`StreamingStore`)
+    offers a sink, the data set goes there as it arrives and ``streaming`` publishes it.
 
     References
     ----------
     PS3.4 B.2.3 (statuses), B.4.2 (SCP behaviour); PS3.7 §9.1.1.
     """
+    if streaming is None and isinstance(store, StreamingStore):
+        streaming = store
+    return StorageHandler(store, streaming)
 
-    async def handle(
-        association: Association, context: AcceptedContext, request: Request
+
+class StorageHandler:
+    """The C-STORE handler of :func:`storage_handler` (use that function)."""
+
+    def __init__(self, store: StoreHandler, streaming: StreamingStore | None) -> None:
+        self.store = store
+        self.streaming = streaming
+
+    async def __call__(
+        self, association: Association, context: AcceptedContext, request: Request
     ) -> Response:
         assert isinstance(request, CStoreRQ)
+        refused = _refusal(context, request)
+        if refused is not None:
+            return refused
+        instance = _received(association, context, request, request.data_set, None)
+        return await _stored(request, self.store(instance))
 
-        def answer(status: int, comment: str | None = None) -> CStoreRSP:
-            return CStoreRSP(
-                message_id_being_responded_to=request.message_id,
-                status=status,
-                affected_sop_class_uid=request.affected_sop_class_uid,
-                affected_sop_instance_uid=request.affected_sop_instance_uid,
-                error_comment=comment[:64] if comment else None,
-            )
+    def data_sink(
+        self, association: Association, context: AcceptedContext, request: Request
+    ) -> DataSink | None:
+        """A sink from the streaming store for a C-STORE-RQ it will accept, else None."""
+        if self.streaming is None or not isinstance(request, CStoreRQ):
+            return None
+        if _refusal(context, request) is not None:
+            return None  # refused without storing: received in memory as any other
+        return self.streaming.open_stream(_received(association, context, request, b"", 0))
 
-        if request.affected_sop_class_uid != context.abstract_syntax:
-            return answer(
-                SOP_CLASS_NOT_SUPPORTED, "SOP Class differs from the context's abstract syntax"
-            )
-        instance = ReceivedInstance(
-            sop_class_uid=request.affected_sop_class_uid,
-            sop_instance_uid=request.affected_sop_instance_uid,
-            transfer_syntax=context.transfer_syntax,
-            data_set=request.data_set,
-            calling_ae_title=association.negotiated.peer_ae_title,
-            called_ae_title=association.negotiated.local_ae_title,
-            message_id=request.message_id,
-            move_originator_ae_title=request.move_originator_application_entity_title,
-            move_originator_message_id=request.move_originator_message_id,
-        )
+    async def handle_streamed(
+        self,
+        association: Association,
+        context: AcceptedContext,
+        request: Request,
+        sink: DataSink,
+    ) -> Response:
+        """Publish a data set streamed to ``sink`` and answer (the sink ends discarded)."""
+        assert isinstance(request, CStoreRQ) and self.streaming is not None
+        length = getattr(sink, "length", 0)
+        instance = _received(association, context, request, b"", length)
         try:
-            outcome = await store(instance)
-        except OSError as exc:
-            log.error("storing %s failed: %s", request.affected_sop_instance_uid, exc)
-            status = OUT_OF_RESOURCES if exc.errno in _RESOURCE_ERRNOS else PROCESSING_FAILURE
-            return answer(status, exc.strerror or str(exc))
-        except Exception as exc:
-            log.exception("storing %s failed", request.affected_sop_instance_uid)
-            return answer(PROCESSING_FAILURE, type(exc).__name__)
-        return answer(outcome.status, outcome.error_comment)
+            return await _stored(request, self.streaming.publish_stream(instance, sink))
+        finally:
+            sink.discard()
 
-    return handle
+
+def _answer(request: CStoreRQ, status: int, comment: str | None = None) -> CStoreRSP:
+    return CStoreRSP(
+        message_id_being_responded_to=request.message_id,
+        status=status,
+        affected_sop_class_uid=request.affected_sop_class_uid,
+        affected_sop_instance_uid=request.affected_sop_instance_uid,
+        error_comment=comment[:64] if comment else None,
+    )
+
+
+def _refusal(context: AcceptedContext, request: CStoreRQ) -> CStoreRSP | None:
+    if request.affected_sop_class_uid != context.abstract_syntax:
+        return _answer(
+            request,
+            SOP_CLASS_NOT_SUPPORTED,
+            "SOP Class differs from the context's abstract syntax",
+        )
+    return None
+
+
+def _received(
+    association: Association,
+    context: AcceptedContext,
+    request: CStoreRQ,
+    data_set: bytes,
+    streamed_length: int | None,
+) -> ReceivedInstance:
+    return ReceivedInstance(
+        sop_class_uid=request.affected_sop_class_uid,
+        sop_instance_uid=request.affected_sop_instance_uid,
+        transfer_syntax=context.transfer_syntax,
+        data_set=data_set,
+        calling_ae_title=association.negotiated.peer_ae_title,
+        called_ae_title=association.negotiated.local_ae_title,
+        message_id=request.message_id,
+        move_originator_ae_title=request.move_originator_application_entity_title,
+        move_originator_message_id=request.move_originator_message_id,
+        streamed_length=streamed_length,
+    )
+
+
+async def _stored(request: CStoreRQ, storing: Awaitable[StoreOutcome]) -> CStoreRSP:
+    """The response to ``request`` once ``storing`` ends (a failure status, never Success,
+    when it raises)."""
+    try:
+        outcome = await storing
+    except OSError as exc:
+        log.error("storing %s failed: %s", request.affected_sop_instance_uid, exc)
+        status = OUT_OF_RESOURCES if exc.errno in _RESOURCE_ERRNOS else PROCESSING_FAILURE
+        return _answer(request, status, exc.strerror or str(exc))
+    except Exception as exc:
+        log.exception("storing %s failed", request.affected_sop_instance_uid)
+        return _answer(request, PROCESSING_FAILURE, type(exc).__name__)
+    return _answer(request, outcome.status, outcome.error_comment)
 
 
 __all__ = [
@@ -690,9 +866,11 @@ __all__ = [
     "FileStore",
     "Instance",
     "ReceivedInstance",
+    "StorageHandler",
     "StoreHandler",
     "StoreOutcome",
     "StoreResult",
+    "StreamingStore",
     "accepted_transfer_syntaxes",
     "choose_context",
     "data_set_bytes",

@@ -242,15 +242,26 @@ def received_store_route(
     For an implementation with a ``receive_instance`` method beside ``handle_store`` (an
     archive writing each instance as a Part 10 file from the received bytes, PS3.10 §7.1):
     the status mapping is :func:`~dicompile.runtime.net.services.storage.storage_handler`'s
-    (an ``OSError`` is A700H Out of Resources or 0110H, PS3.4 Table B.2-1).
+    (an ``OSError`` is A700H Out of Resources or 0110H, PS3.4 Table B.2-1).  When the
+    implementation is also a
+    :class:`~dicompile.runtime.net.services.storage.StreamingStore`, large data sets are
+    streamed to their file as they arrive.
 
     References
     ----------
     PS3.4 B.2.3, B.4.2; PS3.7 §9.1.1.
     """
-    from dicompile.runtime.net.services.storage import StoreHandler, storage_handler
+    from dicompile.runtime.net.services.storage import (
+        StoreHandler,
+        StreamingStore,
+        storage_handler,
+    )
 
-    return storage_handler(cast(StoreHandler, method))
+    # An implementation that can also take streamed data sets (``open_stream`` and
+    # ``publish_stream`` beside ``receive_instance``) gets large ones written as they arrive.
+    owner = getattr(method, "__self__", None)
+    streaming = owner if isinstance(owner, StreamingStore) else None
+    return storage_handler(cast(StoreHandler, method), streaming=streaming)
 
 
 __all__ = ["echo_route", "find_route", "received_store_route", "store_route"]

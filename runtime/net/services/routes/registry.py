@@ -16,13 +16,19 @@ from typing import Final
 import attrs
 
 from dicompile.runtime.errors import LocalProtocolError
-from dicompile.runtime.net.association import Association, RequestHandler, failure_response
+from dicompile.runtime.net.association import (
+    Association,
+    RequestHandler,
+    StreamingRequestHandler,
+    failure_response,
+)
 from dicompile.runtime.net.dimse import (
     CEchoRQ,
     CFindRQ,
     CGetRQ,
     CMoveRQ,
     CStoreRQ,
+    DataSink,
     NActionRQ,
     NCreateRQ,
     NGetRQ,
@@ -201,12 +207,29 @@ def _by_sop_class(
     table: Mapping[str, RequestHandler], other: RequestHandler | None
 ) -> RequestHandler:
     """The handler of the request's Affected SOP Class, else ``other``, else 0122H."""
+    return _BySopClass(table, other)
 
-    async def handle(
-        association: Association, context: AcceptedContext, request: Request
+
+class _BySopClass:
+    """See :func:`_by_sop_class`; a streaming handler's data sinks pass through
+    (:class:`~dicompile.runtime.net.association.StreamingRequestHandler`)."""
+
+    def __init__(self, table: Mapping[str, RequestHandler], other: RequestHandler | None) -> None:
+        self.table = table
+        self.other = other
+
+    def _chosen(self, context: AcceptedContext, request: Request) -> RequestHandler | None:
+        """The handler that will answer ``request`` (None: refused here)."""
+        sop_class = sop_class_of(request)
+        if sop_class is not None and sop_class in self.table:
+            return self.table[sop_class] if sop_class == context.abstract_syntax else None
+        return self.other
+
+    async def __call__(
+        self, association: Association, context: AcceptedContext, request: Request
     ) -> Response:
         sop_class = sop_class_of(request)
-        chosen = table.get(sop_class) if sop_class is not None else None
+        chosen = self.table.get(sop_class) if sop_class is not None else None
         if chosen is not None:
             if sop_class == context.abstract_syntax:
                 return await chosen(association, context, request)
@@ -217,13 +240,32 @@ def _by_sop_class(
                     response, error_comment="SOP Class differs from the context's"
                 )
             return response
-        if other is not None:
-            return await other(association, context, request)
+        if self.other is not None:
+            return await self.other(association, context, request)
         response = failure_response(request, SOP_CLASS_NOT_SUPPORTED)
         assert response is not None
         return response
 
-    return handle
+    def data_sink(
+        self, association: Association, context: AcceptedContext, request: Request
+    ) -> DataSink | None:
+        chosen = self._chosen(context, request)
+        if isinstance(chosen, StreamingRequestHandler):
+            return chosen.data_sink(association, context, request)
+        return None
+
+    async def handle_streamed(
+        self,
+        association: Association,
+        context: AcceptedContext,
+        request: Request,
+        sink: DataSink,
+    ) -> Response:
+        chosen = self._chosen(context, request)
+        if not isinstance(chosen, StreamingRequestHandler):  # only its own sinks come here
+            sink.discard()
+            raise LocalProtocolError("a streamed request reached a non-streaming handler")
+        return await chosen.handle_streamed(association, context, request, sink)
 
 
 __all__ = [
