@@ -593,7 +593,12 @@ class Association:
             context = self.negotiated.contexts.get(context_id)
             if handler is None or context is None or not isinstance(message, Request):
                 return None
-            return handler.data_sink(self, context, message)
+            try:
+                return handler.data_sink(self, context, message)
+            except Exception:
+                # A handler's fault must not reach the read task: keep it in memory.
+                log.exception("%r: choosing a data sink for %s failed", self, message.MESSAGE)
+                return None
 
         return factory
 

@@ -192,6 +192,10 @@ def fragment_message(
 class DataSink(Protocol):
     """Takes the data fragments of one message instead of memory (see the module text)."""
 
+    @property
+    def length(self) -> int:
+        """Bytes of data set written to the sink so far."""
+
     def write(self, fragment: bytes) -> None:
         """Take the next fragment (even length, possibly empty); must not raise for a
         local failure (e.g. a full disk): remember it, and report it when the message is

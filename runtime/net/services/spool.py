@@ -66,7 +66,8 @@ class FileSpool:
     length
         Bytes of data set received so far.
     error
-        The error that stopped the writing, if any (nothing is then stored).
+        The error that stopped the writing, if any (nothing is then stored): an
+        ``OSError`` from the file system, or the File Meta Information's encoding error.
     """
 
     def __init__(
@@ -80,7 +81,7 @@ class FileSpool:
         self.directory = Path(directory)
         self.name = name
         self.length = 0
-        self.error: OSError | None = None
+        self.error: Exception | None = None
         self._prefix = prefix
         self._threshold = threshold
         self._held: list[bytes] = []
@@ -95,8 +96,9 @@ class FileSpool:
 
         Raises
         ------
-        OSError
-            The data set could not be written (:attr:`error`), or was not spooled.
+        Exception
+            The data set could not be written (:attr:`error`); OSError when it was not
+            spooled.
         """
         if self.error is not None:
             raise self.error
@@ -143,11 +145,12 @@ class FileSpool:
 
     def _open(self) -> None:
         try:
+            prefix = self._prefix()
             self._file = new_file(self.directory, self.name)
-        except OSError as exc:
+        except Exception as exc:  # kept for the response; the association goes on
             self._failed(exc)
             return
-        self._held.insert(0, self._prefix())
+        self._held.insert(0, prefix)
         self._flush()
 
     def _flush(self) -> None:
@@ -159,7 +162,7 @@ class FileSpool:
         except OSError as exc:
             self._failed(exc)
 
-    def _failed(self, exc: OSError) -> None:
+    def _failed(self, exc: Exception) -> None:
         self.error = exc
         self.discard()
 

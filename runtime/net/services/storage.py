@@ -794,8 +794,7 @@ class StorageHandler:
     ) -> Response:
         """Publish a data set streamed to ``sink`` and answer (the sink ends discarded)."""
         assert isinstance(request, CStoreRQ) and self.streaming is not None
-        length = getattr(sink, "length", 0)
-        instance = _received(association, context, request, b"", length)
+        instance = _received(association, context, request, b"", sink.length)
         try:
             return await _stored(request, self.streaming.publish_stream(instance, sink))
         finally:

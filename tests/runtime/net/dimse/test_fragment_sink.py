@@ -29,6 +29,10 @@ class Recording:
         self.finished = False
         self.discarded = 0
 
+    @property
+    def length(self) -> int:
+        return sum(map(len, self.fragments))
+
     def write(self, fragment: bytes) -> None:
         self.fragments.append(fragment)
 

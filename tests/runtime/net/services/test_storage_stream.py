@@ -131,7 +131,7 @@ def test_write_error_is_kept_and_answered_out_of_resources(
     for part in chunks(bytes(4 * spool.FLUSH_BYTES), 65_536):
         sink.write(part)  # never raises
     assert sink.finish() is None
-    assert sink.error is not None and sink.error.errno == errno.ENOSPC
+    assert isinstance(sink.error, OSError) and sink.error.errno == errno.ENOSPC
     assert list(tmp_path.iterdir()) == []
 
     async def answer() -> int:
@@ -146,6 +146,19 @@ def test_write_error_is_kept_and_answered_out_of_resources(
         return response.status
 
     assert run(answer()) == OUT_OF_RESOURCES
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unencodable_file_meta_is_kept_and_nothing_is_written(tmp_path: Path) -> None:
+    def broken() -> bytes:
+        raise ValueError("cannot encode")
+
+    sink = spool.FileSpool(tmp_path, "x.dcm", broken, threshold=10)
+    for part in chunks(bytes(1000), 100):
+        sink.write(part)
+    assert sink.finish() is None and isinstance(sink.error, ValueError)
+    with pytest.raises(ValueError):
+        _ = sink.file
     assert list(tmp_path.iterdir()) == []
 
 
@@ -485,3 +498,54 @@ def test_archive_indexes_a_streamed_instance(tmp_path: Path) -> None:
         same_elements(sent, files[0])
     finally:
         index.close()
+
+
+class FailingSinks:
+    """A streaming C-STORE handler whose sink choice fails: the request must still be
+    received (in memory) and answered by the handler itself."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    async def __call__(
+        self, association: Association, context: AcceptedContext, request: object
+    ) -> object:
+        assert isinstance(request, CStoreRQ)
+        self.sizes.append(len(request.data_set))
+        return await storage_handler(Recorder())(association, context, request)
+
+    def data_sink(self, association: object, context: object, request: object) -> None:
+        raise RuntimeError("bug in a handler")
+
+    async def handle_streamed(self, *args: object) -> object:  # pragma: no cover
+        raise AssertionError("never streamed")
+
+
+def test_a_failing_sink_choice_falls_back_to_memory(tmp_path: Path) -> None:
+    handler = FailingSinks()
+    assert isinstance(handler, StreamingRequestHandler)
+    data = os.urandom(2 << 20)
+
+    async def go() -> int:
+        handlers = {CStoreRQ: handler}
+        async with running_server(scp_ae(), handlers=handlers) as (_, port):
+            association = await associate(
+                scu_ae(),
+                "127.0.0.1",
+                port,
+                called_ae_title="STORE-SCP",
+                contexts=[ProposedContext(CT_IMAGE, (EXPLICIT_LE,))],
+            )
+            async with association:
+                context = association.negotiated.find(CT_IMAGE, EXPLICIT_LE)
+                assert context is not None
+                request = CStoreRQ(
+                    message_id=1,
+                    affected_sop_class_uid=CT_IMAGE,
+                    affected_sop_instance_uid="1.2.3",
+                    data_set=data,
+                )
+                return (await association.request(request, context.context_id)).status
+
+    assert run(go()) == SUCCESS
+    assert handler.sizes == [len(data)]
