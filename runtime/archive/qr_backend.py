@@ -40,6 +40,7 @@ from dicompile.runtime.core.dataset import Dataset
 from dicompile.runtime.errors import DecodeError, DicomWarning, ValidationError
 from dicompile.runtime.media.part10 import read_bytes, read_file
 from dicompile.runtime.net.services.query_retrieve import Level, QueryModel
+from dicompile.runtime.net.services.spool import DEFAULT_STREAM_THRESHOLD
 from dicompile.runtime.net.services.storage import FileStore, ReceivedInstance
 
 log = logging.getLogger("dicompile.archive")
@@ -122,10 +123,13 @@ def open_archive(
     *,
     fsync: bool = True,
     on_stored: Callable[[ReceivedInstance, Path], None] | None = None,
+    stream_threshold: int | None = DEFAULT_STREAM_THRESHOLD,
 ) -> tuple[SQLiteIndex, FileStore]:
     """The index and the indexing file store of the archive in ``directory`` (created).
 
-    Close the index when done.
+    ``stream_threshold`` is the store's (:class:`FileStore`): data sets larger than it are
+    written to their file as they arrive; 0 streams every one, ``None`` none.  Close the index
+    when done.
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
@@ -140,7 +144,9 @@ def open_archive(
         if on_stored is not None:
             on_stored(instance, path)
 
-    return index, FileStore(folder, fsync=fsync, on_stored=stored)
+    return index, FileStore(
+        folder, fsync=fsync, on_stored=stored, stream_threshold=stream_threshold
+    )
 
 
 __all__ = ["INDEX_NAME", "IndexArchive", "index_file", "index_received", "open_archive"]

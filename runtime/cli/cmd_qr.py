@@ -32,6 +32,7 @@ from dicompile.runtime.cli.cmd_net import (
     _run_client,
     _ssl_context,
 )
+from dicompile.runtime.net.services.spool import DEFAULT_STREAM_THRESHOLD
 
 if TYPE_CHECKING:
     import ssl
@@ -367,6 +368,27 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="refuse queries without the unique keys of the levels above (A900H)",
     )
+    parser.add_argument(
+        "--stream-threshold",
+        type=_threshold_type,
+        default=DEFAULT_STREAM_THRESHOLD,
+        metavar="BYTES",
+        help="received data sets larger than this are written to their file as they arrive"
+        f" instead of being held in memory (default {DEFAULT_STREAM_THRESHOLD}; 0: all;"
+        " 'never': none)",
+    )
+
+
+def _threshold_type(text: str) -> int | None:
+    if text.strip().lower() == "never":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"negative: {value}")
+    return value
 
 
 def serve_contexts() -> tuple[SupportedContext, ...]:
@@ -393,7 +415,12 @@ class ArchiveServices:
         from dicompile.runtime.net.services.query_retrieve import QueryRetrieveSCP
         from dicompile.runtime.net.services.storage import storage_handler
 
-        self.index, store = open_archive(args.storage, fsync=not args.no_fsync, on_stored=on_stored)
+        self.index, store = open_archive(
+            args.storage,
+            fsync=not args.no_fsync,
+            on_stored=on_stored,
+            stream_threshold=args.stream_threshold,
+        )
         peers = {title: (host, port) for title, host, port in args.peer}
         qr = QueryRetrieveSCP(
             IndexArchive(self.index),

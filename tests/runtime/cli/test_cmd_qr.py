@@ -4,6 +4,7 @@ usage and connection exit codes (the exchanges themselves are in tests/interop).
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +66,33 @@ def test_serve_refuses_a_malformed_peer(capsys: pytest.CaptureFixture[str]) -> N
         main(["serve", "--port", "0", "--storage", "/nonexistent", "--peer", "DEST-host-1"])
     assert exited.value.code == 2
     assert "AET@HOST:PORT" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [([], 1 << 20), (["--stream-threshold", "0"], 0), (["--stream-threshold", "never"], None)],
+)
+def test_serve_stream_threshold_reaches_the_archive_store(
+    tmp_path: Path, given: list[str], expected: int | None
+) -> None:
+    from net_support import scp_ae
+
+    from dicompile.runtime.cli.cmd_qr import ArchiveServices, serve_contexts
+    from dicompile.runtime.cli.main import build_parser
+
+    args = build_parser().parse_args(
+        ["serve", "--port", "0", "--storage", str(tmp_path), "--no-fsync", *given]
+    )
+    assert args.stream_threshold == expected
+    archive = ArchiveServices(args, scp_ae("ARCHIVE", serve_contexts()))
+    try:
+        assert archive.store.stream_threshold == expected
+    finally:
+        archive.index.close()
+
+
+def test_serve_refuses_a_negative_stream_threshold(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", "0", "--storage", "/nonexistent", "--stream-threshold", "-1"])
+    assert exited.value.code == 2
+    assert "negative" in capsys.readouterr().err

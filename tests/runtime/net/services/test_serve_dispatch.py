@@ -59,6 +59,7 @@ def _services(storage: Path, peers: dict[str, tuple[str, int]]) -> tuple[Any, An
         no_fsync=True,
         peer=[(title, host, port) for title, (host, port) in peers.items()],
         hierarchical_only=False,
+        stream_threshold=0,
     )
     ae = scp_ae("ARCHIVE", (VERIFICATION_SCP, *serve_contexts(), *workflow_contexts()))
     archive = ArchiveServices(args, ae)
