@@ -283,13 +283,7 @@ def rescue_include_conditions(model: Part03Model, older: Sequence[Part03Model]) 
         giver = _Donor(donor.expanded or (), table.expanded)
         return attrs.evolve(table, expanded=tuple(giver.rule(r) for r in table.expanded))
 
-    modules = tuple(fix(m) for m in model.modules)
-    macros = tuple(fix(m) for m in model.macros)
-    return attrs.evolve(
-        model,
-        modules=tuple(m for m in modules if isinstance(m, ModuleDef)),
-        macros=tuple(m for m in macros if isinstance(m, MacroDef)),
-    )
+    return model.map_tables(fix)
 
 
 def rescue_functional_group_remarks(

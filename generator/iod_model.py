@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import attrs
@@ -449,6 +449,25 @@ class Part03Model:
         """The sections ``rule``'s description points to that this model holds, in order."""
         sections = {s.section_id: s for s in self.sections}
         return tuple(sections[r] for r in rule.references if r in sections)
+
+    def map_tables(
+        self,
+        fix: Callable[[AttributeTable], AttributeTable],
+        issues: tuple[Part03Issue, ...] = (),
+    ) -> Part03Model:
+        """A copy with ``fix`` applied to every module and macro, and ``issues`` added.
+
+        A pass returns each table as it found it or corrected; a module stays a module and a
+        macro a macro.
+        """
+        modules = tuple(fix(m) for m in self.modules)
+        macros = tuple(fix(m) for m in self.macros)
+        return attrs.evolve(
+            self,
+            modules=tuple(m for m in modules if isinstance(m, ModuleDef)),
+            macros=tuple(m for m in macros if isinstance(m, MacroDef)),
+            issues=(*self.issues, *issues),
+        )
 
     def attribute_tables(self) -> dict[str, AttributeTable]:
         """Modules and macros by key (modules first when a key were shared)."""

@@ -25,6 +25,7 @@ from dicompile.generator.iod_model import (
     ModuleDef,
     Part03Issue,
     Part03Model,
+    walk,
 )
 
 
@@ -195,29 +196,14 @@ def apply_path_errata(
                 )
         return table
 
-    modules = tuple(fix(m) for m in model.modules)
-    macros = tuple(fix(m) for m in model.macros)
-    return attrs.evolve(
-        model,
-        modules=tuple(m for m in modules if isinstance(m, ModuleDef)),
-        macros=tuple(m for m in macros if isinstance(m, MacroDef)),
-        issues=(*model.issues, *issues),
-    )
+    fixed = model.map_tables(fix)  # fix() collects the issues as it goes
+    return attrs.evolve(fixed, issues=(*fixed.issues, *issues))
 
 
 def path_reads_as(entries: tuple[Entry, ...], erratum: PathErratum) -> bool:
     """Whether every misplaced subtree is still where the erratum says the source has it."""
-    paths = {e.path for e in _rules(entries)}
+    paths = {e.path for e in walk(entries) if isinstance(e, AttributeRule)}
     return all(old in paths for old, _ in erratum.moves)
-
-
-def _rules(entries: tuple[Entry, ...]) -> list[AttributeRule]:
-    found: list[AttributeRule] = []
-    for entry in entries:
-        if isinstance(entry, AttributeRule):
-            found.append(entry)
-            found.extend(_rules(entry.children))
-    return found
 
 
 def _move(entries: tuple[Entry, ...], erratum: PathErratum) -> tuple[Entry, ...]:
@@ -283,17 +269,8 @@ def apply_part03_errata(
                 )
         return table
 
-    modules = tuple(fix(m) for m in model.modules)
-    macros = tuple(fix(m) for m in model.macros)
-    return apply_path_errata(
-        attrs.evolve(
-            model,
-            modules=tuple(m for m in modules if isinstance(m, ModuleDef)),
-            macros=tuple(m for m in macros if isinstance(m, MacroDef)),
-            issues=(*model.issues, *issues),
-        ),
-        path_errata,
-    )
+    fixed = model.map_tables(fix)  # fix() collects the issues as it goes
+    return apply_path_errata(attrs.evolve(fixed, issues=(*fixed.issues, *issues)), path_errata)
 
 
 def reads_as(entries: tuple[Entry, ...], erratum: Part03Erratum) -> bool:

@@ -103,11 +103,5 @@ def name_part03_rules(model: Part03Model, elements: Iterable[DataElementDef]) ->
         if element.tag.is_repeating:
             patterns.append((element.tag, element.name))
     names = _Names(exact, patterns)
-    modules = tuple(names.table(m) for m in model.modules)
-    macros = tuple(names.table(m) for m in model.macros)
-    return attrs.evolve(
-        model,
-        modules=tuple(m for m in modules if isinstance(m, ModuleDef)),
-        macros=tuple(m for m in macros if isinstance(m, MacroDef)),
-        issues=(*model.issues, *names.issues),
-    )
+    fixed = model.map_tables(names.table)  # names.table() collects the issues as it goes
+    return attrs.evolve(fixed, issues=(*fixed.issues, *names.issues))
