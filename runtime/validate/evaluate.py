@@ -61,6 +61,7 @@ from dicompile.runtime.validate.conditions import (
 _CODE_VALUES: Final = (0x00080100, 0x00080119, 0x00080120)  # Code Value, Long, URN
 _CODING_SCHEME_DESIGNATOR: Final = 0x00080102
 _CODING_SCHEME_VERSION: Final = 0x00080103
+_CODE_VALUE_PATHS: Final = tuple((tag,) for tag in _CODE_VALUES)
 _URN_OR_URL: Final = re.compile(r"^(?:urn:|[a-z][a-z0-9+.-]*://)", re.IGNORECASE)
 
 
@@ -87,28 +88,18 @@ class InstanceCodes:
 
     def _collect(self, dataset: Dataset) -> None:
         assert self._versions is not None
-        scheme = _first_of(dataset, (_CODING_SCHEME_DESIGNATOR,))
-        value = _first_of(dataset, _CODE_VALUES)
+        here = Scope(dataset, codes=self)  # the Item alone: no enclosing Data Sets
+        scheme = _first_text(here, ((_CODING_SCHEME_DESIGNATOR,),))
+        value = _first_text(here, _CODE_VALUE_PATHS)
         if scheme is not None and value is not None:
             found = self._versions.setdefault((scheme, value), set())
-            version = _first_of(dataset, (_CODING_SCHEME_VERSION,))
+            version = _first_text(here, ((_CODING_SCHEME_VERSION,),))
             if version:
                 found.add(version)
         for element in dataset:
             if element.vr is VR.SQ:
                 for item in _items(element):
                     self._collect(item)
-
-
-def _first_of(dataset: Dataset, tags: tuple[int, ...]) -> str | None:
-    """The first value of the first of ``tags`` present with a value, as stripped text."""
-    for tag in tags:
-        element = dataset.get(tag)
-        if element is not None:
-            values = _values(element)
-            if values:
-                return str(values[0]).strip()
-    return None
 
 
 @attrs.frozen(slots=True)
