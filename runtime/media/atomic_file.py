@@ -224,9 +224,14 @@ def new_file(directory: str | os.PathLike[str], name: str) -> NewFile:
 
 
 def writev_all(fd: int, buffers: Sequence[Buffer]) -> int:
-    """Write every byte of ``buffers`` to ``fd`` (at most :data:`IOV_MAX` of them) with
-    ``writev``, continued where the system wrote less (signals, Linux's 2 GiB per call);
-    returns the bytes written."""
+    """Write every byte of ``buffers`` to ``fd`` with ``writev``, :data:`IOV_MAX` buffers a
+    call, continued where the system wrote less (signals, Linux's 2 GiB per call); returns
+    the bytes written."""
+    if len(buffers) > IOV_MAX:
+        return sum(
+            writev_all(fd, buffers[start : start + IOV_MAX])
+            for start in range(0, len(buffers), IOV_MAX)
+        )
     if not hasattr(os, "writev"):  # pragma: no cover - Windows
         for buffer in buffers:
             view = memoryview(buffer)

@@ -73,7 +73,7 @@ from dicompile.runtime.core.element import DataElement, Encapsulated, raw_elemen
 from dicompile.runtime.core.lookup import DEFAULT_LOOKUP, TagLookup
 from dicompile.runtime.core.vr import VR, VR_INFO
 from dicompile.runtime.errors import DecodeError, DicomWarning, EncodeError
-from dicompile.runtime.media.atomic_file import IOV_MAX, fsync_directory, new_file, writev_all
+from dicompile.runtime.media.atomic_file import fsync_directory, new_file, writev_all
 from dicompile.runtime.media.deferred import FileIdentity, SpanFactory
 
 #: UUID-derived (PS3.5 §B.2) Implementation Class UID of dicompile 0.1; see the module text.
@@ -812,17 +812,12 @@ def _write_all(fd: int, pieces: list[Piece]) -> int:
     In-memory pieces are gathered (no copy) and written with one ``writev`` together with
     the next chunk of a deferred value, which is streamed ``STREAM_CHUNK`` bytes at a time.
     """
-    if not hasattr(os, "writev"):  # pragma: no cover - Windows
-        return _write_each(fd, pieces)
     written = 0
     batch: list[bytes | bytearray] = []
     for piece in pieces:
         if isinstance(piece, bytes | bytearray):
             if piece:
                 batch.append(piece)
-                if len(batch) == IOV_MAX:
-                    written += writev_all(fd, batch)
-                    batch = []
             continue
         for chunk in piece.iter_chunks(STREAM_CHUNK):
             if chunk:
@@ -831,21 +826,6 @@ def _write_all(fd: int, pieces: list[Piece]) -> int:
                 batch = []
     if batch:
         written += writev_all(fd, batch)
-    return written
-
-
-def _write_each(fd: int, pieces: list[Piece]) -> int:  # pragma: no cover - Windows
-    written = 0
-    for piece in pieces:
-        chunks = (
-            [piece] if isinstance(piece, bytes | bytearray) else piece.iter_chunks(STREAM_CHUNK)
-        )
-        for chunk in chunks:
-            view = memoryview(chunk)
-            while view:
-                count = os.write(fd, view)
-                view = view[count:]
-            written += len(chunk)
     return written
 
 

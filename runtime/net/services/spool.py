@@ -157,8 +157,7 @@ class FileSpool:
         assert self._file is not None
         held, self._held, self._held_bytes = self._held, [], 0
         try:
-            for start in range(0, len(held), IOV_MAX):
-                writev_all(self._file.fd, held[start : start + IOV_MAX])
+            writev_all(self._file.fd, held)
         except OSError as exc:
             self._failed(exc)
 

@@ -268,3 +268,27 @@ def test_a_forked_child_links_its_own_files(tmp_path: Path) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     assert (tmp_path / "child.dcm").read_bytes() == b"child"
     assert _names(tmp_path) == ["child.dcm", "parent.dcm"]
+
+
+def test_writev_all_takes_more_buffers_than_one_call_may(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # POSIX writev takes at most IOV_MAX buffers; writev_all splits longer lists itself.
+    calls: list[int] = []
+    real = os.writev
+
+    def counting(fd: int, buffers: list[bytes]) -> int:
+        calls.append(len(buffers))
+        assert len(buffers) <= atomic_file.IOV_MAX
+        return real(fd, buffers)
+
+    monkeypatch.setattr(os, "writev", counting)
+    parts = [bytes([i % 256]) * 3 for i in range(2 * atomic_file.IOV_MAX + 5)]
+    target = tmp_path / "many"
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT)
+    try:
+        assert writev_all(fd, parts) == 3 * len(parts)
+    finally:
+        os.close(fd)
+    assert calls == [atomic_file.IOV_MAX, atomic_file.IOV_MAX, 5]
+    assert target.read_bytes() == b"".join(parts)
